@@ -1,0 +1,51 @@
+/**
+ * The one catalogue of machine-readable codes: dead-letter reasons and engine error codes.
+ * Every code is documented in README.md ("Dead-letter reasons" / "Errors"); a test checks it.
+ */
+export const DLQ_REASONS = {
+  undecodable: 'The payload bytes are not valid MessagePack/JSON for the declared Content-Type.',
+  unsupported_content_type: 'The Content-Type header names an encoding other than MessagePack or JSON.',
+  payload_too_large: 'The payload is larger than ingest.maxPayloadBytes.',
+  not_an_object: 'The payload decodes to something other than a map/object.',
+  missing_field: 'A required field (customerId, type, ts, or value for types that carry one) is absent.',
+  wrong_type: 'A field has the wrong type (e.g. ts is a string).',
+  non_finite_number: 'A numeric field is NaN or infinite.',
+  out_of_range: 'A rating or amount is outside its range (nps 0..10, csat/review 1..5, amounts >= 0, ts >= 0).',
+  invalid_customer_id: 'customerId is empty or longer than 128 characters.',
+  invalid_event_id: 'id is empty or longer than 128 characters.',
+  invalid_type: 'type is not a catalog type nor a custom type matching [a-z0-9_]{1,64}.',
+  invalid_channel: 'channel is not one of the known channels.',
+  invalid_props: 'props is not a flat map of at most 32 string/number/boolean values.',
+  invalid_subject: 'The subject is not events.<customer>.<type> or its customer token cannot be decoded.',
+  subject_mismatch: "The subject's customer or type differs from the payload's.",
+  too_far_in_future: 'ts is later than now + ingest.maxFutureMs.',
+  too_old: 'ts is older than the retention horizon (state.horizonDays before the watermark).',
+} as const;
+
+/** A dead-letter reason code. */
+export type DlqReason = keyof typeof DLQ_REASONS;
+
+/** Engine error codes (thrown for fatal conditions, logged with context). */
+export const ERROR_CODES = {
+  CONFIG_INVALID: 'The configuration file or an environment override failed validation; the message names the key.',
+  CONFIG_UNREADABLE: 'The configuration file could not be read or parsed.',
+  MODEL_INVALID: 'A model directory failed validation (manifest, feature list, input width, weights).',
+  NATS_SERVER_UNAVAILABLE: 'The embedded nats-server could not be started.',
+  NATS_SETUP_FAILED: 'The JetStream stream or consumer could not be created or bound.',
+} as const;
+
+/** An engine error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The base of churnflow's errors: a stable `code` and typed context, never told apart by message text. */
+export class ChurnflowError extends Error {
+  override readonly name: string = 'ChurnflowError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly context: { readonly key?: string; readonly file?: string; readonly subject?: string } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,28 @@
+import type { CustomerEvent } from '../contract/event.js';
+import type { DlqReason } from '../contract/codes.js';
+import type { InboundBatch } from '../ingest/types.js';
+
+/** A valid event with where it came from. */
+export interface DecodedEvent {
+  readonly event: CustomerEvent;
+  readonly streamSeq: number;
+  readonly publishedAtMs: number;
+}
+
+/** A message that cannot be used: a value flowing to the dead-letter subject, never a stream error. */
+export interface Rejection {
+  readonly kind: 'rejected';
+  readonly reason: DlqReason;
+  /** Human-readable detail: which field, which value. */
+  readonly detail: string;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly streamSeq: number;
+}
+
+/** The result of decoding one inbound batch; `source` is kept so the batch can be acked after state applies it. */
+export interface DecodedBatch {
+  readonly events: DecodedEvent[];
+  readonly rejected: Rejection[];
+  readonly source: InboundBatch;
+}
