@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
+import { TypeGuard, type TSchema } from '@sinclair/typebox';
+import { ChurnflowError } from '../contract/codes.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** Where configuration comes from. */
+export interface ConfigSources {
+  /** A JSON file; absent: defaults only. */
+  readonly file?: string;
+  /** Environment variables (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Programmatic overrides, applied last (tests, CLI flags). */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+}
+
+const ENV_PREFIX = 'CHURNFLOW_';
+
+/**
+ * Loads, overlays and validates the configuration: file, then `CHURNFLOW_*` variables, then overrides.
+ * Returns a deep-frozen object. Throws {@link ChurnflowError} CONFIG_INVALID naming the bad key.
+ */
+export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
+  const raw = sources.file === undefined ? {} : readConfigFile(sources.file);
+  applyEnv(raw, sources.env ?? process.env);
+  for (const [path, value] of Object.entries(sources.overrides ?? {})) setPath(raw, path.split('.'), value);
+  rejectUnknownKeys(raw, ConfigSchema, '');
+  const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
+  const first = Value.Errors(ConfigSchema, withDefaults).First();
+  if (first !== undefined) {
+    const key = first.path.replace(/^\//, '').replaceAll('/', '.');
+    throw new ChurnflowError('CONFIG_INVALID', `config key "${key}": ${first.message} (got ${JSON.stringify(first.value)})`, {
+      key,
+    });
+  }
+  return deepFreeze(withDefaults as Config);
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new ChurnflowError('CONFIG_UNREADABLE', `cannot read config file ${file}: ${String(cause)}`, { file }, { cause });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ChurnflowError('CONFIG_INVALID', `config file ${file} must hold a JSON object`, { file });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** `CHURNFLOW_PUBLISH_MIN_RISK_DELTA` → `publish.minRiskDelta`; unknown names are refused, not ignored. */
+function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): void {
+  const paths = envPaths();
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    if (name === 'NATS_URL') {
+      setPath(raw, ['nats', 'url'], value);
+      continue;
+    }
+    if (!name.startsWith(ENV_PREFIX) || name === 'CHURNFLOW_CONFIG') continue;
+    const path = paths.get(name);
+    if (path === undefined) {
+      throw new ChurnflowError('CONFIG_INVALID', `unknown environment variable ${name}: no such config key`, {
+        key: name,
+      });
+    }
+    setPath(raw, path, value);
+  }
+}
+
+function envPaths(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const walk = (schema: TSchema, path: string[]): void => {
+    if (TypeGuard.IsObject(schema)) {
+      for (const [k, child] of Object.entries(schema.properties)) walk(child, [...path, k]);
+      return;
+    }
+    const snake = path.map((p) => p.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join('_');
+    out.set(ENV_PREFIX + snake, path);
+  };
+  walk(ConfigSchema, []);
+  return out;
+}
+
+function rejectUnknownKeys(value: unknown, schema: TSchema, prefix: string): void {
+  if (!TypeGuard.IsObject(schema) || typeof value !== 'object' || value === null) return;
+  for (const [k, v] of Object.entries(value)) {
+    const child = schema.properties[k];
+    const key = prefix === '' ? k : `${prefix}.${k}`;
+    if (child === undefined) {
+      throw new ChurnflowError('CONFIG_INVALID', `unknown config key "${key}"`, { key });
+    }
+    rejectUnknownKeys(v, child, key);
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

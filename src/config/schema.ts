@@ -1,0 +1,120 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const ms = (def: number, description: string, minimum = 0) =>
+  Type.Integer({ default: def, minimum, description: `${description} Milliseconds.` });
+
+/** Where events come from. */
+export const SourceKind = Type.Union([Type.Literal('nats'), Type.Literal('file'), Type.Literal('simulator')]);
+/** Where score updates go. */
+export const SinkKind = Type.Union([Type.Literal('nats'), Type.Literal('file'), Type.Literal('console')]);
+
+/**
+ * The configuration schema: every key, its default and meaning. `config/default.json` holds the shipped values;
+ * environment variables `CHURNFLOW_<SECTION>_<KEY>` (upper snake case) override single keys, and `NATS_URL` sets
+ * `nats.url`. Unknown keys are errors.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    source: Type.Union([SourceKind], { default: 'nats', description: 'Event source.' }),
+    sink: Type.Union([SinkKind], { default: 'nats', description: 'Where score updates go.' }),
+    nats: Type.Object(
+      {
+        url: Type.String({
+          default: '',
+          description: 'NATS server URL(s), comma separated. Empty: start an embedded nats-server (the default).',
+        }),
+        stream: Type.String({ default: 'EVENTS', minLength: 1, description: 'JetStream stream holding events.' }),
+        consumer: Type.String({ default: 'churnflow', minLength: 1, description: 'Durable pull consumer name.' }),
+        pullBatch: Type.Integer({ default: 2000, minimum: 1, description: 'Messages per pull request.' }),
+        maxAckPending: Type.Integer({
+          default: 50_000,
+          minimum: 1,
+          description: 'Unacknowledged messages the server lets the consumer hold.',
+        }),
+        ackWaitMs: ms(30_000, 'Redelivery delay of an unacknowledged message.', 1000),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    ingest: Type.Object(
+      {
+        subjectPrefix: Type.String({ default: 'events', minLength: 1, description: 'Event subject prefix.' }),
+        maxPayloadBytes: Type.Integer({ default: 65_536, minimum: 64, description: 'Largest accepted event.' }),
+        maxFutureMs: ms(300_000, 'How far ahead of the wall clock an event time may be.'),
+        file: Type.String({ default: '', description: 'Event file (.jsonl or .msgpack) when source is "file".' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    state: Type.Object(
+      {
+        horizonDays: Type.Integer({
+          default: 400,
+          minimum: 91,
+          description: 'Events older than the watermark by more than this are dead-lettered (too_old).',
+        }),
+        idleAfterMs: ms(2_000, 'Quiet time after which event time follows the wall clock.'),
+        rescoreSweepMs: ms(60_000, 'Every customer is re-scored at least this often (wall clock).', 1000),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    score: Type.Object(
+      {
+        modelDir: Type.String({ default: 'models/churn-default/1', description: 'Churn model directory.' }),
+        maxBatch: Type.Integer({ default: 2048, minimum: 1, description: 'Customers per model call, at most.' }),
+        maxDelayMs: ms(10, 'Longest a touched customer waits for its micro-batch.'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    publish: Type.Object(
+      {
+        prefix: Type.String({ default: 'churnflow', minLength: 1, description: 'Output subject prefix.' }),
+        encoding: Type.Union([Type.Literal('msgpack'), Type.Literal('json')], {
+          default: 'msgpack',
+          description: 'Payload encoding of score updates.',
+        }),
+        minRiskDelta: Type.Number({
+          default: 0.01,
+          minimum: 0,
+          maximum: 1,
+          description: 'Smallest churn-risk change that publishes an update.',
+        }),
+        minEngagementDelta: Type.Integer({
+          default: 1,
+          minimum: 0,
+          description: 'Smallest engagement change that publishes an update.',
+        }),
+        file: Type.String({ default: '', description: 'Output file (JSONL) when sink is "file".' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    simulator: Type.Object(
+      {
+        customers: Type.Integer({ default: 5_000, minimum: 1, description: 'Simulated customers.' }),
+        ratePerSec: Type.Integer({ default: 2_000, minimum: 1, description: 'Live events per second.' }),
+        historyDays: Type.Integer({ default: 60, minimum: 0, description: 'Days of history sent before live.' }),
+        seed: Type.Integer({ default: 42, description: 'PRNG seed.' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0', description: 'Metrics/health listen address.' }),
+        port: Type.Integer({ default: 9464, minimum: 0, maximum: 65535, description: 'Metrics port (0: any).' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info', description: 'pino log level.' },
+        ),
+        summaryEveryMs: ms(5_000, 'Console summary interval; 0 turns it off.'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The validated configuration. Durations carry their unit in their name. */
+export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,67 @@
+import { AckPolicy, DeliverPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { ChurnflowError } from '../contract/codes.js';
+
+/** Names and limits of the event stream and the engine's durable consumer. */
+export interface EventStreamSpec {
+  readonly stream: string;
+  /** Subjects the stream captures, e.g. `events.>`. */
+  readonly subjects: readonly string[];
+  readonly consumer: string;
+  /** Only this filter is consumed (an instance's partition, e.g. `events.>`). */
+  readonly filterSubject: string;
+  readonly maxAckPending: number;
+  readonly ackWaitMs: number;
+}
+
+/**
+ * Creates the event stream when missing (file storage) and the durable pull consumer, or updates the consumer's
+ * limits when it exists. The consumer acknowledges cumulatively (AckPolicy.All): one ack covers a whole batch.
+ */
+export async function ensureEventStream(jsm: JetStreamManager, spec: EventStreamSpec): Promise<void> {
+  try {
+    await jsm.streams.info(spec.stream);
+  } catch (err) {
+    if (!isNotFound(err)) throw setupError(`cannot look up stream ${spec.stream}`, err);
+    await jsm.streams
+      .add({ name: spec.stream, subjects: [...spec.subjects], storage: StorageType.File })
+      .catch((e: unknown) => {
+        throw setupError(`cannot create stream ${spec.stream}`, e);
+      });
+  }
+  await ensureConsumer(jsm, spec);
+}
+
+/** (Re)creates the durable consumer; also used when the server reports it deleted. */
+export async function ensureConsumer(jsm: JetStreamManager, spec: EventStreamSpec): Promise<void> {
+  const config = {
+    durable_name: spec.consumer,
+    ack_policy: AckPolicy.All,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: spec.filterSubject,
+    max_ack_pending: spec.maxAckPending,
+    ack_wait: spec.ackWaitMs * 1_000_000,
+  };
+  try {
+    await jsm.consumers.info(spec.stream, spec.consumer);
+    await jsm.consumers.update(spec.stream, spec.consumer, {
+      max_ack_pending: config.max_ack_pending,
+      ack_wait: config.ack_wait,
+    });
+  } catch (err) {
+    if (!isNotFound(err)) throw setupError(`cannot look up consumer ${spec.consumer}`, err);
+    await jsm.consumers.add(spec.stream, config).catch((e: unknown) => {
+      throw setupError(`cannot create consumer ${spec.consumer} on ${spec.stream}`, e);
+    });
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  // JetStream API errors carry codes; 404 / 10059 (stream) and 10014 (consumer) mean "not found".
+  const e = err as { code?: unknown; api_error?: { err_code?: number; code?: number } };
+  const code = e.api_error?.err_code;
+  return code === 10059 || code === 10014 || e.api_error?.code === 404 || e.code === '404';
+}
+
+function setupError(message: string, cause: unknown): ChurnflowError {
+  return new ChurnflowError('NATS_SETUP_FAILED', `${message}: ${String(cause)}`, {}, { cause });
+}

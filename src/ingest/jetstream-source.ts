@@ -1,0 +1,103 @@
+import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { Observable } from 'rxjs';
+import type { Logger } from 'pino';
+import type { EngineMetrics } from '../metrics/index.js';
+import { ensureConsumer, type EventStreamSpec } from './jetstream-setup.js';
+import type { InboundBatch, InboundMessage } from './types.js';
+
+/** Dependencies of {@link jetStreamSource}. */
+export interface JetStreamSourceDeps {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly spec: EventStreamSpec;
+  /** Messages requested per pull. */
+  readonly pullBatch: number;
+  readonly log: Logger;
+  readonly metrics: EngineMetrics;
+  /** Told whenever the consume loop's health changes (readiness). */
+  readonly onHealth?: (consuming: boolean, why: string) => void;
+}
+
+/**
+ * Events from the durable pull consumer as batches in stream order. A batch is what one socket read delivered
+ * (collected until the next turn of the event loop), capped at `pullBatch`; its single `ack()` acknowledges it
+ * all. The consume loop survives missed heartbeats and a deleted consumer (it is recreated).
+ */
+export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBatch> {
+  return new Observable<InboundBatch>((subscriber) => {
+    let messages: ConsumerMessages | undefined;
+    let closed = false;
+    let pending: JsMsg[] = [];
+    let flushScheduled = false;
+
+    const flush = (): void => {
+      flushScheduled = false;
+      if (pending.length === 0 || closed) return;
+      const batch = pending;
+      pending = [];
+      subscriber.next(toInboundBatch(batch));
+    };
+    const onMessage = (m: JsMsg): void => {
+      pending.push(m);
+      if (pending.length >= deps.pullBatch) flush();
+      else if (!flushScheduled) {
+        flushScheduled = true;
+        // setImmediate runs after the current I/O callbacks: everything one socket read delivered forms a batch.
+        setImmediate(flush);
+      }
+    };
+
+    const start = async (): Promise<void> => {
+      const consumer: Consumer = await deps.js.consumers.get(deps.spec.stream, deps.spec.consumer);
+      messages = await consumer.consume({ max_messages: deps.pullBatch, callback: onMessage });
+      deps.onHealth?.(true, 'consuming');
+      deps.log.info({ stream: deps.spec.stream, consumer: deps.spec.consumer }, 'consuming events');
+      void watch(messages);
+    };
+    const watch = async (m: ConsumerMessages): Promise<void> => {
+      for await (const s of m.status()) {
+        if (s.type === 'heartbeats_missed') {
+          deps.metrics.natsIncidents.inc({ kind: 'heartbeats_missed' });
+          deps.onHealth?.(false, `missed ${s.count} heartbeats`);
+          deps.log.warn({ count: s.count }, 'consumer missed heartbeats');
+        } else if (s.type === 'consumer_deleted' || s.type === 'consumer_not_found') {
+          deps.metrics.natsIncidents.inc({ kind: s.type });
+          deps.onHealth?.(false, s.type);
+          deps.log.warn({ consumer: deps.spec.consumer, status: s.type }, 'consumer gone; recreating it');
+          await ensureConsumer(deps.jsm, deps.spec).catch((err: unknown) =>
+            deps.log.error({ err, consumer: deps.spec.consumer }, 'could not recreate the consumer; will retry'),
+          );
+        } else if (s.type === 'next' || s.type === 'heartbeat') {
+          deps.onHealth?.(true, 'consuming');
+        }
+      }
+      if (!closed) {
+        // The iterator ended under us (e.g. the client gave up a pull): start a fresh consume loop.
+        deps.log.warn({ consumer: deps.spec.consumer }, 'consume loop ended; restarting it');
+        start().catch((err: unknown) => subscriber.error(err));
+      }
+    };
+    start().catch((err: unknown) => subscriber.error(err));
+    return () => {
+      closed = true;
+      void messages?.close();
+    };
+  });
+}
+
+function toInboundBatch(batch: readonly JsMsg[]): InboundBatch {
+  const messages: InboundMessage[] = new Array<InboundMessage>(batch.length);
+  for (let i = 0; i < batch.length; i++) {
+    const m = batch[i] as JsMsg;
+    messages[i] = {
+      subject: m.subject,
+      data: m.data,
+      contentType: m.headers?.get('Content-Type') || undefined,
+      streamSeq: m.seq,
+      publishedAtMs: Number(m.info.timestampNanos) / 1e6,
+    };
+  }
+  const last = batch[batch.length - 1] as JsMsg;
+  // AckPolicy.All: acknowledging the last message acknowledges the whole batch in one protocol message.
+  return { messages, ack: () => last.ack() };
+}

@@ -1,0 +1,100 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** The engine's Prometheus metrics, registered on the registry it is given (never the global one). */
+export interface EngineMetrics {
+  readonly registry: Registry;
+  /** Valid events applied, by type (custom types count as "custom"). */
+  readonly eventsIn: Counter<'type'>;
+  /** Dead-lettered messages, by reason. */
+  readonly deadLettered: Counter<'reason'>;
+  /** Events skipped as redeliveries of already-applied ones. */
+  readonly duplicates: Counter;
+  /** Messages per ingest batch. */
+  readonly ingestBatchSize: Histogram;
+  /** Customers per scoring micro-batch. */
+  readonly scoreBatchSize: Histogram;
+  /** Seconds from an event's arrival in JetStream to its score update leaving the engine. */
+  readonly eventToScoreSeconds: Histogram;
+  /** Model inference seconds per micro-batch. */
+  readonly inferenceSeconds: Histogram;
+  /** Score updates published. */
+  readonly scoreUpdates: Counter;
+  /** Customers held in state. */
+  readonly customers: Gauge;
+  /** Event-time watermark, epoch seconds. */
+  readonly watermarkSeconds: Gauge;
+  /** 1 while connected to NATS. */
+  readonly natsConnected: Gauge;
+  /** NATS connection and consumer incidents, by kind (disconnect, reconnect, heartbeats_missed, …). */
+  readonly natsIncidents: Counter<'kind'>;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const SIZE_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384];
+
+/** Registers every engine metric on `registry` (prefix `churnflow_`). */
+export function createEngineMetrics(registry: Registry): EngineMetrics {
+  const registers = [registry];
+  return {
+    registry,
+    eventsIn: new Counter({
+      name: 'churnflow_events_total',
+      help: 'Valid events applied to customer state, by event type',
+      labelNames: ['type'],
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: 'churnflow_dead_letters_total',
+      help: 'Messages sent to the dead-letter subject, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    duplicates: new Counter({
+      name: 'churnflow_duplicate_events_total',
+      help: 'Redelivered events skipped because they were already applied',
+      registers,
+    }),
+    ingestBatchSize: new Histogram({
+      name: 'churnflow_ingest_batch_size',
+      help: 'Messages per ingest batch',
+      buckets: SIZE_BUCKETS,
+      registers,
+    }),
+    scoreBatchSize: new Histogram({
+      name: 'churnflow_score_batch_size',
+      help: 'Customers per scoring micro-batch',
+      buckets: SIZE_BUCKETS,
+      registers,
+    }),
+    eventToScoreSeconds: new Histogram({
+      name: 'churnflow_event_to_score_seconds',
+      help: 'Seconds from an event being stored in JetStream to its score update being published',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    inferenceSeconds: new Histogram({
+      name: 'churnflow_model_inference_seconds',
+      help: 'Churn model inference time per micro-batch',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    scoreUpdates: new Counter({
+      name: 'churnflow_score_updates_total',
+      help: 'Score updates published',
+      registers,
+    }),
+    customers: new Gauge({ name: 'churnflow_customers', help: 'Customers held in state', registers }),
+    watermarkSeconds: new Gauge({
+      name: 'churnflow_watermark_seconds',
+      help: 'Event-time watermark (epoch seconds)',
+      registers,
+    }),
+    natsConnected: new Gauge({ name: 'churnflow_nats_connected', help: '1 while connected to NATS', registers }),
+    natsIncidents: new Counter({
+      name: 'churnflow_nats_incidents_total',
+      help: 'NATS connection and consumer incidents, by kind',
+      labelNames: ['kind'],
+      registers,
+    }),
+  };
+}
