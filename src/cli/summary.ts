@@ -1,0 +1,81 @@
+import type { Engine } from '../engine/index.js';
+import { STAGES } from '../score/types.js';
+
+const RISK_BANDS = ['<0.2', '0.2-0.4', '0.4-0.6', '0.6-0.8', '>=0.8'] as const;
+
+/** A one-screen picture of the engine: rates, customers, dead letters, risk bands and stage counts. */
+export interface Summary {
+  readonly eventsPerSec: number;
+  readonly updatesPerSec: number;
+  readonly customers: number;
+  readonly deadLetters: number;
+  readonly risk: Record<(typeof RISK_BANDS)[number], number>;
+  readonly stages: Record<string, number>;
+}
+
+/**
+ * Reads the engine's columnar state (one pass over the published scores) into a {@link Summary}; `prev` and
+ * `elapsedMs` give rates since the previous call.
+ */
+export function summarize(
+  engine: Engine,
+  prev: { events: number; scoreUpdates: number },
+  elapsedMs: number,
+): Summary {
+  const risk = Object.fromEntries(RISK_BANDS.map((b) => [b, 0])) as Record<(typeof RISK_BANDS)[number], number>;
+  const stageCounts = new Array<number>(STAGES.length).fill(0);
+  const n = Math.min(engine.store.size, engine.published.capacity);
+  for (let slot = 0; slot < n; slot++) {
+    const s = engine.published.stage(slot);
+    if (s < 0) continue;
+    stageCounts[s] = (stageCounts[s] as number) + 1;
+    const band = RISK_BANDS[Math.min(4, Math.floor(engine.published.risk(slot) * 5))] as (typeof RISK_BANDS)[number];
+    risk[band]++;
+  }
+  const stages: Record<string, number> = {};
+  STAGES.forEach((name, i) => {
+    if ((stageCounts[i] as number) > 0) stages[name] = stageCounts[i] as number;
+  });
+  const perSec = (d: number) => Math.round((d * 1000) / Math.max(1, elapsedMs));
+  return {
+    eventsPerSec: perSec(engine.totals.events - prev.events),
+    updatesPerSec: perSec(engine.totals.scoreUpdates - prev.scoreUpdates),
+    customers: engine.store.size,
+    deadLetters: engine.totals.deadLetters,
+    risk,
+    stages,
+  };
+}
+
+/** Renders a summary as one console line. */
+export function formatSummary(s: Summary): string {
+  const risk = Object.entries(s.risk)
+    .map(([b, n]) => `${b}:${n}`)
+    .join(' ');
+  const stages = Object.entries(s.stages)
+    .map(([k, n]) => `${k}:${n}`)
+    .join(' ');
+  return (
+    `events/s ${s.eventsPerSec} | updates/s ${s.updatesPerSec} | customers ${s.customers} | ` +
+    `dead letters ${s.deadLetters}\n  risk ${risk}\n  stages ${stages}`
+  );
+}
+
+/** Prints a summary every `everyMs` to `out` until the returned function is called. */
+export function startSummaryPrinter(
+  engine: Engine,
+  everyMs: number,
+  out: NodeJS.WritableStream = process.stdout,
+): () => void {
+  if (everyMs <= 0) return () => undefined;
+  let prev = { events: 0, scoreUpdates: 0 };
+  let last = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    out.write(`[churnflow] ${formatSummary(summarize(engine, prev, now - last))}\n`);
+    prev = { events: engine.totals.events, scoreUpdates: engine.totals.scoreUpdates };
+    last = now;
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,149 @@
+import {
+  BehaviorSubject,
+  Subject,
+  concatMap,
+  filter,
+  map,
+  mergeWith,
+  takeUntil,
+  type Observable,
+  type SchedulerLike,
+} from 'rxjs';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { decode } from '../decode/index.js';
+import type { InboundBatch } from '../ingest/types.js';
+import type { EngineMetrics } from '../metrics/index.js';
+import { changedScoreUpdates, createScoreChanges, type OutputSink, type ScoreChanges } from '../publish/index.js';
+import { coalesceMicroBatches, type MicroBatch } from '../rx/index.js';
+import { createScorer } from '../score/index.js';
+import type { ChurnModel } from '../score/types.js';
+import { createCustomerStore } from '../state/index.js';
+import type { CustomerStore } from '../state/types.js';
+import { createApplyStage, type IngestTotals } from './apply-stage.js';
+import { idleTicker } from './idle-ticker.js';
+
+/** The engine's lifecycle, held in one place. */
+export type EngineState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+/** What the engine is built from; everything cross-cutting is handed in. */
+export interface EngineDeps {
+  readonly config: Readonly<Config>;
+  readonly log: Logger;
+  readonly metrics: EngineMetrics;
+  readonly source: Observable<InboundBatch>;
+  readonly sink: OutputSink;
+  readonly model: ChurnModel;
+  /** Wall clock (default Date.now). */
+  readonly clock?: () => number;
+  /** Scheduler for micro-batch delays and idle ticks (default asyncScheduler). */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** A running engine. */
+export interface Engine {
+  readonly state: EngineState;
+  readonly store: CustomerStore;
+  /** Last published scores per customer slot. */
+  readonly published: ScoreChanges;
+  readonly totals: Readonly<IngestTotals & { scoreUpdates: number }>;
+  /** Resolves when the pipeline has ended (after stop(), or rejects when it failed). */
+  readonly done: Promise<void>;
+  /** Stops taking input, scores and publishes what is in flight, flushes the sink. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds and starts the pipeline: source → decode → customer state (ack) → coalescing micro-batches → model,
+ * engagement, stage → changed score updates → sink. Idle ticks advance event time and re-score silent customers.
+ */
+export function startEngine(deps: EngineDeps): Engine {
+  const { config, log, metrics } = deps;
+  const clock = deps.clock ?? Date.now;
+  const state$ = new BehaviorSubject<EngineState>('starting');
+  const stop$ = new Subject<void>();
+  const store = createCustomerStore({ horizonDays: config.state.horizonDays });
+  const published = createScoreChanges(config.publish);
+  const totals = { events: 0, deadLetters: 0, duplicates: 0, lastEventWallMs: 0, scoreUpdates: 0 };
+  const scorer = createScorer({
+    model: deps.model,
+    featuresOf: (slot, out, offset) => store.features(slot, store.watermarkMs, out, offset),
+  });
+  const apply = createApplyStage({ store, sink: deps.sink, metrics, totals, clock });
+
+  const scoreBatch = async (batch: MicroBatch) => {
+    const eventTime = store.watermarkMs;
+    const t0 = performance.now();
+    const scored = await scorer.score(batch.keys);
+    metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
+    metrics.scoreBatchSize.observe(batch.keys.length);
+    return { scored, sinceMs: batch.sinceMs, eventTime };
+  };
+
+  const pipeline$ = deps.source.pipe(
+    takeUntil(stop$),
+    decode({ options: config.ingest, clock }),
+    concatMap(apply),
+    mergeWith(
+      idleTicker(store, totals, { ...config.state, clock, scheduler: deps.scheduler }).pipe(takeUntil(stop$)),
+    ),
+    filter((b) => b.keys.length > 0),
+    coalesceMicroBatches(scoreBatch, {
+      maxBatch: config.score.maxBatch,
+      maxDelayMs: config.score.maxDelayMs,
+      scheduler: deps.scheduler,
+    }),
+    map(({ scored, sinceMs, eventTime }) => {
+      const { updates, positions } = changedScoreUpdates(scored, published, {
+        customerId: (slot) => store.customerId(slot),
+        model: deps.model,
+        eventTime,
+      });
+      if (updates.length === 0) return;
+      deps.sink.publishScores(updates);
+      totals.scoreUpdates += updates.length;
+      metrics.scoreUpdates.inc(updates.length);
+      const now = clock();
+      for (const p of positions) {
+        const since = sinceMs[p] as number;
+        if (!Number.isNaN(since)) metrics.eventToScoreSeconds.observe(Math.max(0, now - since) / 1000);
+      }
+    }),
+  );
+
+  const done = new Promise<void>((resolve, reject) => {
+    pipeline$.subscribe({
+      error: (err: unknown) => {
+        state$.next('failed');
+        log.fatal({ err }, 'pipeline failed');
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+      complete: () => {
+        // A finite source (an event file) ends the pipeline by itself.
+        if (state$.value === 'running') state$.next('stopped');
+        resolve();
+      },
+    });
+  });
+  state$.next('running');
+  log.info({ model: { name: deps.model.name, version: deps.model.version } }, 'engine running');
+
+  return {
+    get state() {
+      return state$.value;
+    },
+    store,
+    published,
+    totals,
+    done,
+    async stop() {
+      if (state$.value === 'running') {
+        state$.next('draining');
+        stop$.next();
+      }
+      await done;
+      await deps.sink.flush();
+      state$.next('stopped');
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { interval, map, filter, type Observable, type SchedulerLike } from 'rxjs';
+import type { KeyedBatch } from '../rx/index.js';
+import type { CustomerStore } from '../state/types.js';
+import type { IngestTotals } from './apply-stage.js';
+
+/** Options of {@link idleTicker}. */
+export interface IdleTickerOptions {
+  /** Quiet time after which event time follows the wall clock (ms). */
+  readonly idleAfterMs: number;
+  /** Every customer is re-scored at least once per this period (ms). */
+  readonly rescoreSweepMs: number;
+  /** Tick period (default 250 ms). */
+  readonly tickMs?: number;
+  readonly clock: () => number;
+  readonly scheduler?: SchedulerLike;
+}
+
+/**
+ * Keeps time moving when the stream is quiet and re-scores silent customers. Each tick: if no event arrived
+ * for `idleAfterMs`, advance the watermark by the wall time elapsed since the last tick (relative, so a replay of
+ * old history is not thrown to "now"); and hand a slice of all customers to scoring so that a full sweep takes
+ * `rescoreSweepMs`. Sweep batches carry NaN as their cause time: they are not event-to-score latencies.
+ */
+export function idleTicker(store: CustomerStore, totals: IngestTotals, opts: IdleTickerOptions): Observable<KeyedBatch> {
+  const tickMs = opts.tickMs ?? 250;
+  let cursor = 0;
+  let lastTickWall = opts.clock();
+  return interval(tickMs, opts.scheduler).pipe(
+    map((): KeyedBatch => {
+      const now = opts.clock();
+      const elapsed = now - lastTickWall;
+      lastTickWall = now;
+      if (store.size === 0) return { keys: [], sinceMs: [Number.NaN] };
+      if (now - totals.lastEventWallMs >= opts.idleAfterMs) store.advanceTo(store.watermarkMs + elapsed);
+      const n = Math.min(store.size, Math.ceil((store.size * tickMs) / opts.rescoreSweepMs));
+      const keys = new Array<number>(n);
+      for (let i = 0; i < n; i++) {
+        keys[i] = cursor;
+        cursor = cursor + 1 >= store.size ? 0 : cursor + 1;
+      }
+      return { keys, sinceMs: [Number.NaN] };
+    }),
+    filter((b) => b.keys.length > 0),
+  );
+}

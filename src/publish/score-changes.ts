@@ -1,0 +1,73 @@
+/** What was last published for each customer slot, to publish only real changes. */
+export interface ScoreChanges {
+  /**
+   * True when the slot's new scores differ from the last published ones beyond the deltas (or were never
+   * published); in that case records them and advances the slot's sequence number.
+   */
+  changed(slot: number, churnRisk: number, engagement: number, stageIndex: number): boolean;
+  /** The slot's last published sequence number (0: never). */
+  seq(slot: number): number;
+  /** Last published churn risk (NaN: never). */
+  risk(slot: number): number;
+  /** Last published stage index (-1: never). */
+  stage(slot: number): number;
+  /** Slots tracked (the highest slot + 1). */
+  readonly capacity: number;
+}
+
+/** Thresholds of {@link createScoreChanges}. */
+export interface ScoreDeltas {
+  readonly minRiskDelta: number;
+  readonly minEngagementDelta: number;
+}
+
+
+/**
+ * Columnar per-slot memory of the last published scores: 4 + 2 + 1 + 4 = 11 bytes per customer, grown by
+ * doubling. A stage change always publishes; risk and engagement publish when they move at least their delta.
+ */
+export function createScoreChanges(deltas: ScoreDeltas, initialCapacity = 1024): ScoreChanges {
+  let capacity = 0;
+  let risk = new Float32Array(0);
+  let engagement = new Int16Array(0);
+  let stage = new Int8Array(0);
+  let seq = new Uint32Array(0);
+
+  const grow = (slot: number): void => {
+    let next = Math.max(capacity, initialCapacity);
+    while (next <= slot) next *= 2;
+    const r = new Float32Array(next).fill(Number.NaN);
+    r.set(risk);
+    const e = new Int16Array(next).fill(-1);
+    e.set(engagement);
+    const s = new Int8Array(next).fill(-1);
+    s.set(stage);
+    const q = new Uint32Array(next);
+    q.set(seq);
+    [risk, engagement, stage, seq, capacity] = [r, e, s, q, next];
+  };
+
+  return {
+    get capacity() {
+      return capacity;
+    },
+    changed(slot, churnRisk, eng, stageIndex) {
+      if (slot >= capacity) grow(slot);
+      const prevRisk = risk[slot] as number;
+      const moved =
+        stage[slot] !== stageIndex ||
+        Number.isNaN(prevRisk) ||
+        Math.abs(churnRisk - prevRisk) >= deltas.minRiskDelta ||
+        Math.abs(eng - (engagement[slot] as number)) >= Math.max(1, deltas.minEngagementDelta);
+      if (!moved) return false;
+      risk[slot] = churnRisk;
+      engagement[slot] = eng;
+      stage[slot] = stageIndex;
+      seq[slot] = (seq[slot] as number) + 1;
+      return true;
+    },
+    seq: (slot) => (slot < capacity ? (seq[slot] as number) : 0),
+    risk: (slot) => (slot < capacity ? (risk[slot] as number) : Number.NaN),
+    stage: (slot) => (slot < capacity ? (stage[slot] as number) : -1),
+  };
+}

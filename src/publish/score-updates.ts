@@ -1,0 +1,55 @@
+import type { ScoreUpdate } from '../contract/score-update.js';
+import { STAGES, type Stage } from '../score/types.js';
+import type { ScoreChanges } from './score-changes.js';
+
+/** The columnar result of scoring one micro-batch, as the score stage hands it over. */
+export interface ScoredColumns {
+  readonly slots: readonly number[];
+  readonly churnRisk: Float32Array;
+  readonly engagement: Uint8Array;
+  /** Index into STAGES. */
+  readonly stage: Uint8Array;
+}
+
+/** What a score update needs besides the scores. */
+export interface UpdateContext {
+  readonly customerId: (slot: number) => string;
+  readonly model: { readonly name: string; readonly version: string };
+  /** The event time the scores reflect (epoch ms). */
+  readonly eventTime: number;
+}
+
+/**
+ * Turns a scored micro-batch into the score updates worth publishing: only customers whose scores moved beyond
+ * the configured deltas (or whose stage changed), each with its next per-customer sequence number. Returns the
+ * batch positions of the published customers alongside, for freshness measurement.
+ */
+export function changedScoreUpdates(
+  scored: ScoredColumns,
+  changes: ScoreChanges,
+  ctx: UpdateContext,
+): { updates: ScoreUpdate[]; positions: number[] } {
+  const updates: ScoreUpdate[] = [];
+  const positions: number[] = [];
+  for (let i = 0; i < scored.slots.length; i++) {
+    const slot = scored.slots[i] as number;
+    // Rounded so the payload carries what was compared (Float32 noise would otherwise leak into consumers).
+    const risk = Math.round((scored.churnRisk[i] as number) * 10_000) / 10_000;
+    const engagement = scored.engagement[i] as number;
+    const stageIndex = scored.stage[i] as number;
+    if (!changes.changed(slot, risk, engagement, stageIndex)) continue;
+    positions.push(i);
+    updates.push({
+      customerId: ctx.customerId(slot),
+      seq: changes.seq(slot),
+      eventTime: ctx.eventTime,
+      churnRisk: risk,
+      engagement,
+      stage: STAGES[stageIndex] as Stage,
+      segments: [],
+      reasons: [],
+      model: { name: ctx.model.name, version: ctx.model.version },
+    });
+  }
+  return { updates, positions };
+}

@@ -1,0 +1,17 @@
+import type { Rejection } from '../decode/types.js';
+import type { ScoreUpdate } from '../contract/score-update.js';
+
+/**
+ * Where the engine's output goes: score updates and dead letters. Implementations: NATS, file, console.
+ */
+export interface OutputSink {
+  /** Publishes score updates (buffered; not awaited per update). */
+  publishScores(updates: readonly ScoreUpdate[]): void;
+  /**
+   * Dead-letters rejected messages; resolves once they are stored, so the caller may then acknowledge the
+   * originals without losing anything.
+   */
+  deadLetter(rejections: readonly Rejection[]): Promise<void>;
+  /** Resolves when everything published so far has left the process. */
+  flush(): Promise<void>;
+}

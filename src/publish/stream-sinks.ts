@@ -1,0 +1,81 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { Rejection } from '../decode/types.js';
+import type { ScoreUpdate } from '../contract/score-update.js';
+import type { OutputSink } from './sink.js';
+
+/** A dead letter as one JSON line: the reason, and the original bytes in base64. */
+function deadLetterLine(r: Rejection): string {
+  return JSON.stringify({
+    reason: r.reason,
+    detail: r.detail,
+    subject: r.subject,
+    streamSeq: r.streamSeq,
+    data: Buffer.from(r.data).toString('base64'),
+  });
+}
+
+async function write(stream: Writable, text: string): Promise<void> {
+  if (!stream.write(text)) await once(stream, 'drain');
+}
+
+/**
+ * Writes score updates as JSON lines to `path` and dead letters to `<path>.dlq.jsonl` (original bytes base64).
+ * Replaying an event file into a file sink is how offline runs keep their output.
+ */
+export function fileSink(path: string): OutputSink & { close(): Promise<void> } {
+  const scores: WriteStream = createWriteStream(path, { flags: 'a' });
+  const dlq: WriteStream = createWriteStream(`${path}.dlq.jsonl`, { flags: 'a' });
+  let backlog: Promise<void> = Promise.resolve();
+  return {
+    publishScores(updates) {
+      if (updates.length === 0) return;
+      const text = updates.map((u) => JSON.stringify(u)).join('\n') + '\n';
+      backlog = backlog.then(() => write(scores, text));
+    },
+    deadLetter: (rejections) => write(dlq, rejections.map(deadLetterLine).join('\n') + '\n'),
+    flush: () => backlog,
+    async close() {
+      await backlog;
+      await Promise.all([new Promise((r) => scores.end(r)), new Promise((r) => dlq.end(r))]);
+    },
+  };
+}
+
+/** Options of {@link consoleSink}. */
+export interface ConsoleSinkOptions {
+  /** Where lines go (default stdout). */
+  readonly out?: Writable;
+  /** Most score-update lines printed per second; the rest are counted, not printed (default 5). */
+  readonly maxLinesPerSec?: number;
+  /** Clock for the rate limit (default Date.now). */
+  readonly clock?: () => number;
+}
+
+/** Prints a rate-limited sample of score updates and every dead letter as compact JSON lines. */
+export function consoleSink(opts: ConsoleSinkOptions = {}): OutputSink {
+  const out = opts.out ?? process.stdout;
+  const clock = opts.clock ?? Date.now;
+  const perSec = opts.maxLinesPerSec ?? 5;
+  let windowStart = 0;
+  let printed = 0;
+  return {
+    publishScores(updates) {
+      const now = clock();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        printed = 0;
+      }
+      for (const u of updates) {
+        if (printed >= perSec) return;
+        printed++;
+        out.write(`score ${JSON.stringify(u)}\n`);
+      }
+    },
+    async deadLetter(rejections) {
+      for (const r of rejections) await write(out, `dead-letter ${deadLetterLine(r)}\n`);
+    },
+    flush: () => Promise.resolve(),
+  };
+}
