@@ -1,4 +1,10 @@
-import { AckPolicy, DeliverPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  StorageType,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { ChurnflowError } from '../contract/codes.js';
 
 /** Names and limits of the event stream and the engine's durable consumer. */
@@ -55,11 +61,9 @@ export async function ensureConsumer(jsm: JetStreamManager, spec: EventStreamSpe
   }
 }
 
+/** JetStream answers "not found" with status 404 (stream: 10059, consumer: 10014). */
 function isNotFound(err: unknown): boolean {
-  // JetStream API errors carry codes; 404 / 10059 (stream) and 10014 (consumer) mean "not found".
-  const e = err as { code?: unknown; api_error?: { err_code?: number; code?: number } };
-  const code = e.api_error?.err_code;
-  return code === 10059 || code === 10014 || e.api_error?.code === 404 || e.code === '404';
+  return err instanceof JetStreamApiError && err.status === 404;
 }
 
 function setupError(message: string, cause: unknown): ChurnflowError {

@@ -1,4 +1,10 @@
-import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type {
+  Consumer,
+  ConsumerMessages,
+  JetStreamClient,
+  JetStreamManager,
+  JsMsg,
+} from '@nats-io/jetstream';
 import { Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { EngineMetrics } from '../metrics/index.js';
@@ -64,9 +70,9 @@ export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBa
           deps.metrics.natsIncidents.inc({ kind: s.type });
           deps.onHealth?.(false, s.type);
           deps.log.warn({ consumer: deps.spec.consumer, status: s.type }, 'consumer gone; recreating it');
-          await ensureConsumer(deps.jsm, deps.spec).catch((err: unknown) =>
-            deps.log.error({ err, consumer: deps.spec.consumer }, 'could not recreate the consumer; will retry'),
-          );
+          await recreateConsumer();
+          // The old pull loop does not resume on a recreated consumer: end it, and a fresh one starts below.
+          m.stop();
         } else if (s.type === 'next' || s.type === 'heartbeat') {
           deps.onHealth?.(true, 'consuming');
         }
@@ -75,6 +81,20 @@ export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBa
         // The iterator ended under us (e.g. the client gave up a pull): start a fresh consume loop.
         deps.log.warn({ consumer: deps.spec.consumer }, 'consume loop ended; restarting it');
         start().catch((err: unknown) => subscriber.error(err));
+      }
+    };
+    const recreateConsumer = async (): Promise<void> => {
+      while (!closed) {
+        try {
+          await ensureConsumer(deps.jsm, deps.spec);
+          return;
+        } catch (err) {
+          deps.log.error(
+            { err, consumer: deps.spec.consumer },
+            'could not recreate the consumer; retrying in 1 s',
+          );
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
       }
     };
     start().catch((err: unknown) => subscriber.error(err));

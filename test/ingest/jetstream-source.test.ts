@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstValueFrom, filter, scan, take, timeout } from 'rxjs';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Registry } from 'prom-client';
+import { pino } from 'pino';
+import { ensureEventStream, jetStreamSource, type EventStreamSpec } from '../../src/ingest/index.js';
+import { createEngineMetrics } from '../../src/metrics/index.js';
+import type { InboundMessage } from '../../src/ingest/types.js';
+import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
+
+let fx: NatsFixture;
+let jsm: JetStreamManager;
+const log = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  fx = await natsFixture();
+  jsm = await jetstreamManager(fx.nc);
+});
+afterAll(async () => fx[Symbol.asyncDispose]());
+
+function spec(): EventStreamSpec {
+  const stream = uniqueName('EV');
+  return {
+    stream,
+    subjects: [`${stream}.>`],
+    consumer: uniqueName('c'),
+    filterSubject: `${stream}.>`,
+    maxAckPending: 10_000,
+    ackWaitMs: 2_000,
+  };
+}
+
+function collect(s: EventStreamSpec, count: number) {
+  const source = jetStreamSource({
+    js: jetstream(fx.nc),
+    jsm,
+    spec: s,
+    pullBatch: 500,
+    log,
+    metrics: createEngineMetrics(new Registry()),
+  });
+  return firstValueFrom(
+    source.pipe(
+      scan(
+        (acc, b) => {
+          acc.batches++;
+          acc.messages.push(...b.messages);
+          b.ack();
+          return acc;
+        },
+        { batches: 0, messages: [] as InboundMessage[] },
+      ),
+      filter((acc) => acc.messages.length >= count),
+      take(1),
+      timeout(15_000),
+    ),
+  );
+}
+
+describe('jetStreamSource', () => {
+  it('creates the stream and consumer, delivers every message in order in batches', async () => {
+    const s = spec();
+    await ensureEventStream(jsm, s);
+    const js = jetstream(fx.nc);
+    const n = 3000;
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        js.publish(`${s.stream}.c${i % 7}.page_view`, new Uint8Array([i % 256])),
+      ),
+    );
+    const got = await collect(s, n);
+    expect(got.messages).toHaveLength(n);
+    expect(got.messages.map((m) => m.streamSeq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(got.batches).toBeLessThan(n / 10);
+    expect(got.messages[0]?.publishedAtMs).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('one ack per batch acknowledges all of it: a restarted consumer resumes after it', async () => {
+    const s = spec();
+    await ensureEventStream(jsm, s);
+    const js = jetstream(fx.nc);
+    for (let i = 0; i < 100; i++) await js.publish(`${s.stream}.a.page_view`, new Uint8Array([1]));
+    await collect(s, 100);
+    // Acks are asynchronous: wait until the server has applied the batch's single ack.
+    await waitFor(async () => (await jsm.consumers.info(s.stream, s.consumer)).ack_floor.stream_seq === 100);
+    expect((await jsm.consumers.info(s.stream, s.consumer)).num_ack_pending).toBe(0);
+    await js.publish(`${s.stream}.a.page_view`, new Uint8Array([2]));
+    const again = await collect(s, 1);
+    expect(again.messages[0]?.streamSeq).toBe(101);
+  });
+
+  it('passes the Content-Type header through', async () => {
+    const s = spec();
+    await ensureEventStream(jsm, s);
+    const { headers } = await import('@nats-io/transport-node');
+    const h = headers();
+    h.set('Content-Type', 'application/json');
+    await jetstream(fx.nc).publish(`${s.stream}.a.page_view`, new TextEncoder().encode('{}'), { headers: h });
+    const got = await collect(s, 1);
+    expect(got.messages[0]?.contentType).toBe('application/json');
+  });
+
+  it('recreates a deleted consumer and keeps consuming', async () => {
+    const s = spec();
+    await ensureEventStream(jsm, s);
+    const js = jetstream(fx.nc);
+    const source = jetStreamSource({
+      js,
+      jsm,
+      spec: s,
+      pullBatch: 100,
+      log,
+      metrics: createEngineMetrics(new Registry()),
+    });
+    const seen: number[] = [];
+    const sub = source.subscribe((b) => {
+      seen.push(...b.messages.map((m) => m.streamSeq));
+      b.ack();
+    });
+    await js.publish(`${s.stream}.a.page_view`, new Uint8Array([1]));
+    await waitFor(() => seen.length === 1);
+    await jsm.consumers.delete(s.stream, s.consumer);
+    await waitFor(
+      async () =>
+        await jsm.consumers.info(s.stream, s.consumer).then(
+          () => true,
+          () => false,
+        ),
+      20_000,
+    );
+    await js.publish(`${s.stream}.a.page_view`, new Uint8Array([2]));
+    await waitFor(() => seen.includes(2), 20_000);
+    sub.unsubscribe();
+  }, 45_000);
+});
+
+async function waitFor(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
