@@ -7,6 +7,8 @@ export const MAX_CUSTOMER_ID_LENGTH = 128;
 export const MAX_EVENT_ID_LENGTH = 128;
 /** Most entries in `props`. */
 export const MAX_PROPS = 32;
+/** Keys of `props`: any characters, at most 64 of them. */
+export const PROPS_KEY_PATTERN = '^[\\s\\S]{0,64}$';
 
 /**
  * The JSON Schema of one customer event, as producers publish it on `events.<customer>.<type>`.
@@ -21,7 +23,11 @@ export const CustomerEventSchema = Type.Object(
         description: "Producer's event id; also sent as the Nats-Msg-Id header for JetStream de-duplication.",
       }),
     ),
-    customerId: Type.String({ minLength: 1, maxLength: MAX_CUSTOMER_ID_LENGTH, description: 'The customer.' }),
+    customerId: Type.String({
+      minLength: 1,
+      maxLength: MAX_CUSTOMER_ID_LENGTH,
+      description: 'The customer.',
+    }),
     type: Type.String({
       pattern: CUSTOM_TYPE_PATTERN,
       description: 'One of the catalog types, or a custom type [a-z0-9_]{1,64}.',
@@ -37,10 +43,17 @@ export const CustomerEventSchema = Type.Object(
       ),
     ),
     props: Type.Optional(
-      Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean()]), {
-        maxProperties: MAX_PROPS,
-        description: 'Free-form attributes.',
-      }),
+      // The key limit is a pattern plus additionalProperties: false because TypeBox drops a Record key's
+      // maxLength, and its default key pattern '^(.*)$' lets keys holding a newline skip the value check.
+      Type.Record(
+        Type.String({ pattern: PROPS_KEY_PATTERN }),
+        Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean()]),
+        {
+          maxProperties: MAX_PROPS,
+          additionalProperties: false,
+          description: 'Free-form attributes: at most 32 keys of at most 64 characters; values are flat.',
+        },
+      ),
     ),
   },
   {

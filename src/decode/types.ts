@@ -5,6 +5,9 @@ import type { InboundBatch } from '../ingest/types.js';
 /** A valid event with where it came from. */
 export interface DecodedEvent {
   readonly event: CustomerEvent;
+  /** The message it came from (kept by reference so a later stage can still dead-letter it). */
+  readonly subject: string;
+  readonly data: Uint8Array;
   readonly streamSeq: number;
   readonly publishedAtMs: number;
 }

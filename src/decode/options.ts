@@ -1,0 +1,29 @@
+import { DEFAULT_EVENT_PREFIX } from '../contract/subjects.js';
+
+/** How the decode stage reads and checks inbound messages. */
+export interface DecodeOptions {
+  /**
+   * The subject prefix events are published under; a message must be on `<prefix>.<customer token>.<type>`
+   * matching its payload.
+   * @default 'events'
+   */
+  readonly subjectPrefix: string;
+  /**
+   * Largest payload accepted, in bytes; larger ones are dead-lettered as `payload_too_large` before decoding.
+   * @default 65536
+   */
+  readonly maxPayloadBytes: number;
+  /**
+   * How far an event's `ts` may lie ahead of the wall clock, in milliseconds, before it is dead-lettered as
+   * `too_far_in_future` (producers' clocks drift; a bound keeps one bad clock from dragging the watermark).
+   * @default 300000 (5 minutes)
+   */
+  readonly maxFutureMs: number;
+}
+
+/** The defaults of {@link DecodeOptions}. */
+export const DEFAULT_DECODE_OPTIONS: DecodeOptions = Object.freeze({
+  subjectPrefix: DEFAULT_EVENT_PREFIX,
+  maxPayloadBytes: 65_536,
+  maxFutureMs: 300_000,
+});
