@@ -82,6 +82,11 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           description: 'Smallest engagement change that publishes an update.',
         }),
+        deadLetterStream: Type.String({
+          default: 'CHURNFLOW_DLQ',
+          minLength: 1,
+          description: 'JetStream stream that keeps dead letters (created when missing; NATS sink only).',
+        }),
         file: Type.String({ default: '', description: 'Output file (JSONL) when sink is "file".' }),
       },
       { additionalProperties: false, default: {} },

@@ -3,3 +3,5 @@ export { ensureEventStream, ensureConsumer } from './jetstream-setup.js';
 export type { EventStreamSpec } from './jetstream-setup.js';
 export { jetStreamSource } from './jetstream-source.js';
 export type { JetStreamSourceDeps } from './jetstream-source.js';
+export { simulatorSource, simulatedEvents, encodeEvents } from './simulator-source.js';
+export type { SimulatedStreamOptions } from './simulator-source.js';

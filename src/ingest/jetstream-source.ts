@@ -58,7 +58,7 @@ export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBa
       messages = await consumer.consume({ max_messages: deps.pullBatch, callback: onMessage });
       deps.onHealth?.(true, 'consuming');
       deps.log.info({ stream: deps.spec.stream, consumer: deps.spec.consumer }, 'consuming events');
-      void watch(messages);
+      watch(messages).catch((err: unknown) => deps.log.error({ err }, 'consumer status watch failed'));
     };
     const watch = async (m: ConsumerMessages): Promise<void> => {
       for await (const s of m.status()) {
@@ -100,7 +100,8 @@ export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBa
     start().catch((err: unknown) => subscriber.error(err));
     return () => {
       closed = true;
-      void messages?.close();
+      // Closing may fail when the connection is already gone; there is nothing left to release then.
+      messages?.close().catch(() => undefined);
     };
   });
 }

@@ -10,6 +10,8 @@ export interface NatsConnectionOptions {
   readonly name: string;
   readonly log: Logger;
   readonly metrics?: EngineMetrics;
+  /** Told on every disconnect (false) and reconnect (true). */
+  readonly onConnection?: (connected: boolean) => void;
 }
 
 /**
@@ -36,11 +38,13 @@ async function watchStatus(nc: NatsConnection, opts: NatsConnectionOptions): Pro
     switch (s.type) {
       case 'disconnect':
         opts.metrics?.natsConnected.set(0);
+        opts.onConnection?.(false);
         opts.metrics?.natsIncidents.inc({ kind: 'disconnect' });
         opts.log.warn({ server: s.server }, 'disconnected from NATS; reconnecting');
         break;
       case 'reconnect':
         opts.metrics?.natsConnected.set(1);
+        opts.onConnection?.(true);
         opts.metrics?.natsIncidents.inc({ kind: 'reconnect' });
         opts.log.info({ server: s.server }, 'reconnected to NATS');
         break;

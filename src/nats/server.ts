@@ -52,7 +52,13 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Emb
   const port = opts.port === undefined || opts.port === 0 ? -1 : opts.port;
   const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...(opts.args ?? [])], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group: a Ctrl-C meant for us must not kill the server before we have drained into it.
+    detached: true,
   });
+  // ...but it must never outlive us, even when we exit without stopping it.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let actualPort: number;
   try {
     actualPort = await waitForListening(child, opts.startTimeoutMs ?? 10_000);

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { ChurnflowError } from '../contract/codes.js';
+import { runStart } from './start.js';
+import { runSimulate } from './simulate.js';
+
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+};
+
+const program = new Command()
+  .name('churnflow')
+  .description('Real-time churn scoring and customer segmentation over NATS JetStream');
+
+program
+  .command('start')
+  .description('run the engine (without NATS_URL: embedded nats-server + simulator)')
+  .option('-c, --config <file>', 'configuration file (default: $CHURNFLOW_CONFIG or config/default.json)')
+  .action(async (opts: { config?: string }) => {
+    process.exitCode = await runStart(opts);
+  });
+
+program
+  .command('simulate')
+  .description('publish simulated customer traffic into NATS JetStream, or write it to an event file')
+  .option('--customers <n>', 'customers', int, 5000)
+  .option('--rate <n>', 'live events per second after the history', int, 2000)
+  .option('--history-days <n>', 'days of history sent first (as fast as possible)', int, 60)
+  .option('--live-seconds <n>', 'seconds of live traffic; 0 = until stopped', int, 0)
+  .option('--seed <n>', 'PRNG seed', int, 42)
+  .option('--prefix <subject>', 'event subject prefix', 'events')
+  .option('--nats-url <url>', 'NATS server (default: $NATS_URL or nats://127.0.0.1:4222)')
+  .option('--stream <name>', 'JetStream stream to create when missing', 'EVENTS')
+  .option('--out <file>', 'write an event file (.jsonl or .msgpack) instead of publishing')
+  .action(async (opts: Parameters<typeof runSimulate>[0]) => {
+    process.exitCode = await runSimulate(opts);
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (err instanceof ChurnflowError) {
+    process.stderr.write(`churnflow: ${err.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw err;
+  }
+}

@@ -1,0 +1,170 @@
+import { jetstream, jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { Observable } from 'rxjs';
+import type { Config } from '../config/index.js';
+import { ChurnflowError } from '../contract/codes.js';
+import { ensureEventStream, jetStreamSource, simulatorSource, type InboundBatch } from '../ingest/index.js';
+import type { EngineMetrics } from '../metrics/index.js';
+import { connectNats, startNatsServer, type EmbeddedNatsServer } from '../nats/index.js';
+import { consoleSink, fileSink, natsSink, type OutputSink } from '../publish/index.js';
+import { createSimulator, DAY_MS } from '../simulate/index.js';
+import { publishSimulation } from './simulator-publisher.js';
+
+/** The engine's two ends and what keeps them alive. */
+export interface Runtime {
+  /** How the engine runs, for the log: 'nats', 'embedded-nats', 'in-process', 'file'. */
+  readonly mode: string;
+  readonly source: Observable<InboundBatch>;
+  readonly sink: OutputSink;
+  /** Reasons the runtime is not ready (empty: ready). */
+  notReady(): string[];
+  /** Closes connections, stops the embedded server and simulator. */
+  close(): Promise<void>;
+}
+
+interface Ctx {
+  readonly config: Readonly<Config>;
+  readonly log: Logger;
+  readonly metrics: EngineMetrics;
+}
+
+/**
+ * Opens the runtime the configuration asks for. `source: nats` with `nats.url` consumes that server; without a
+ * URL it starts a private nats-server and the simulator publishing into it (the embedded default), and when no
+ * nats-server binary exists it says so and runs the same pipeline on the simulator's stream in process.
+ */
+export async function openRuntime(ctx: Ctx): Promise<Runtime> {
+  const { config, log } = ctx;
+  if (config.source === 'simulator') return inProcess(ctx);
+  if (config.source === 'file') {
+    const { openFileRuntime } = await import('./file-runtime.js');
+    return openFileRuntime(ctx, (nc) => outputSink(ctx, nc));
+  }
+  if (config.nats.url !== '') return natsRuntime(ctx, config.nats.url, 'nats');
+  let server: EmbeddedNatsServer;
+  try {
+    server = await startNatsServer();
+  } catch (err) {
+    if (!(err instanceof ChurnflowError) || err.code !== 'NATS_SERVER_UNAVAILABLE') throw err;
+    log.warn({ reason: err.message }, 'no nats-server available: running the same pipeline on the simulator in process');
+    return inProcess(ctx);
+  }
+  log.info({ url: server.url, store: server.storeDir }, 'embedded nats-server started (set NATS_URL to use yours)');
+  const runtime = await natsRuntime(ctx, server.url, 'embedded-nats');
+  const stopSimulator = startSimulatorPublisher(ctx, runtime.nc);
+  return {
+    ...runtime,
+    async close() {
+      await stopSimulator();
+      await runtime.close();
+      await server.stop();
+    },
+  };
+}
+
+async function natsRuntime(ctx: Ctx, url: string, mode: string): Promise<Runtime & { nc: NatsConnection }> {
+  const { config, log, metrics } = ctx;
+  let connected = true;
+  const nc = await connectNats({
+    servers: url,
+    name: `churnflow-${config.nats.consumer}`,
+    log,
+    metrics,
+    onConnection: (up) => (connected = up),
+  });
+  const jsm = await jetstreamManager(nc);
+  const prefix = config.ingest.subjectPrefix;
+  const spec = {
+    stream: config.nats.stream,
+    subjects: [`${prefix}.>`],
+    consumer: config.nats.consumer,
+    filterSubject: `${prefix}.>`,
+    maxAckPending: config.nats.maxAckPending,
+    ackWaitMs: config.nats.ackWaitMs,
+  };
+  await ensureEventStream(jsm, spec);
+  if (config.sink === 'nats') await ensureDeadLetterStream(jsm, config);
+  let consuming = { ok: false, why: 'not started' };
+  const source = jetStreamSource({
+    js: jetstream(nc),
+    jsm,
+    spec,
+    pullBatch: config.nats.pullBatch,
+    log,
+    metrics,
+    onHealth: (ok, why) => (consuming = { ok, why }),
+  });
+  return {
+    mode,
+    nc,
+    source,
+    sink: outputSink(ctx, nc),
+    notReady: () => [
+      ...(connected ? [] : ['NATS: disconnected, reconnecting']),
+      ...(consuming.ok ? [] : [`consumer: ${consuming.why}`]),
+    ],
+    close: async () => {
+      await nc.drain();
+    },
+  };
+}
+
+async function ensureDeadLetterStream(jsm: JetStreamManager, config: Readonly<Config>): Promise<void> {
+  const name = config.publish.deadLetterStream;
+  const subject = `${config.publish.prefix}.dlq`;
+  const exists = await jsm.streams.info(name).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) {
+    await jsm.streams.add({ name, subjects: [subject], storage: StorageType.File, max_age: 7 * DAY_MS * 1_000_000 });
+  }
+}
+
+function outputSink(ctx: Ctx, nc: NatsConnection | undefined): OutputSink {
+  const { config } = ctx;
+  if (config.sink === 'file') return fileSink(config.publish.file);
+  if (config.sink === 'console' || nc === undefined) return consoleSink();
+  return natsSink({ nc, js: jetstream(nc), prefix: config.publish.prefix, encoding: config.publish.encoding });
+}
+
+function simulatorFor(config: Readonly<Config>, nowMs: number) {
+  const startMs = nowMs - config.simulator.historyDays * DAY_MS;
+  return createSimulator({ customers: config.simulator.customers, seed: config.simulator.seed, startMs });
+}
+
+function inProcess(ctx: Ctx): Runtime {
+  const { config } = ctx;
+  const now = Date.now();
+  const source = simulatorSource({
+    simulator: simulatorFor(config, now),
+    subjectPrefix: config.ingest.subjectPrefix,
+    ratePerSec: config.simulator.ratePerSec,
+    liveFromMs: now,
+  });
+  return { mode: 'in-process', source, sink: outputSink(ctx, undefined), notReady: () => [], close: async () => {} };
+}
+
+function startSimulatorPublisher(ctx: Ctx, nc: NatsConnection): () => Promise<void> {
+  const { config, log } = ctx;
+  const abort = new AbortController();
+  const now = Date.now();
+  const run = publishSimulation({
+    js: jetstream(nc),
+    log,
+    simulator: simulatorFor(config, now),
+    subjectPrefix: config.ingest.subjectPrefix,
+    ratePerSec: config.simulator.ratePerSec,
+    liveFromMs: now,
+    signal: abort.signal,
+  }).catch((err: unknown) => log.error({ err }, 'simulator stopped with an error'));
+  log.info(
+    { customers: config.simulator.customers, historyDays: config.simulator.historyDays, ratePerSec: config.simulator.ratePerSec },
+    'simulator publishing into the embedded server',
+  );
+  return async () => {
+    abort.abort();
+    await run;
+  };
+}

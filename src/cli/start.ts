@@ -1,0 +1,102 @@
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { loadConfig, type Config } from '../config/index.js';
+import { startEngine, type Engine } from '../engine/index.js';
+import { createLogger, type Logger } from '../log/index.js';
+import { createEngineMetrics, startOpsServer } from '../metrics/index.js';
+import { loadChurnModel, selectBackend } from '../score/index.js';
+import { resolveProjectPath } from './paths.js';
+import { openRuntime, type Runtime } from './runtime.js';
+import { startSummaryPrinter } from './summary.js';
+
+/** Options of the `start` command. */
+export interface StartOptions {
+  /** Config file (default: $CHURNFLOW_CONFIG, else config/default.json). */
+  readonly config?: string;
+}
+
+/** A running churnflow: engine, its runtime (source and sink) and the ops HTTP server. */
+export interface Churnflow {
+  readonly engine: Engine;
+  readonly runtime: Runtime;
+  /** The port of `/metrics`, `/healthz`, `/readyz`. */
+  readonly opsPort: number;
+  /** Drains and closes everything, in order. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts churnflow from a validated configuration: TF.js backend, churn model, runtime, engine, ops server.
+ */
+export async function startChurnflow(config: Readonly<Config>, log: Logger): Promise<Churnflow> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = createEngineMetrics(registry);
+
+  const backend = await selectBackend(log);
+  const modelDir = resolveProjectPath(config.score.modelDir);
+  const model = await loadChurnModel(modelDir);
+  log.info({ backend, model: model.name, version: model.version, dir: modelDir }, 'churn model loaded');
+
+  const runtime = await openRuntime({ config, log, metrics });
+  const engine = startEngine({ config, log, metrics, source: runtime.source, sink: runtime.sink, model });
+  const ops = await startOpsServer(
+    registry,
+    {
+      live: () => engine.state !== 'failed',
+      readiness: () => {
+        const reasons = [...runtime.notReady(), ...(engine.state === 'running' ? [] : [`engine ${engine.state}`])];
+        return { ready: reasons.length === 0, reasons };
+      },
+    },
+    config.http.host,
+    config.http.port,
+  );
+  log.info({ mode: runtime.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` }, 'churnflow started');
+  return {
+    engine,
+    runtime,
+    opsPort: ops.port,
+    async stop() {
+      await engine.stop().catch(() => undefined);
+      await runtime.close();
+      await ops.close();
+      model.dispose();
+      log.info({ events: engine.totals.events, scoreUpdates: engine.totals.scoreUpdates }, 'stopped');
+    },
+  };
+}
+
+/**
+ * Runs the engine until SIGINT/SIGTERM, then drains: stop input, score and publish what is in flight, flush,
+ * close. Returns the process exit code.
+ */
+export async function runStart(opts: StartOptions): Promise<number> {
+  const config = loadConfig({
+    file: resolveProjectPath(opts.config ?? process.env['CHURNFLOW_CONFIG'] ?? 'config/default.json'),
+  });
+  const log = createLogger(config.log.level);
+  const app = await startChurnflow(config, log);
+  const stopSummary = startSummaryPrinter(app.engine, config.log.summaryEveryMs);
+  const outcome = await Promise.race([
+    onceSignal(log).then(() => 'signal' as const),
+    app.engine.done.then(() => 'ended' as const),
+  ]).catch((err: unknown) => {
+    log.fatal({ err }, 'engine failed');
+    return 'failed' as const;
+  });
+  log.info({ outcome }, 'shutting down: draining');
+  stopSummary();
+  await app.stop();
+  return outcome === 'failed' ? 1 : 0;
+}
+
+function onceSignal(log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (signal: string) => {
+      log.info({ signal }, 'signal received');
+      resolve();
+    };
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+}
