@@ -37,3 +37,42 @@ export interface CustomerScores {
   readonly engagement: number;
   readonly stage: Stage;
 }
+
+/**
+ * The scores of one micro-batch, columnar: row `i` belongs to `slots[i]`.
+ * `features` is a view of the scorer's reused matrix (rows × FEATURE_COUNT, FEATURES order): it stays valid
+ * until the next `score()` call starts, so copy the rows you keep.
+ */
+export interface ScoredBatch {
+  /** The slots scored, in row order (the array passed to `score`). */
+  readonly slots: readonly number[];
+  /** P(churn) per row, in [0, 1]. */
+  readonly churnRisk: Float32Array;
+  /** Engagement per row, integer 0..100. */
+  readonly engagement: Uint8Array;
+  /** Lifecycle stage per row, as an index into {@link STAGES}. */
+  readonly stage: Uint8Array;
+  /** The feature matrix the scores were computed from (a view; see above). */
+  readonly features: Float32Array;
+  /** Name of the model that produced `churnRisk`. */
+  readonly modelName: string;
+  /** Version of the model that produced `churnRisk`. */
+  readonly modelVersion: string;
+}
+
+/** Scores micro-batches of customers: one feature matrix, one model call per batch. */
+export interface Scorer {
+  /** The model the next batch will use. */
+  readonly model: ChurnModel;
+  /**
+   * Scores the given slots with ONE model call. Calls are serialised: a call made while another is in
+   * flight starts when that one has finished, so the reused matrix is never overwritten under a caller.
+   */
+  score(slots: readonly number[]): Promise<ScoredBatch>;
+  /**
+   * Replaces the model between batches: batches requested after this call use `model`; those requested
+   * before it (in flight or queued) finish on the old one. Resolves to the old model once no batch uses
+   * it any more, so the caller may dispose it.
+   */
+  swapModel(model: ChurnModel): Promise<ChurnModel>;
+}

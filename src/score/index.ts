@@ -1,0 +1,24 @@
+/**
+ * score: TF.js backend selection, model directories (files + manifest), the churn model, engagement,
+ * lifecycle stage, and the micro-batch scorer. Formulas and rules: docs/scoring.md.
+ */
+export { STAGES } from './types.js';
+export type { ChurnModel, CustomerScores, ScoredBatch, Scorer, Stage } from './types.js';
+export { selectBackend } from './backend.js';
+export type { BackendLog, TfBackendName } from './backend.js';
+export {
+  MODEL_JSON,
+  WEIGHTS_BIN,
+  loadLayersModelFromDir,
+  modelDirHandler,
+  saveLayersModelToDir,
+} from './model-files.js';
+export { MANIFEST_JSON, ModelManifestSchema, checkManifest, readManifest } from './manifest.js';
+export type { ModelManifest } from './manifest.js';
+export { loadChurnModel } from './churn-model.js';
+export type { LoadedChurnModel } from './churn-model.js';
+export { ENGAGEMENT_SCALES, ENGAGEMENT_WEIGHTS, engagementScore } from './engagement.js';
+export { STAGE_THRESHOLDS, lifecycleStage, lifecycleStageIndex } from './stage.js';
+export type { StageThresholds } from './stage.js';
+export { createScorer } from './scorer.js';
+export type { ScorerDeps } from './scorer.js';
