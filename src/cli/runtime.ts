@@ -47,10 +47,16 @@ export async function openRuntime(ctx: Ctx): Promise<Runtime> {
     server = await startNatsServer();
   } catch (err) {
     if (!(err instanceof ChurnflowError) || err.code !== 'NATS_SERVER_UNAVAILABLE') throw err;
-    log.warn({ reason: err.message }, 'no nats-server available: running the same pipeline on the simulator in process');
+    log.warn(
+      { reason: err.message },
+      'no nats-server available: running the same pipeline on the simulator in process',
+    );
     return inProcess(ctx);
   }
-  log.info({ url: server.url, store: server.storeDir }, 'embedded nats-server started (set NATS_URL to use yours)');
+  log.info(
+    { url: server.url, store: server.storeDir },
+    'embedded nats-server started (set NATS_URL to use yours)',
+  );
   const runtime = await natsRuntime(ctx, server.url, 'embedded-nats');
   const stopSimulator = startSimulatorPublisher(ctx, runtime.nc);
   return {
@@ -118,7 +124,12 @@ async function ensureDeadLetterStream(jsm: JetStreamManager, config: Readonly<Co
     () => false,
   );
   if (!exists) {
-    await jsm.streams.add({ name, subjects: [subject], storage: StorageType.File, max_age: 7 * DAY_MS * 1_000_000 });
+    await jsm.streams.add({
+      name,
+      subjects: [subject],
+      storage: StorageType.File,
+      max_age: 7 * DAY_MS * 1_000_000,
+    });
   }
 }
 
@@ -126,7 +137,12 @@ function outputSink(ctx: Ctx, nc: NatsConnection | undefined): OutputSink {
   const { config } = ctx;
   if (config.sink === 'file') return fileSink(config.publish.file);
   if (config.sink === 'console' || nc === undefined) return consoleSink();
-  return natsSink({ nc, js: jetstream(nc), prefix: config.publish.prefix, encoding: config.publish.encoding });
+  return natsSink({
+    nc,
+    js: jetstream(nc),
+    prefix: config.publish.prefix,
+    encoding: config.publish.encoding,
+  });
 }
 
 function simulatorFor(config: Readonly<Config>, nowMs: number) {
@@ -143,7 +159,13 @@ function inProcess(ctx: Ctx): Runtime {
     ratePerSec: config.simulator.ratePerSec,
     liveFromMs: now,
   });
-  return { mode: 'in-process', source, sink: outputSink(ctx, undefined), notReady: () => [], close: async () => {} };
+  return {
+    mode: 'in-process',
+    source,
+    sink: outputSink(ctx, undefined),
+    notReady: () => [],
+    close: async () => {},
+  };
 }
 
 function startSimulatorPublisher(ctx: Ctx, nc: NatsConnection): () => Promise<void> {
@@ -160,7 +182,11 @@ function startSimulatorPublisher(ctx: Ctx, nc: NatsConnection): () => Promise<vo
     signal: abort.signal,
   }).catch((err: unknown) => log.error({ err }, 'simulator stopped with an error'));
   log.info(
-    { customers: config.simulator.customers, historyDays: config.simulator.historyDays, ratePerSec: config.simulator.ratePerSec },
+    {
+      customers: config.simulator.customers,
+      historyDays: config.simulator.historyDays,
+      ratePerSec: config.simulator.ratePerSec,
+    },
     'simulator publishing into the embedded server',
   );
   return async () => {

@@ -51,8 +51,7 @@ export async function runSimulate(opts: SimulateOptions): Promise<number> {
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
-  const timer =
-    opts.liveSeconds > 0 ? setTimeout(() => abort.abort(), opts.liveSeconds * 1000) : undefined;
+  const timer = opts.liveSeconds > 0 ? setTimeout(() => abort.abort(), opts.liveSeconds * 1000) : undefined;
   log.info({ customers: opts.customers, historyDays: opts.historyDays, ratePerSec: opts.rate }, 'simulating');
   const result = await publishSimulation({
     js: jetstream(nc),

@@ -44,14 +44,20 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     {
       live: () => engine.state !== 'failed',
       readiness: () => {
-        const reasons = [...runtime.notReady(), ...(engine.state === 'running' ? [] : [`engine ${engine.state}`])];
+        const reasons = [
+          ...runtime.notReady(),
+          ...(engine.state === 'running' ? [] : [`engine ${engine.state}`]),
+        ];
         return { ready: reasons.length === 0, reasons };
       },
     },
     config.http.host,
     config.http.port,
   );
-  log.info({ mode: runtime.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` }, 'churnflow started');
+  log.info(
+    { mode: runtime.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` },
+    'churnflow started',
+  );
   return {
     engine,
     runtime,

@@ -22,14 +22,19 @@ export function summarize(
   prev: { events: number; scoreUpdates: number },
   elapsedMs: number,
 ): Summary {
-  const risk = Object.fromEntries(RISK_BANDS.map((b) => [b, 0])) as Record<(typeof RISK_BANDS)[number], number>;
+  const risk = Object.fromEntries(RISK_BANDS.map((b) => [b, 0])) as Record<
+    (typeof RISK_BANDS)[number],
+    number
+  >;
   const stageCounts = new Array<number>(STAGES.length).fill(0);
   const n = Math.min(engine.store.size, engine.published.capacity);
   for (let slot = 0; slot < n; slot++) {
     const s = engine.published.stage(slot);
     if (s < 0) continue;
     stageCounts[s] = (stageCounts[s] as number) + 1;
-    const band = RISK_BANDS[Math.min(4, Math.floor(engine.published.risk(slot) * 5))] as (typeof RISK_BANDS)[number];
+    const band = RISK_BANDS[
+      Math.min(4, Math.floor(engine.published.risk(slot) * 5))
+    ] as (typeof RISK_BANDS)[number];
     risk[band]++;
   }
   const stages: Record<string, number> = {};

@@ -29,9 +29,13 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
   const first = Value.Errors(ConfigSchema, withDefaults).First();
   if (first !== undefined) {
     const key = first.path.replace(/^\//, '').replaceAll('/', '.');
-    throw new ChurnflowError('CONFIG_INVALID', `config key "${key}": ${first.message} (got ${JSON.stringify(first.value)})`, {
-      key,
-    });
+    throw new ChurnflowError(
+      'CONFIG_INVALID',
+      `config key "${key}": ${first.message} (got ${JSON.stringify(first.value)})`,
+      {
+        key,
+      },
+    );
   }
   return deepFreeze(withDefaults as Config);
 }
@@ -41,7 +45,12 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (cause) {
-    throw new ChurnflowError('CONFIG_UNREADABLE', `cannot read config file ${file}: ${String(cause)}`, { file }, { cause });
+    throw new ChurnflowError(
+      'CONFIG_UNREADABLE',
+      `cannot read config file ${file}: ${String(cause)}`,
+      { file },
+      { cause },
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ChurnflowError('CONFIG_INVALID', `config file ${file} must hold a JSON object`, { file });

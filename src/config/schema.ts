@@ -21,10 +21,19 @@ export const ConfigSchema = Type.Object(
       {
         url: Type.String({
           default: '',
-          description: 'NATS server URL(s), comma separated. Empty: start an embedded nats-server (the default).',
+          description:
+            'NATS server URL(s), comma separated. Empty: start an embedded nats-server (the default).',
         }),
-        stream: Type.String({ default: 'EVENTS', minLength: 1, description: 'JetStream stream holding events.' }),
-        consumer: Type.String({ default: 'churnflow', minLength: 1, description: 'Durable pull consumer name.' }),
+        stream: Type.String({
+          default: 'EVENTS',
+          minLength: 1,
+          description: 'JetStream stream holding events.',
+        }),
+        consumer: Type.String({
+          default: 'churnflow',
+          minLength: 1,
+          description: 'Durable pull consumer name.',
+        }),
         pullBatch: Type.Integer({ default: 2000, minimum: 1, description: 'Messages per pull request.' }),
         maxAckPending: Type.Integer({
           default: 50_000,
@@ -38,9 +47,16 @@ export const ConfigSchema = Type.Object(
     ingest: Type.Object(
       {
         subjectPrefix: Type.String({ default: 'events', minLength: 1, description: 'Event subject prefix.' }),
-        maxPayloadBytes: Type.Integer({ default: 65_536, minimum: 64, description: 'Largest accepted event.' }),
+        maxPayloadBytes: Type.Integer({
+          default: 65_536,
+          minimum: 64,
+          description: 'Largest accepted event.',
+        }),
         maxFutureMs: ms(300_000, 'How far ahead of the wall clock an event time may be.'),
-        file: Type.String({ default: '', description: 'Event file (.jsonl or .msgpack) when source is "file".' }),
+        file: Type.String({
+          default: '',
+          description: 'Event file (.jsonl or .msgpack) when source is "file".',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -59,7 +75,11 @@ export const ConfigSchema = Type.Object(
     score: Type.Object(
       {
         modelDir: Type.String({ default: 'models/churn-default/1', description: 'Churn model directory.' }),
-        maxBatch: Type.Integer({ default: 2048, minimum: 1, description: 'Customers per model call, at most.' }),
+        maxBatch: Type.Integer({
+          default: 2048,
+          minimum: 1,
+          description: 'Customers per model call, at most.',
+        }),
         maxDelayMs: ms(10, 'Longest a touched customer waits for its micro-batch.'),
       },
       { additionalProperties: false, default: {} },
@@ -95,7 +115,11 @@ export const ConfigSchema = Type.Object(
       {
         customers: Type.Integer({ default: 5_000, minimum: 1, description: 'Simulated customers.' }),
         ratePerSec: Type.Integer({ default: 2_000, minimum: 1, description: 'Live events per second.' }),
-        historyDays: Type.Integer({ default: 60, minimum: 0, description: 'Days of history sent before live.' }),
+        historyDays: Type.Integer({
+          default: 60,
+          minimum: 0,
+          description: 'Days of history sent before live.',
+        }),
         seed: Type.Integer({ default: 42, description: 'PRNG seed.' }),
       },
       { additionalProperties: false, default: {} },
@@ -103,7 +127,12 @@ export const ConfigSchema = Type.Object(
     http: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0', description: 'Metrics/health listen address.' }),
-        port: Type.Integer({ default: 9464, minimum: 0, maximum: 65535, description: 'Metrics port (0: any).' }),
+        port: Type.Integer({
+          default: 9464,
+          minimum: 0,
+          maximum: 65535,
+          description: 'Metrics port (0: any).',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -14,7 +14,12 @@ import type { Config } from '../config/index.js';
 import { decode } from '../decode/index.js';
 import type { InboundBatch } from '../ingest/types.js';
 import type { EngineMetrics } from '../metrics/index.js';
-import { changedScoreUpdates, createScoreChanges, type OutputSink, type ScoreChanges } from '../publish/index.js';
+import {
+  changedScoreUpdates,
+  createScoreChanges,
+  type OutputSink,
+  type ScoreChanges,
+} from '../publish/index.js';
 import { coalesceMicroBatches, type MicroBatch } from '../rx/index.js';
 import { createScorer } from '../score/index.js';
 import type { ChurnModel } from '../score/types.js';

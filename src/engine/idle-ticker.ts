@@ -21,7 +21,11 @@ export interface IdleTickerOptions {
  * old history is not thrown to "now"); and hand a slice of all customers to scoring so that a full sweep takes
  * `rescoreSweepMs`. Sweep batches carry NaN as their cause time: they are not event-to-score latencies.
  */
-export function idleTicker(store: CustomerStore, totals: IngestTotals, opts: IdleTickerOptions): Observable<KeyedBatch> {
+export function idleTicker(
+  store: CustomerStore,
+  totals: IngestTotals,
+  opts: IdleTickerOptions,
+): Observable<KeyedBatch> {
   const tickMs = opts.tickMs ?? 250;
   let cursor = 0;
   let lastTickWall = opts.clock();

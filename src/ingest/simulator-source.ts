@@ -41,8 +41,14 @@ export function simulatedEvents(opts: SimulatedStreamOptions): Observable<Custom
 const packr = new Packr({ useRecords: false });
 
 /** Encodes events as producers do: MessagePack payloads on `<prefix>.<customer token>.<type>`. */
-export function encodeEvents(events: readonly CustomerEvent[], subjectPrefix: string): { subject: string; data: Uint8Array }[] {
-  return events.map((e) => ({ subject: eventSubject(subjectPrefix, e.customerId, e.type), data: packr.pack(e) }));
+export function encodeEvents(
+  events: readonly CustomerEvent[],
+  subjectPrefix: string,
+): { subject: string; data: Uint8Array }[] {
+  return events.map((e) => ({
+    subject: eventSubject(subjectPrefix, e.customerId, e.type),
+    data: packr.pack(e),
+  }));
 }
 
 /**

@@ -50,11 +50,15 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Emb
   const storeDir = mkdtempSync(join(tmpdir(), 'churnflow-nats-'));
   // -p -1 lets the server pick a free port itself, so parallel test files never race for one.
   const port = opts.port === undefined || opts.port === 0 ? -1 : opts.port;
-  const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...(opts.args ?? [])], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    // Its own process group: a Ctrl-C meant for us must not kill the server before we have drained into it.
-    detached: true,
-  });
+  const child = spawn(
+    binary,
+    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...(opts.args ?? [])],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // Its own process group: a Ctrl-C meant for us must not kill the server before we have drained into it.
+      detached: true,
+    },
+  );
   // ...but it must never outlive us, even when we exit without stopping it.
   const killOnExit = (): void => void child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -72,7 +76,13 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Emb
     stopped ??= terminate(child).then(() => rmSync(storeDir, { recursive: true, force: true }));
     return stopped;
   };
-  return { url: `nats://127.0.0.1:${actualPort}`, port: actualPort, storeDir, stop, [Symbol.asyncDispose]: stop };
+  return {
+    url: `nats://127.0.0.1:${actualPort}`,
+    port: actualPort,
+    storeDir,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }
 
 /** Reads the server's log until it says where it listens for clients. */
@@ -82,7 +92,9 @@ function waitForListening(child: ChildProcess, timeoutMs: number): Promise<numbe
     const timer = setTimeout(() => fail(`did not start within ${timeoutMs} ms`), timeoutMs);
     const fail = (why: string): void => {
       clearTimeout(timer);
-      reject(new ChurnflowError('NATS_SERVER_UNAVAILABLE', `nats-server ${why}; its log:\n${log.slice(-2000)}`));
+      reject(
+        new ChurnflowError('NATS_SERVER_UNAVAILABLE', `nats-server ${why}; its log:\n${log.slice(-2000)}`),
+      );
     };
     child.once('exit', (code) => fail(`exited with code ${String(code)}`));
     child.once('error', (err) => fail(`could not be spawned: ${err.message}`));

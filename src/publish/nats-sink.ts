@@ -36,13 +36,19 @@ export function natsSink(opts: NatsSinkOptions): OutputSink {
   return {
     publishScores(updates) {
       for (const u of updates) {
-        opts.nc.publish(`${opts.prefix}.scores.${customerToken(u.customerId)}`, encodeScoreUpdate(u, opts.encoding), {
-          headers: scoreHeaders,
-        });
+        opts.nc.publish(
+          `${opts.prefix}.scores.${customerToken(u.customerId)}`,
+          encodeScoreUpdate(u, opts.encoding),
+          {
+            headers: scoreHeaders,
+          },
+        );
       }
     },
     async deadLetter(rejections) {
-      await Promise.all(rejections.map((r) => opts.js.publish(dlqSubject, r.data, { headers: dlqHeaders(r) })));
+      await Promise.all(
+        rejections.map((r) => opts.js.publish(dlqSubject, r.data, { headers: dlqHeaders(r) })),
+      );
     },
     flush: () => opts.nc.flush(),
   };

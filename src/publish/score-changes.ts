@@ -21,7 +21,6 @@ export interface ScoreDeltas {
   readonly minEngagementDelta: number;
 }
 
-
 /**
  * Columnar per-slot memory of the last published scores: 4 + 2 + 1 + 4 = 11 bytes per customer, grown by
  * doubling. A stage change always publishes; risk and engagement publish when they move at least their delta.

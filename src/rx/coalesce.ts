@@ -1,4 +1,10 @@
-import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  Observable,
+  asyncScheduler,
+  type OperatorFunction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 
 /** Keys (customer slots) to work on, each with the time its oldest cause arrived (for freshness). */
 export interface KeyedBatch {
