@@ -15,8 +15,14 @@ export const SinkKind = Type.Union([Type.Literal('nats'), Type.Literal('file'), 
  */
 export const ConfigSchema = Type.Object(
   {
-    source: Type.Union([SourceKind], { default: 'nats', description: 'Event source.' }),
-    sink: Type.Union([SinkKind], { default: 'nats', description: 'Where score updates go.' }),
+    source: Type.Union([SourceKind], {
+      default: 'nats',
+      description: 'Event source: nats (JetStream), file (ingest.file) or simulator (in process).',
+    }),
+    sink: Type.Union([SinkKind], {
+      default: 'nats',
+      description: 'Where score updates go: nats, file (publish.file) or console.',
+    }),
     nats: Type.Object(
       {
         url: Type.String({
