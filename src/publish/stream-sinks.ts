@@ -2,7 +2,6 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Rejection } from '../decode/types.js';
-import type { ScoreUpdate } from '../contract/score-update.js';
 import type { OutputSink } from './sink.js';
 
 /** A dead letter as one JSON line: the reason, and the original bytes in base64. */

@@ -85,7 +85,7 @@ export function coalesceMicroBatches<R>(
           const one = b.sinceMs.length === 1 ? b.sinceMs[0] : undefined;
           for (let i = 0; i < b.keys.length; i++) {
             const key = b.keys[i] as number;
-            const since = one ?? (b.sinceMs[i] as number);
+            const since = one ?? b.sinceMs[i] ?? Number.NaN;
             const prev = pending.get(key);
             if (prev === undefined || since < prev) pending.set(key, since);
           }
