@@ -87,7 +87,8 @@ export function coalesceMicroBatches<R>(
             const key = b.keys[i] as number;
             const since = one ?? b.sinceMs[i] ?? Number.NaN;
             const prev = pending.get(key);
-            if (prev === undefined || since < prev) pending.set(key, since);
+            // NaN marks a sweep (no event cause): a real cause time replaces it, the earliest one wins.
+            if (prev === undefined || since < prev || Number.isNaN(prev)) pending.set(key, since);
           }
           maybeFlush();
         },

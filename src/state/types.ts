@@ -12,6 +12,22 @@ export interface ApplyResult {
   readonly duplicates: number;
 }
 
+/** Options of {@link CustomerStore} (`createCustomerStore(opts)`). */
+export interface CustomerStoreOptions {
+  /**
+   * Oldest event accepted, in days before the watermark: an event with `ts < watermarkMs - horizonDays * 1 day`
+   * is refused with reason `too_old` and changes nothing.
+   * @default 400
+   */
+  readonly horizonDays?: number;
+  /**
+   * Customer slots allocated up front; the columns double when full. Set it near the expected customer count to
+   * skip the copies (and the transient 1.5x memory) of growing.
+   * @default 1024
+   */
+  readonly initialCapacity?: number;
+}
+
 /**
  * Per-customer rolling features in event time, in columnar typed arrays (one slot per customer).
  * Created by `createCustomerStore(opts)`.
@@ -31,6 +47,20 @@ export interface CustomerStore {
   customerId(slot: number): string;
   /** The slot of a customer, or undefined. */
   slotOf(customerId: string): number | undefined;
-  /** Latest event time applied for the slot (epoch ms). */
+  /** Latest event time applied for the slot (epoch ms); -1 for a free slot. */
   lastEventMs(slot: number): number;
+  /**
+   * One past the highest slot ever handed out: live slots are in `[0, slotEnd)`; after {@link remove} some
+   * slots in that range are free until reused (see {@link isLive}). Iterate this range to re-score idle customers.
+   */
+  readonly slotEnd: number;
+  /** Whether a slot holds a customer (false for a slot freed by {@link remove} or never used). */
+  isLive(slot: number): boolean;
+  /**
+   * Erases a customer's state (GDPR): zeroes its columns and frees its slot for reuse.
+   * Returns false when the customer is unknown.
+   */
+  remove(customerId: string): boolean;
+  /** Bytes held by the typed-array columns (state memory without the id map), for a gauge. */
+  readonly columnBytes: number;
 }
