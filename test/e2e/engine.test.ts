@@ -22,7 +22,9 @@ afterAll(async () => fx[Symbol.asyncDispose]());
 function record(subject: string): { updates: Array<Record<string, unknown>>; sub: Subscription } {
   const updates: Array<Record<string, unknown>> = [];
   const sub = fx.nc.subscribe(subject, {
-    callback: (_err, m) => updates.push(decodeMsgpack(m.data) as Record<string, unknown>),
+    callback: (_err, m) => {
+      updates.push(decodeMsgpack(m.data) as Record<string, unknown>);
+    },
   });
   return { updates, sub };
 }
@@ -87,12 +89,13 @@ describe('engine end to end over NATS', () => {
     await using app = await startTestEngine(config);
     const dlq: Array<{ reason: string; subject: string; bytes: number }> = [];
     const dlqSub = fx.nc.subscribe(`${config.publish.prefix}.dlq`, {
-      callback: (_err, m) =>
+      callback: (_err, m) => {
         dlq.push({
           reason: m.headers?.get(DeadLetterHeaders.reason) ?? '',
           subject: m.headers?.get(DeadLetterHeaders.subject) ?? '',
           bytes: m.data.length,
-        }),
+        });
+      },
     });
     const prefix = config.ingest.subjectPrefix;
     const js = jetstream(fx.nc);
