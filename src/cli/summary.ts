@@ -27,10 +27,10 @@ export function summarize(
     number
   >;
   const stageCounts = new Array<number>(STAGES.length).fill(0);
-  const n = Math.min(engine.store.size, engine.published.capacity);
+  const n = Math.min(engine.store.slotEnd, engine.published.capacity);
   for (let slot = 0; slot < n; slot++) {
     const s = engine.published.stage(slot);
-    if (s < 0) continue;
+    if (s < 0 || !engine.store.isLive(slot)) continue;
     stageCounts[s] = (stageCounts[s] as number) + 1;
     const band = RISK_BANDS[
       Math.min(4, Math.floor(engine.published.risk(slot) * 5))

@@ -26,24 +26,35 @@ export function idleTicker(
   totals: IngestTotals,
   opts: IdleTickerOptions,
 ): Observable<KeyedBatch> {
+  const tick = createIdleTick(store, totals, opts);
+  return interval(opts.tickMs ?? 250, opts.scheduler).pipe(
+    map(tick),
+    filter((b) => b.keys.length > 0),
+  );
+}
+
+/** One tick of {@link idleTicker}: advance an idle watermark, return the next slice of the sweep. */
+export function createIdleTick(
+  store: CustomerStore,
+  totals: IngestTotals,
+  opts: IdleTickerOptions,
+): () => KeyedBatch {
   const tickMs = opts.tickMs ?? 250;
   let cursor = 0;
   let lastTickWall = opts.clock();
-  return interval(tickMs, opts.scheduler).pipe(
-    map((): KeyedBatch => {
-      const now = opts.clock();
-      const elapsed = now - lastTickWall;
-      lastTickWall = now;
-      if (store.size === 0) return { keys: [], sinceMs: [Number.NaN] };
-      if (now - totals.lastEventWallMs >= opts.idleAfterMs) store.advanceTo(store.watermarkMs + elapsed);
-      const n = Math.min(store.size, Math.ceil((store.size * tickMs) / opts.rescoreSweepMs));
-      const keys = new Array<number>(n);
-      for (let i = 0; i < n; i++) {
-        keys[i] = cursor;
-        cursor = cursor + 1 >= store.size ? 0 : cursor + 1;
-      }
-      return { keys, sinceMs: [Number.NaN] };
-    }),
-    filter((b) => b.keys.length > 0),
-  );
+  return () => {
+    const now = opts.clock();
+    const elapsed = now - lastTickWall;
+    lastTickWall = now;
+    if (store.size === 0) return { keys: [], sinceMs: [Number.NaN] };
+    if (now - totals.lastEventWallMs >= opts.idleAfterMs) store.advanceTo(store.watermarkMs + elapsed);
+    const end = store.slotEnd;
+    const n = Math.min(end, Math.ceil((end * tickMs) / opts.rescoreSweepMs));
+    const keys: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (store.isLive(cursor)) keys.push(cursor);
+      cursor = cursor + 1 >= end ? 0 : cursor + 1;
+    }
+    return { keys, sinceMs: [Number.NaN] };
+  };
 }
