@@ -1,0 +1,108 @@
+import { describe, it, expect } from 'vitest';
+import type { CustomerEvent } from '../../src/contract/event.js';
+import { DAY_MS, createSimulator } from '../../src/simulate/index.js';
+import { createCustomerStore } from '../../src/state/customer-store.js';
+import { FEATURE_COUNT } from '../../src/state/feature-catalog.js';
+import { SPLIT_TEST, SPLIT_TRAIN, SPLIT_VALIDATION, buildTrainingSet } from '../../src/train/index.js';
+
+const START = Date.UTC(2025, 0, 1);
+const DAYS = 60;
+const CUTOFFS = [20, 30];
+const sim = createSimulator({ customers: 400, seed: 21, startMs: START });
+const history = sim.eventsBetween(START, START + DAYS * DAY_MS);
+const set = buildTrainingSet({ simulator: sim, days: DAYS, cutoffDays: CUTOFFS, seed: 21 });
+
+const own = (e: CustomerEvent): boolean => e.type !== 'message_sent';
+
+describe('buildTrainingSet', () => {
+  it('takes one row per customer active in the 30 days before each cut-off', () => {
+    for (const day of CUTOFFS) {
+      const cut = START + day * DAY_MS;
+      const active = new Set(
+        history.filter((e) => own(e) && e.ts < cut && e.ts >= cut - 30 * DAY_MS).map((e) => e.customerId),
+      );
+      const rows = [...set.customer].filter((_, r) => set.cutoffMs[r] === cut).map((i) => sim.customerId(i));
+      expect(rows.length).toBe(new Set(rows).size);
+      expect(new Set(rows)).toEqual(active);
+    }
+  });
+
+  it('labels no_activity from the simulated future: no own event within 30 days after the cut-off', () => {
+    let positives = 0;
+    for (let r = 0; r < set.rows; r++) {
+      const id = sim.customerId(set.customer[r]!);
+      const cut = set.cutoffMs[r]!;
+      const future = history.some(
+        (e) => e.customerId === id && own(e) && e.ts >= cut && e.ts < cut + 30 * DAY_MS,
+      );
+      expect(set.y[r], `${id} at ${new Date(cut).toISOString()}`).toBe(future ? 0 : 1);
+      positives += set.y[r]!;
+    }
+    expect(positives).toBeGreaterThan(5);
+    expect(positives).toBeLessThan(set.rows / 2);
+  });
+
+  it('takes features from the real CustomerStore as of the cut-off', () => {
+    // A fresh store fed only the events before the cut-off must give the very same vectors.
+    const cut = START + CUTOFFS[0]! * DAY_MS;
+    const store = createCustomerStore();
+    store.apply(
+      history
+        .filter((e) => e.ts < cut)
+        .map((event) => ({
+          event,
+          subject: '',
+          data: new Uint8Array(0),
+          streamSeq: 0,
+          publishedAtMs: event.ts,
+        })),
+    );
+    const out = new Float32Array(FEATURE_COUNT);
+    let checked = 0;
+    for (let r = 0; r < set.rows && checked < 50; r++) {
+      if (set.cutoffMs[r] !== cut) continue;
+      store.features(store.slotOf(sim.customerId(set.customer[r]!))!, cut, out, 0);
+      expect([...set.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT)]).toEqual([...out]);
+      checked++;
+    }
+    expect(checked).toBe(50);
+  });
+
+  it('splits by customer: no customer in two splits, every split used', () => {
+    const splitOf = new Map<number, number>();
+    for (let r = 0; r < set.rows; r++) {
+      const c = set.customer[r]!;
+      const s = set.split[r]!;
+      expect(splitOf.get(c) ?? s).toBe(s);
+      splitOf.set(c, s);
+    }
+    const counts = [SPLIT_TRAIN, SPLIT_VALIDATION, SPLIT_TEST].map(
+      (s) => [...splitOf.values()].filter((x) => x === s).length,
+    );
+    expect(counts.every((n) => n > 10)).toBe(true);
+    expect(counts[0]).toBeGreaterThan(counts[2]!);
+  });
+
+  it('labels cancel from explicit cancels, which the ground truth places at the churn date', () => {
+    const cancels = buildTrainingSet({
+      simulator: sim,
+      days: DAYS,
+      cutoffDays: CUTOFFS,
+      definition: { kind: 'cancel', days: 30 },
+    });
+    let positives = 0;
+    for (let r = 0; r < cancels.rows; r++) {
+      const t = sim.groundTruth(sim.customerId(cancels.customer[r]!))!;
+      const cut = cancels.cutoffMs[r]!;
+      const expected =
+        t.cancels && t.churnAtMs !== null && t.churnAtMs >= cut && t.churnAtMs < cut + 30 * DAY_MS;
+      expect(cancels.y[r]).toBe(expected ? 1 : 0);
+      positives += cancels.y[r]!;
+    }
+    expect(positives).toBeGreaterThan(0);
+  });
+
+  it('refuses a cut-off without a full look-ahead window', () => {
+    expect(() => buildTrainingSet({ simulator: sim, days: DAYS, cutoffDays: [45] })).toThrow(RangeError);
+  });
+});
