@@ -34,6 +34,7 @@ program
   .option('--nats-url <url>', 'NATS server (default: $NATS_URL or nats://127.0.0.1:4222)')
   .option('--stream <name>', 'JetStream stream to create when missing', 'EVENTS')
   .option('--out <file>', 'write an event file (.jsonl or .msgpack) instead of publishing')
+  .option('--msg-ids', 'send event ids as Nats-Msg-Id for JetStream de-duplication')
   .action(async (opts: Parameters<typeof runSimulate>[0]) => {
     process.exitCode = await runSimulate(opts);
   });

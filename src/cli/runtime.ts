@@ -173,7 +173,7 @@ function startSimulatorPublisher(ctx: Ctx, nc: NatsConnection): () => Promise<vo
   const abort = new AbortController();
   const now = Date.now();
   const run = publishSimulation({
-    js: jetstream(nc),
+    nc,
     log,
     simulator: simulatorFor(config, now),
     subjectPrefix: config.ingest.subjectPrefix,

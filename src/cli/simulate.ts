@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { writeEventFile } from '../ingest/event-file.js';
 import { createLogger } from '../log/index.js';
 import { connectNats } from '../nats/index.js';
@@ -16,6 +16,7 @@ export interface SimulateOptions {
   readonly natsUrl?: string;
   readonly stream: string;
   readonly out?: string;
+  readonly msgIds?: boolean;
 }
 
 /**
@@ -54,7 +55,8 @@ export async function runSimulate(opts: SimulateOptions): Promise<number> {
   const timer = opts.liveSeconds > 0 ? setTimeout(() => abort.abort(), opts.liveSeconds * 1000) : undefined;
   log.info({ customers: opts.customers, historyDays: opts.historyDays, ratePerSec: opts.rate }, 'simulating');
   const result = await publishSimulation({
-    js: jetstream(nc),
+    nc,
+    msgIds: opts.msgIds,
     log,
     simulator,
     subjectPrefix: opts.prefix,
@@ -63,7 +65,6 @@ export async function runSimulate(opts: SimulateOptions): Promise<number> {
     signal: abort.signal,
   });
   clearTimeout(timer);
-  log.info(result, 'simulation stopped');
   await nc.drain();
-  return result.failed > 0 ? 1 : 0;
+  return result.published > 0 ? 0 : 1;
 }
