@@ -1,7 +1,8 @@
 /**
  * The feature catalog: every per-customer feature the engine computes, declared once.
  * The same definitions serve online scoring and offline training (replay), so a model never sees a
- * feature computed two ways. Windows: see README "Windows" for their exact granularity.
+ * feature computed two ways. Windows (1d, 7d, 30d, 90d) are absolute-time tiles: see docs/windows.md for
+ * their exact granularity, caps and tie-breaks.
  */
 export interface FeatureDef {
   /** Stable name, used by model manifests and segment rules. */
@@ -30,7 +31,11 @@ const f = (name: string, group: FeatureDef['group'], description: string): Featu
 
 /** All features in their canonical order (the order of a customer's feature vector). */
 export const FEATURES: readonly FeatureDef[] = [
-  f('days_since_last_activity', 'recency', 'Days since the latest event of any type (capped at 365).'),
+  f(
+    'days_since_last_activity',
+    'recency',
+    'Days (fractional) since the latest event of any type (capped at 365).',
+  ),
   f('days_since_last_purchase', 'recency', 'Days since the latest purchase; 365 when never (capped at 365).'),
   f('tenure_days', 'recency', 'Days since the first event seen (capped at 3650).'),
   f('events_1d', 'frequency', 'Events of any type in the 1-day window.'),
@@ -51,11 +56,11 @@ export const FEATURES: readonly FeatureDef[] = [
   f('purchases_30d', 'frequency', 'Purchases in the 30-day window.'),
   f('purchases_90d', 'frequency', 'Purchases in the 90-day window.'),
   f('purchases_lifetime', 'frequency', 'Purchases ever.'),
-  f('revenue_30d', 'monetary', 'Purchase amounts in the 30-day window.'),
-  f('revenue_90d', 'monetary', 'Purchase amounts in the 90-day window.'),
-  f('revenue_lifetime', 'monetary', 'Purchase amounts ever.'),
+  f('revenue_30d', 'monetary', 'Purchase amounts (currency units, cents precision) in the 30-day window.'),
+  f('revenue_90d', 'monetary', 'Purchase amounts (currency units, cents precision) in the 90-day window.'),
+  f('revenue_lifetime', 'monetary', 'Purchase amounts (currency units, cents precision) ever.'),
   f('avg_order_value', 'monetary', 'revenue_lifetime / purchases_lifetime; 0 when no purchase.'),
-  f('refunds_90d', 'monetary', 'Refunds in the 90-day window.'),
+  f('refunds_90d', 'monetary', 'refund events (count) in the 90-day window.'),
   f('messages_sent_30d', 'messaging', 'message_sent events (all channels) in the 30-day window.'),
   f(
     'email_open_rate_30d',
@@ -113,7 +118,7 @@ export const FEATURES: readonly FeatureDef[] = [
   f(
     'loyalty_points',
     'loyalty',
-    'Points outstanding: 1 per currency unit purchased, less loyalty_redeem values.',
+    'Points outstanding: floor(revenue_lifetime), less loyalty_redeem values (negative when more was redeemed than earned in the history seen).',
   ),
   f(
     'engagement_trend',
@@ -123,7 +128,7 @@ export const FEATURES: readonly FeatureDef[] = [
   f(
     'preferred_channel',
     'trend',
-    'Index in CHANNELS of the channel with most events in the 90-day window; -1 when none.',
+    'Index in CHANNELS of the channel with most events in the 90-day window (ties: lower index); -1 when none.',
   ),
   f('cancelled', 'lifecycle', '1 when the latest cancel is later than the latest subscribe/signup, else 0.'),
   f('subscribed', 'lifecycle', '1 when a subscribe event is later than any cancel, else 0.'),

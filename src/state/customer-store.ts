@@ -1,0 +1,158 @@
+import type { DecodedEvent, Rejection } from '../decode/types.js';
+import { applyEvent } from './apply-event.js';
+import { computeFeatures } from './compute-features.js';
+import { CustomerColumns, F64, F64_STRIDE } from './customer-columns.js';
+import type { ApplyResult, CustomerStore, CustomerStoreOptions } from './types.js';
+import { DAY_MS } from './windows.js';
+
+/** Default of {@link CustomerStoreOptions.horizonDays}: events older than this before the watermark are refused. */
+export const DEFAULT_HORIZON_DAYS = 400;
+/** Default of {@link CustomerStoreOptions.initialCapacity}, in customer slots. */
+export const DEFAULT_INITIAL_CAPACITY = 1024;
+
+/**
+ * Creates an empty customer store: per-customer rolling features in event time, in typed-array columns
+ * (one slot per customer, ~630 bytes), windows as absolute-time tiles (see windows.ts and docs/windows.md).
+ * The same store serves online scoring and offline training (apply history in order, read `features` at
+ * cut-off times), so both see features computed by the same code.
+ */
+export function createCustomerStore(opts: CustomerStoreOptions = {}): CustomerStore {
+  return new ColumnarCustomerStore(opts);
+}
+
+class ColumnarCustomerStore implements CustomerStore {
+  // Fields are assigned in one fixed order so every instance shares one V8 hidden class.
+  private readonly horizonMs: number;
+  private readonly cols: CustomerColumns;
+  private readonly slots = new Map<string, number>();
+  /** Slot -> customer id; '' marks a free slot (ids are 1..128 characters). */
+  private readonly ids: string[] = [];
+  private readonly free: number[] = [];
+  private generation = 0;
+  private watermark = 0;
+
+  constructor(opts: CustomerStoreOptions) {
+    const horizonDays = opts.horizonDays ?? DEFAULT_HORIZON_DAYS;
+    const capacity = Math.max(1, Math.floor(opts.initialCapacity ?? DEFAULT_INITIAL_CAPACITY));
+    this.horizonMs = horizonDays * DAY_MS;
+    this.cols = new CustomerColumns(capacity);
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  get watermarkMs(): number {
+    return this.watermark;
+  }
+
+  get slotEnd(): number {
+    return this.ids.length;
+  }
+
+  get columnBytes(): number {
+    return this.cols.byteLength;
+  }
+
+  apply(events: readonly DecodedEvent[]): ApplyResult {
+    // A new stamp per call: a slot is pushed to `touched` the first time its stamp differs, so each slot
+    // appears once without a Set. Wraps after 2^31 calls; 0 is skipped because fresh slots hold 0.
+    const gen = (this.generation = this.generation >= 0x7fffffff ? 1 : this.generation + 1);
+    const stamp = this.cols.stamp;
+    const touched: number[] = [];
+    const rejected: Rejection[] = [];
+    let applied = 0;
+    let duplicates = 0;
+    for (const d of events) {
+      const e = d.event;
+      // Event time has millisecond resolution: whole ms make the tie-break keys of apply-event exact.
+      const ts = Math.floor(e.ts);
+      let slot = this.slots.get(e.customerId);
+      const seq = d.streamSeq;
+      // A redelivered message carries a sequence this customer has already passed (0 = unsequenced source).
+      if (slot !== undefined && seq > 0 && seq <= this.cols.f64[slot * F64_STRIDE + F64.maxSeq]!) {
+        duplicates++;
+        continue;
+      }
+      if (!(ts >= 0 && ts < Number.MAX_SAFE_INTEGER / 4)) {
+        rejected.push(reject(d, Number.isFinite(e.ts) ? 'out_of_range' : 'non_finite_number', `ts ${e.ts}`));
+        continue;
+      }
+      if (ts < this.watermark - this.horizonMs) {
+        rejected.push(reject(d, 'too_old', tooOldDetail(e.ts, this.watermark, this.horizonMs)));
+        continue;
+      }
+      if (slot === undefined) slot = this.addCustomer(e.customerId);
+      const f64 = this.cols.f64;
+      if (seq > f64[slot * F64_STRIDE + F64.maxSeq]!) f64[slot * F64_STRIDE + F64.maxSeq] = seq;
+      applyEvent(this.cols, slot, e, ts);
+      if (ts > this.watermark) this.watermark = ts;
+      applied++;
+      if (stamp[slot] !== gen) {
+        stamp[slot] = gen;
+        touched.push(slot);
+      }
+    }
+    return { touched, rejected, applied, duplicates };
+  }
+
+  advanceTo(nowMs: number): void {
+    if (nowMs > this.watermark) this.watermark = nowMs;
+  }
+
+  features(slot: number, nowMs: number, out: Float32Array, offset: number): void {
+    computeFeatures(this.cols, slot, nowMs, out, offset);
+  }
+
+  customerId(slot: number): string {
+    return this.ids[slot] ?? '';
+  }
+
+  slotOf(customerId: string): number | undefined {
+    return this.slots.get(customerId);
+  }
+
+  lastEventMs(slot: number): number {
+    return slot < this.ids.length ? this.cols.f64[slot * F64_STRIDE + F64.lastMs]! : -1;
+  }
+
+  isLive(slot: number): boolean {
+    const id = this.ids[slot];
+    return id !== undefined && id !== '';
+  }
+
+  remove(customerId: string): boolean {
+    const slot = this.slots.get(customerId);
+    if (slot === undefined) return false;
+    this.slots.delete(customerId);
+    this.ids[slot] = '';
+    this.cols.reset(slot);
+    this.free.push(slot);
+    return true;
+  }
+
+  private addCustomer(customerId: string): number {
+    const slot = this.free.pop() ?? this.ids.length;
+    if (slot === this.ids.length) {
+      this.cols.ensure(slot);
+      this.ids.push(customerId);
+    } else {
+      this.ids[slot] = customerId;
+    }
+    this.cols.reset(slot);
+    this.slots.set(customerId, slot);
+    return slot;
+  }
+}
+
+function reject(d: DecodedEvent, reason: Rejection['reason'], detail: string): Rejection {
+  return { kind: 'rejected', reason, detail, subject: d.subject, data: d.data, streamSeq: d.streamSeq };
+}
+
+function tooOldDetail(ts: number, watermarkMs: number, horizonMs: number): string {
+  const limit = watermarkMs - horizonMs;
+  return (
+    `ts ${ts} (${new Date(ts).toISOString()}) is older than the horizon of ${horizonMs / DAY_MS} days ` +
+    `before the watermark ${new Date(watermarkMs).toISOString()}: oldest accepted ${new Date(limit).toISOString()}`
+  );
+}

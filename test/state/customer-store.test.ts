@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { DAY_MS, FEATURE_COUNT, createCustomerStore } from '../../src/state/index.js';
+import { at, decoded, feature, vector } from './events.js';
+
+const NOW = Date.parse('2024-06-15T12:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe('too_old', () => {
+  it('refuses an event older than watermark - horizonDays with its message, and changes nothing', () => {
+    const store = createCustomerStore({ horizonDays: 30 });
+    store.apply([decoded(at('a', 'page_view', iso(NOW)), 1)]);
+    const before = vector(store, 'a', NOW);
+    const old = decoded(at('a', 'purchase', iso(NOW - 30 * DAY_MS - 1), { value: 9 }), 2);
+    const stranger = decoded(at('z', 'purchase', iso(NOW - 31 * DAY_MS), { value: 9 }), 3);
+    const result = store.apply([old, stranger]);
+    expect(result.applied).toBe(0);
+    expect(result.touched).toEqual([]);
+    expect(result.rejected.map((r) => r.reason)).toEqual(['too_old', 'too_old']);
+    const [first] = result.rejected;
+    expect(first).toMatchObject({ kind: 'rejected', subject: old.subject, streamSeq: 2 });
+    expect(first!.data).toBe(old.data);
+    expect(first!.detail).toContain(String(old.event.ts));
+    expect(first!.detail).toContain('30 days');
+    expect(vector(store, 'a', NOW)).toEqual(before);
+    expect(store.slotOf('z')).toBeUndefined();
+    expect(store.size).toBe(1);
+  });
+
+  it('accepts an event exactly at the horizon', () => {
+    const store = createCustomerStore({ horizonDays: 30 });
+    store.apply([decoded(at('a', 'page_view', iso(NOW)))]);
+    const result = store.apply([decoded(at('a', 'purchase', iso(NOW - 30 * DAY_MS), { value: 1 }))]);
+    expect(result.applied).toBe(1);
+    expect(feature(store, 'a', 'purchases_lifetime', NOW)).toBe(1);
+  });
+
+  it('refuses a non-finite or negative ts as a value, not a throw', () => {
+    const store = createCustomerStore();
+    const result = store.apply([
+      decoded({ customerId: 'a', type: 'page_view', ts: Number.NaN }),
+      decoded({ customerId: 'a', type: 'page_view', ts: -5 }),
+      decoded({ customerId: 'a', type: 'page_view', ts: Infinity }),
+    ]);
+    expect(result.rejected.map((r) => r.reason)).toEqual([
+      'non_finite_number',
+      'out_of_range',
+      'non_finite_number',
+    ]);
+    expect(store.size).toBe(0);
+    expect(store.watermarkMs).toBe(0);
+  });
+});
+
+describe('redelivery', () => {
+  it('skips an event whose stream sequence the customer has already passed, and counts it', () => {
+    const store = createCustomerStore();
+    const p = decoded(at('a', 'purchase', iso(NOW), { value: 5 }), 5);
+    expect(store.apply([p]).applied).toBe(1);
+    const again = store.apply([p, decoded(at('a', 'purchase', iso(NOW), { value: 5 }), 4)]);
+    expect(again).toMatchObject({ applied: 0, duplicates: 2, touched: [] });
+    expect(feature(store, 'a', 'purchases_lifetime', NOW)).toBe(1);
+    // The high-water mark is per customer: another customer's lower sequence is new.
+    const next = store.apply([
+      decoded(at('b', 'purchase', iso(NOW), { value: 5 }), 3),
+      { ...p, streamSeq: 6 },
+    ]);
+    expect(next).toMatchObject({ applied: 2, duplicates: 0 });
+    expect(feature(store, 'a', 'purchases_lifetime', NOW)).toBe(2);
+  });
+
+  it('never treats unsequenced events (streamSeq 0) as duplicates', () => {
+    const store = createCustomerStore();
+    const e = decoded(at('a', 'page_view', iso(NOW)), 0);
+    expect(store.apply([e, e, e])).toMatchObject({ applied: 3, duplicates: 0 });
+  });
+});
+
+describe('apply results', () => {
+  it('lists each touched slot once, in first-touch order, per call', () => {
+    const store = createCustomerStore();
+    const ids = ['a', 'b', 'a', 'c', 'b', 'a'];
+    const r1 = store.apply(ids.map((id) => decoded(at(id, 'page_view', iso(NOW)))));
+    expect(r1.touched.map((s) => store.customerId(s))).toEqual(['a', 'b', 'c']);
+    expect(r1.applied).toBe(6);
+    const r2 = store.apply(['c', 'a', 'c'].map((id) => decoded(at(id, 'page_view', iso(NOW)))));
+    expect(r2.touched.map((s) => store.customerId(s))).toEqual(['c', 'a']);
+    expect(store.apply([])).toEqual({ touched: [], rejected: [], applied: 0, duplicates: 0 });
+  });
+
+  it('keeps the watermark at the max event time and the latest event time per slot', () => {
+    const store = createCustomerStore();
+    store.apply([decoded(at('a', 'page_view', iso(NOW))), decoded(at('a', 'page_view', iso(NOW - DAY_MS)))]);
+    expect(store.watermarkMs).toBe(NOW);
+    expect(store.lastEventMs(store.slotOf('a')!)).toBe(NOW);
+  });
+
+  it('saturates tile counters at their width instead of wrapping (docs/windows.md lists the caps)', () => {
+    const store = createCustomerStore();
+    const view = decoded(at('bot', 'page_view', iso(NOW)));
+    const ticket = decoded(at('bot', 'support_ticket', iso(NOW)));
+    const session = decoded(at('bot', 'session', iso(NOW), { value: 3600 }));
+    store.apply([...new Array<typeof view>(70_000).fill(view), ...new Array<typeof view>(300).fill(ticket)]);
+    store.apply(new Array<typeof view>(20).fill(session));
+    expect(feature(store, 'bot', 'views_1d', NOW)).toBe(65_535); // Uint16 per day
+    expect(feature(store, 'bot', 'events_90d', NOW)).toBe(65_535); // Uint16 per 15 days
+    expect(feature(store, 'bot', 'support_tickets_30d', NOW)).toBe(255); // Uint8 per 5 days
+    expect(feature(store, 'bot', 'session_seconds_7d', NOW)).toBe(65_535); // 20 h in a day, Uint16 seconds
+    expect(feature(store, 'bot', 'session_seconds_30d', NOW)).toBe(72_000); // Uint32 per 5 days
+  });
+});
+
+describe('slots', () => {
+  it('keeps every customer intact while the columns grow', () => {
+    const store = createCustomerStore({ initialCapacity: 2 });
+    store.apply([decoded(at('first', 'purchase', iso(NOW - DAY_MS), { value: 3.5 }))]);
+    const before = vector(store, 'first', NOW);
+    const many = Array.from({ length: 300 }, (_, i) => decoded(at(`c${i}`, 'cart_add', iso(NOW))));
+    store.apply(many);
+    expect(store.size).toBe(301);
+    expect(vector(store, 'first', NOW)).toEqual(before);
+    expect(feature(store, 'c299', 'cart_adds_7d', NOW)).toBe(1);
+    expect(store.columnBytes).toBeGreaterThan(300 * 700);
+  });
+
+  it('remove erases a customer and a new customer reuses its slot from a clean state', () => {
+    const store = createCustomerStore();
+    store.apply([
+      decoded(at('gone', 'purchase', iso(NOW), { value: 10 }), 7),
+      decoded(at('stay', 'page_view', iso(NOW)), 8),
+    ]);
+    const slot = store.slotOf('gone')!;
+    expect(store.remove('gone')).toBe(true);
+    expect(store.remove('gone')).toBe(false);
+    expect(store.slotOf('gone')).toBeUndefined();
+    expect(store.isLive(slot)).toBe(false);
+    expect(store.customerId(slot)).toBe('');
+    expect(store.size).toBe(1);
+    store.apply([decoded(at('new', 'page_view', iso(NOW)), 9)]);
+    expect(store.slotOf('new')).toBe(slot);
+    expect(store.isLive(slot)).toBe(true);
+    expect(store.slotEnd).toBe(2);
+    expect(feature(store, 'new', 'purchases_lifetime', NOW)).toBe(0);
+    expect(feature(store, 'new', 'events_1d', NOW)).toBe(1);
+    expect(vector(store, 'new', NOW)).toHaveLength(FEATURE_COUNT);
+  });
+});
