@@ -40,7 +40,18 @@ export const EVENT_TYPES = [
 export type CatalogEventType = (typeof EVENT_TYPES)[number];
 
 /** The channels a touchpoint can come through. */
-export const CHANNELS = ['email', 'sms', 'push', 'in_app', 'web', 'app', 'chat', 'social', 'store', 'phone'] as const;
+export const CHANNELS = [
+  'email',
+  'sms',
+  'push',
+  'in_app',
+  'web',
+  'app',
+  'chat',
+  'social',
+  'store',
+  'phone',
+] as const;
 
 /** One of {@link CHANNELS}. */
 export type Channel = (typeof CHANNELS)[number];

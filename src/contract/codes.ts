@@ -10,8 +10,10 @@ export const DLQ_REASONS = {
   missing_field: 'A required field (customerId, type, ts, or value for types that carry one) is absent.',
   wrong_type: 'A field has the wrong type (e.g. ts is a string).',
   non_finite_number: 'A numeric field is NaN or infinite.',
-  out_of_range: 'A rating or amount is outside its range (nps 0..10, csat/review 1..5, amounts >= 0, ts >= 0).',
-  invalid_customer_id: 'customerId is empty, longer than 128 characters, or not valid Unicode (lone surrogates).',
+  out_of_range:
+    'A rating or amount is outside its range (nps 0..10, csat/review 1..5, amounts >= 0, ts >= 0).',
+  invalid_customer_id:
+    'customerId is empty, longer than 128 characters, or not valid Unicode (lone surrogates).',
   invalid_event_id: 'id is empty, longer than 128 characters, or not valid Unicode (lone surrogates).',
   invalid_type: 'type is not a catalog type nor a custom type matching [a-z0-9_]{1,64}.',
   invalid_channel: 'channel is not one of the known channels.',
@@ -27,7 +29,8 @@ export type DlqReason = keyof typeof DLQ_REASONS;
 
 /** Engine error codes (thrown for fatal conditions, logged with context). */
 export const ERROR_CODES = {
-  CONFIG_INVALID: 'The configuration file or an environment override failed validation; the message names the key.',
+  CONFIG_INVALID:
+    'The configuration file or an environment override failed validation; the message names the key.',
   CONFIG_UNREADABLE: 'The configuration file could not be read or parsed.',
   MODEL_INVALID: 'A model directory failed validation (manifest, feature list, input width, weights).',
   NATS_SERVER_UNAVAILABLE: 'The embedded nats-server could not be started.',

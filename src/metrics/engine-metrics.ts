@@ -89,7 +89,11 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       help: 'Event-time watermark (epoch seconds)',
       registers,
     }),
-    natsConnected: new Gauge({ name: 'churnflow_nats_connected', help: '1 while connected to NATS', registers }),
+    natsConnected: new Gauge({
+      name: 'churnflow_nats_connected',
+      help: '1 while connected to NATS',
+      registers,
+    }),
     natsIncidents: new Counter({
       name: 'churnflow_nats_incidents_total',
       help: 'NATS connection and consumer incidents, by kind',

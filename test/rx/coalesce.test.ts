@@ -35,7 +35,9 @@ describe('coalesceMicroBatches', () => {
     const input = new Subject<KeyedBatch>();
     const w = controlledWorker();
     const out: number[][] = [];
-    input.pipe(coalesceMicroBatches(w.work, { maxBatch: 100, maxDelayMs: 5, scheduler })).subscribe((r) => out.push(r));
+    input
+      .pipe(coalesceMicroBatches(w.work, { maxBatch: 100, maxDelayMs: 5, scheduler }))
+      .subscribe((r) => out.push(r));
     input.next(batch([7], 100));
     scheduler.flush();
     expect(w.calls).toHaveLength(1);
@@ -65,7 +67,9 @@ describe('coalesceMicroBatches', () => {
   it('completes at once on an empty source', async () => {
     const input = new Subject<KeyedBatch>();
     const result = lastValueFrom(
-      input.pipe(coalesceMicroBatches(() => Promise.resolve(1), { maxBatch: 2, maxDelayMs: 10 })).pipe(toArray()),
+      input
+        .pipe(coalesceMicroBatches(() => Promise.resolve(1), { maxBatch: 2, maxDelayMs: 10 }))
+        .pipe(toArray()),
     );
     input.complete();
     expect(await result).toEqual([]);
@@ -74,7 +78,9 @@ describe('coalesceMicroBatches', () => {
   it('errors the stream when the worker rejects', async () => {
     const input = new Subject<KeyedBatch>();
     const result = lastValueFrom(
-      input.pipe(coalesceMicroBatches(() => Promise.reject(new Error('model broke')), { maxBatch: 1, maxDelayMs: 1 })),
+      input.pipe(
+        coalesceMicroBatches(() => Promise.reject(new Error('model broke')), { maxBatch: 1, maxDelayMs: 1 }),
+      ),
     );
     input.next(batch([1]));
     await expect(result).rejects.toThrow('model broke');
