@@ -8,6 +8,7 @@ import type {
 import { Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { EngineMetrics } from '../metrics/index.js';
+import { readDeliveryFacts, type DeliveryFacts } from './delivery-info.js';
 import { ensureConsumer, type EventStreamSpec } from './jetstream-setup.js';
 import type { InboundBatch, InboundMessage } from './types.js';
 
@@ -106,16 +107,20 @@ export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBa
   });
 }
 
+const facts: DeliveryFacts = { streamSeq: 0, storedAtMs: 0 };
+
 function toInboundBatch(batch: readonly JsMsg[]): InboundBatch {
   const messages: InboundMessage[] = new Array<InboundMessage>(batch.length);
   for (let i = 0; i < batch.length; i++) {
     const m = batch[i] as JsMsg;
+    // JsMsgImpl exposes the ack subject as `reply` (not in the JsMsg type); the integration tests pin it.
+    readDeliveryFacts((m as unknown as { reply: string }).reply, facts);
     messages[i] = {
       subject: m.subject,
       data: m.data,
       contentType: m.headers?.get('Content-Type') || undefined,
-      streamSeq: m.seq,
-      publishedAtMs: Number(m.info.timestampNanos) / 1e6,
+      streamSeq: facts.streamSeq,
+      publishedAtMs: facts.storedAtMs,
     };
   }
   const last = batch[batch.length - 1] as JsMsg;
