@@ -10,7 +10,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js'] },
+        projectService: { allowDefaultProject: ['*.js', 'test/fixtures/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -23,5 +23,6 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
-  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['test/fixtures/*.mjs'], languageOptions: { globals: { process: 'readonly', TextEncoder: 'readonly' } } },
 );
