@@ -1,7 +1,6 @@
 import { from, map } from 'rxjs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/index.js';
-import { ChurnflowError } from '../contract/codes.js';
 import { readEventFile } from '../ingest/event-file.js';
 import type { InboundBatch } from '../ingest/types.js';
 import type { OutputSink } from '../publish/index.js';
@@ -16,11 +15,6 @@ export function openFileRuntime(
   sinkFor: (nc: NatsConnection | undefined) => OutputSink,
 ): Runtime {
   const { config } = ctx;
-  if (config.ingest.file === '') {
-    throw new ChurnflowError('CONFIG_INVALID', 'config key "ingest.file": required when source is "file"', {
-      key: 'ingest.file',
-    });
-  }
   let seq = 0;
   const source = from(readEventFile(config.ingest.file, { subjectPrefix: config.ingest.subjectPrefix })).pipe(
     map((records): InboundBatch => {

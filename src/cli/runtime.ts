@@ -88,8 +88,13 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string): Promise<Runtime
     filterSubject: `${prefix}.>`,
     maxAckPending: config.nats.maxAckPending,
     ackWaitMs: config.nats.ackWaitMs,
+    replayFromStart: true,
   };
   await ensureEventStream(jsm, spec);
+  log.info(
+    { stream: spec.stream, consumer: spec.consumer },
+    'rebuilding customer state: replaying the stream from its start',
+  );
   if (config.sink === 'nats') await ensureDeadLetterStream(jsm, config);
   let consuming = { ok: false, why: 'not started' };
   const source = jetStreamSource({

@@ -6,7 +6,7 @@ import { createEngineMetrics, startOpsServer } from '../metrics/index.js';
 import { loadChurnModel, selectBackend } from '../score/index.js';
 import { resolveProjectPath } from './paths.js';
 import { openRuntime, type Runtime } from './runtime.js';
-import { startSummaryPrinter } from './summary.js';
+import { formatSummary, startSummaryPrinter } from './summary.js';
 
 /** Options of the `start` command. */
 export interface StartOptions {
@@ -37,13 +37,15 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
   const model = await loadChurnModel(modelDir);
   log.info({ backend, model: model.name, version: model.version, dir: modelDir }, 'churn model loaded');
 
-  const runtime = await openRuntime({ config, log, metrics });
-  const engine = startEngine({ config, log, metrics, source: runtime.source, sink: runtime.sink, model });
+  // The ops server comes up first, so /healthz and /readyz answer (503 "starting") while NATS is out of reach.
+  let engine: Engine | undefined;
+  let runtime: Runtime | undefined;
   const ops = await startOpsServer(
     registry,
     {
-      live: () => engine.state !== 'failed',
+      live: () => engine?.state !== 'failed',
       readiness: () => {
+        if (runtime === undefined || engine === undefined) return { ready: false, reasons: ['starting'] };
         const reasons = [
           ...runtime.notReady(),
           ...(engine.state === 'running' ? [] : [`engine ${engine.state}`]),
@@ -54,20 +56,26 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     config.http.host,
     config.http.port,
   );
+  const opened = await openRuntime({ config, log, metrics }).catch(async (err: unknown) => {
+    await ops.close();
+    throw err;
+  });
+  const started = startEngine({ config, log, metrics, source: opened.source, sink: opened.sink, model });
+  [runtime, engine] = [opened, started];
   log.info(
-    { mode: runtime.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` },
+    { mode: opened.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` },
     'churnflow started',
   );
   return {
-    engine,
-    runtime,
+    engine: started,
+    runtime: opened,
     opsPort: ops.port,
     async stop() {
-      await engine.stop().catch(() => undefined);
-      await runtime.close();
+      await started.stop().catch(() => undefined);
+      await opened.close();
       await ops.close();
       model.dispose();
-      log.info({ events: engine.totals.events, scoreUpdates: engine.totals.scoreUpdates }, 'stopped');
+      log.info({ events: started.totals.events, scoreUpdates: started.totals.scoreUpdates }, 'stopped');
     },
   };
 }
@@ -82,7 +90,10 @@ export async function runStart(opts: StartOptions): Promise<number> {
   });
   const log = createLogger(config.log.level);
   const app = await startChurnflow(config, log);
-  const stopSummary = startSummaryPrinter(app.engine, config.log.summaryEveryMs);
+  const stopSummary = startSummaryPrinter(app.engine, config.log.summaryEveryMs, (summary) => {
+    if (process.stdout.isTTY) process.stdout.write(`[churnflow] ${formatSummary(summary)}\n`);
+    else log.info({ summary }, 'summary');
+  });
   const outcome = await Promise.race([
     onceSignal(log).then(() => 'signal' as const),
     app.engine.done.then(() => 'ended' as const),

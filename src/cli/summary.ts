@@ -66,18 +66,21 @@ export function formatSummary(s: Summary): string {
   );
 }
 
-/** Prints a summary every `everyMs` to `out` until the returned function is called. */
+/**
+ * Hands a summary to `print` every `everyMs` until the returned function is called. The CLI prints it as text on a
+ * terminal and as a structured log line otherwise, so log collectors only ever see JSON on stdout.
+ */
 export function startSummaryPrinter(
   engine: Engine,
   everyMs: number,
-  out: NodeJS.WritableStream = process.stdout,
+  print: (s: Summary) => void,
 ): () => void {
   if (everyMs <= 0) return () => undefined;
   let prev = { events: 0, scoreUpdates: 0 };
   let last = Date.now();
   const timer = setInterval(() => {
     const now = Date.now();
-    out.write(`[churnflow] ${formatSummary(summarize(engine, prev, now - last))}\n`);
+    print(summarize(engine, prev, now - last));
     prev = { events: engine.totals.events, scoreUpdates: engine.totals.scoreUpdates };
     last = now;
   }, everyMs);

@@ -37,7 +37,16 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
       },
     );
   }
-  return deepFreeze(withDefaults as Config);
+  const config = withDefaults as Config;
+  requireWhen(config.source === 'file', 'ingest.file', config.ingest.file, 'source is "file"');
+  requireWhen(config.sink === 'file', 'publish.file', config.publish.file, 'sink is "file"');
+  return deepFreeze(config);
+}
+
+function requireWhen(condition: boolean, key: string, value: string, why: string): void {
+  if (condition && value === '') {
+    throw new ChurnflowError('CONFIG_INVALID', `config key "${key}": required when ${why}`, { key });
+  }
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -61,6 +70,7 @@ function readConfigFile(file: string): Record<string, unknown> {
 /** `CHURNFLOW_PUBLISH_MIN_RISK_DELTA` → `publish.minRiskDelta`; unknown names are refused, not ignored. */
 function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): void {
   const paths = envPaths();
+  const sections = Object.keys(ConfigSchema.properties).map((k) => ENV_PREFIX + k.toUpperCase());
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
     if (name === 'NATS_URL') {
@@ -69,12 +79,14 @@ function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, str
     }
     if (!name.startsWith(ENV_PREFIX) || name === 'CHURNFLOW_CONFIG') continue;
     const path = paths.get(name);
-    if (path === undefined) {
+    // Only names under a config section are ours to refuse: platforms add their own CHURNFLOW_* variables
+    // (Kubernetes service links: CHURNFLOW_PORT, CHURNFLOW_SERVICE_HOST).
+    if (path === undefined && sections.some((sec) => name === sec || name.startsWith(`${sec}_`))) {
       throw new ChurnflowError('CONFIG_INVALID', `unknown environment variable ${name}: no such config key`, {
         key: name,
       });
     }
-    setPath(raw, path, value);
+    if (path !== undefined) setPath(raw, path, value);
   }
 }
 

@@ -4,6 +4,7 @@ import type { EngineMetrics } from '../metrics/index.js';
 import type { OutputSink } from '../publish/index.js';
 import type { KeyedBatch } from '../rx/index.js';
 import type { CustomerStore } from '../state/types.js';
+import type { Logger } from '../log/index.js';
 
 /** Running totals the console summary and tests read. */
 export interface IngestTotals {
@@ -25,18 +26,24 @@ export function createApplyStage(deps: {
   metrics: EngineMetrics;
   totals: IngestTotals;
   clock: () => number;
+  log: Logger;
+  /** True once the engine drains: dead-letter retries give up then (the batch stays unacked, so it is redelivered). */
+  stopping: () => boolean;
 }): (batch: DecodedBatch) => Promise<KeyedBatch> {
   const { store, sink, metrics, totals } = deps;
+  // Acks are cumulative (AckPolicy.All): once a batch could not be acked, no later one may be, or it would ack it.
+  let acksBlocked = false;
   return async (batch) => {
     metrics.ingestBatchSize.observe(batch.source.messages.length);
     const result = store.apply(batch.events);
     const rejected: Rejection[] =
       result.rejected.length === 0 ? batch.rejected : [...batch.rejected, ...result.rejected];
     if (rejected.length > 0) {
-      await sink.deadLetter(rejected);
-      for (const r of rejected) metrics.deadLettered.inc({ reason: r.reason });
+      if (await storeDeadLetters(rejected, deps)) {
+        for (const r of rejected) metrics.deadLettered.inc({ reason: r.reason });
+      } else acksBlocked = true;
     }
-    batch.source.ack();
+    if (!acksBlocked) batch.source.ack();
     countByType(batch, metrics);
     metrics.duplicates.inc(result.duplicates);
     totals.events += result.applied;
@@ -47,6 +54,36 @@ export function createApplyStage(deps: {
     metrics.watermarkSeconds.set(store.watermarkMs / 1000);
     return { keys: result.touched, sinceMs: [oldestPublish(batch)] };
   };
+}
+
+/**
+ * Stores dead letters, retrying with backoff (1 s doubling to 30 s) through a NATS outage: the batch is acked only
+ * after its dead letters are stored, so nothing is lost. Gives up only when the engine is draining.
+ */
+async function storeDeadLetters(
+  rejected: readonly Rejection[],
+  deps: { sink: OutputSink; metrics: EngineMetrics; log: Logger; stopping: () => boolean },
+): Promise<boolean> {
+  for (let delayMs = 1_000; ; delayMs = Math.min(30_000, delayMs * 2)) {
+    try {
+      await deps.sink.deadLetter(rejected);
+      return true;
+    } catch (err) {
+      deps.metrics.deadLetterRetries.inc();
+      if (deps.stopping()) {
+        deps.log.error(
+          { err, count: rejected.length },
+          'dead letters not stored while draining; batch left unacked',
+        );
+        return false;
+      }
+      deps.log.warn(
+        { err, count: rejected.length, retryInMs: delayMs },
+        'storing dead letters failed; retrying',
+      );
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
 }
 
 /** One counter increment per type per batch: labelled increments cost far more than an array bump. */

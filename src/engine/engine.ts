@@ -2,6 +2,7 @@ import {
   BehaviorSubject,
   Subject,
   concatMap,
+  finalize,
   filter,
   map,
   mergeWith,
@@ -11,6 +12,7 @@ import {
 } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import { ChurnflowError } from '../contract/codes.js';
 import { decode } from '../decode/index.js';
 import type { InboundBatch } from '../ingest/types.js';
 import type { EngineMetrics } from '../metrics/index.js';
@@ -68,29 +70,57 @@ export function startEngine(deps: EngineDeps): Engine {
   const state$ = new BehaviorSubject<EngineState>('starting');
   const stop$ = new Subject<void>();
   const store = createCustomerStore({ horizonDays: config.state.horizonDays });
-  const published = createScoreChanges(config.publish);
+  const published = createScoreChanges(config.publish, clock() * 1000);
   const totals = { events: 0, deadLetters: 0, duplicates: 0, lastEventWallMs: 0, scoreUpdates: 0 };
   const scorer = createScorer({
     model: deps.model,
     featuresOf: (slot, out, offset) => store.features(slot, store.watermarkMs, out, offset),
   });
-  const apply = createApplyStage({ store, sink: deps.sink, metrics, totals, clock });
+  const apply = createApplyStage({
+    store,
+    sink: deps.sink,
+    metrics,
+    totals,
+    clock,
+    log,
+    stopping: () => state$.value !== 'running',
+  });
+  // One frozen object shared by every update of this model instead of one per update.
+  const modelRef = Object.freeze({ name: deps.model.name, version: deps.model.version });
 
   const scoreBatch = async (batch: MicroBatch) => {
     const eventTime = store.watermarkMs;
     const t0 = performance.now();
-    const scored = await scorer.score(batch.keys);
-    metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
-    metrics.scoreBatchSize.observe(batch.keys.length);
-    return { scored, sinceMs: batch.sinceMs, eventTime };
+    try {
+      const scored = await scorer.score(batch.keys);
+      metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
+      metrics.scoreBatchSize.observe(batch.keys.length);
+      return { scored, sinceMs: batch.sinceMs, eventTime };
+    } catch (err) {
+      // A model that yields NaN for some input must not stop the engine: the batch keeps its last published
+      // scores, the failure is counted and logged; anything else is a fatal fault.
+      if (!(err instanceof ChurnflowError) || err.code !== 'MODEL_INVALID') throw err;
+      metrics.scoreFailures.inc(batch.keys.length);
+      log.error(
+        { err, customers: batch.keys.length, model: deps.model.name },
+        'model failed on a micro-batch',
+      );
+      return undefined;
+    }
   };
 
+  // Completes when the input ends (a finite source such as an event file, or stop()), so the idle ticks end too
+  // and the pipeline can drain and complete.
+  const inputDone$ = new Subject<void>();
   const pipeline$ = deps.source.pipe(
     takeUntil(stop$),
     decode({ options: config.ingest, clock }),
     concatMap(apply),
+    finalize(() => inputDone$.next()),
     mergeWith(
-      idleTicker(store, totals, { ...config.state, clock, scheduler: deps.scheduler }).pipe(takeUntil(stop$)),
+      idleTicker(store, totals, { ...config.state, clock, scheduler: deps.scheduler }).pipe(
+        takeUntil(inputDone$),
+      ),
     ),
     filter((b) => b.keys.length > 0),
     coalesceMicroBatches(scoreBatch, {
@@ -98,10 +128,12 @@ export function startEngine(deps: EngineDeps): Engine {
       maxDelayMs: config.score.maxDelayMs,
       scheduler: deps.scheduler,
     }),
-    map(({ scored, sinceMs, eventTime }) => {
+    map((result) => {
+      if (result === undefined) return;
+      const { scored, sinceMs, eventTime } = result;
       const { updates, positions } = changedScoreUpdates(scored, published, {
         customerId: (slot) => store.customerId(slot),
-        model: deps.model,
+        model: modelRef,
         eventTime,
       });
       if (updates.length === 0) return;
@@ -130,6 +162,8 @@ export function startEngine(deps: EngineDeps): Engine {
       },
     });
   });
+  // Failures are logged above; a caller that never awaits `done` must not see an unhandled rejection.
+  done.catch(() => undefined);
   state$.next('running');
   log.info({ model: { name: deps.model.name, version: deps.model.version } }, 'engine running');
 

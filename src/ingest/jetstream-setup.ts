@@ -17,6 +17,12 @@ export interface EventStreamSpec {
   readonly filterSubject: string;
   readonly maxAckPending: number;
   readonly ackWaitMs: number;
+  /**
+   * Start the durable over from the stream's first message (delete and recreate it). Customer state lives in
+   * memory, so a starting engine must replay the whole stream to rebuild it; resuming after the last ack would
+   * leave every window and lifetime total short.
+   */
+  readonly replayFromStart?: boolean;
 }
 
 /**
@@ -33,6 +39,11 @@ export async function ensureEventStream(jsm: JetStreamManager, spec: EventStream
       .catch((e: unknown) => {
         throw setupError(`cannot create stream ${spec.stream}`, e);
       });
+  }
+  if (spec.replayFromStart === true) {
+    await jsm.consumers.delete(spec.stream, spec.consumer).catch((err: unknown) => {
+      if (!isNotFound(err)) throw setupError(`cannot reset consumer ${spec.consumer}`, err);
+    });
   }
   await ensureConsumer(jsm, spec);
 }

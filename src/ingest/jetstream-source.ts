@@ -71,7 +71,7 @@ export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBa
           deps.metrics.natsIncidents.inc({ kind: s.type });
           deps.onHealth?.(false, s.type);
           deps.log.warn({ consumer: deps.spec.consumer, status: s.type }, 'consumer gone; recreating it');
-          await recreateConsumer();
+          await retrying('recreate the consumer', () => ensureConsumer(deps.jsm, deps.spec));
           // The old pull loop does not resume on a recreated consumer: end it, and a fresh one starts below.
           m.stop();
         } else if (s.type === 'next' || s.type === 'heartbeat') {
@@ -81,24 +81,27 @@ export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBa
       if (!closed) {
         // The iterator ended under us (e.g. the client gave up a pull): start a fresh consume loop.
         deps.log.warn({ consumer: deps.spec.consumer }, 'consume loop ended; restarting it');
-        start().catch((err: unknown) => subscriber.error(err));
+        void retrying('restart consuming', start);
       }
     };
-    const recreateConsumer = async (): Promise<void> => {
-      while (!closed) {
+    /** Retries through NATS outages (1 s doubling to 30 s) until it works or the source is closed. */
+    const retrying = async (what: string, attempt: () => Promise<void>): Promise<void> => {
+      for (let delayMs = 1_000; !closed; delayMs = Math.min(30_000, delayMs * 2)) {
         try {
-          await ensureConsumer(deps.jsm, deps.spec);
+          await attempt();
           return;
         } catch (err) {
+          deps.metrics.natsIncidents.inc({ kind: 'consume_retry' });
+          deps.onHealth?.(false, `cannot ${what}`);
           deps.log.error(
-            { err, consumer: deps.spec.consumer },
-            'could not recreate the consumer; retrying in 1 s',
+            { err, consumer: deps.spec.consumer, retryInMs: delayMs },
+            `cannot ${what}; retrying`,
           );
-          await new Promise((r) => setTimeout(r, 1_000));
+          await new Promise((r) => setTimeout(r, delayMs));
         }
       }
     };
-    start().catch((err: unknown) => subscriber.error(err));
+    void retrying('start consuming', start);
     return () => {
       closed = true;
       // Closing may fail when the connection is already gone; there is nothing left to release then.
@@ -115,6 +118,11 @@ function toInboundBatch(batch: readonly JsMsg[]): InboundBatch {
     const m = batch[i] as JsMsg;
     // JsMsgImpl exposes the ack subject as `reply` (not in the JsMsg type); the integration tests pin it.
     readDeliveryFacts((m as unknown as { reply: string }).reply, facts);
+    // An ack subject of an unexpected shape: let nats.js parse it rather than lose redelivery protection.
+    if (Number.isNaN(facts.streamSeq)) {
+      facts.streamSeq = m.seq;
+      facts.storedAtMs = Number(m.info.timestampNanos) / 1e6;
+    }
     messages[i] = {
       subject: m.subject,
       data: m.data,

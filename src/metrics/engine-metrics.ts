@@ -19,6 +19,10 @@ export interface EngineMetrics {
   readonly inferenceSeconds: Histogram;
   /** Score updates published. */
   readonly scoreUpdates: Counter;
+  /** Customers whose micro-batch the model failed to score (their last scores stand). */
+  readonly scoreFailures: Counter;
+  /** Dead-letter publishes that failed and were retried (the batch stays unacknowledged meanwhile). */
+  readonly deadLetterRetries: Counter;
   /** Customers held in state. */
   readonly customers: Gauge;
   /** Event-time watermark, epoch seconds. */
@@ -81,6 +85,16 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     scoreUpdates: new Counter({
       name: 'churnflow_score_updates_total',
       help: 'Score updates published',
+      registers,
+    }),
+    scoreFailures: new Counter({
+      name: 'churnflow_score_failures_total',
+      help: 'Customers whose micro-batch the model failed to score',
+      registers,
+    }),
+    deadLetterRetries: new Counter({
+      name: 'churnflow_dead_letter_retries_total',
+      help: 'Dead-letter publishes retried because storing them failed',
       registers,
     }),
     customers: new Gauge({ name: 'churnflow_customers', help: 'Customers held in state', registers }),

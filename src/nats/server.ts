@@ -96,7 +96,8 @@ function waitForListening(child: ChildProcess, timeoutMs: number): Promise<numbe
         new ChurnflowError('NATS_SERVER_UNAVAILABLE', `nats-server ${why}; its log:\n${log.slice(-2000)}`),
       );
     };
-    child.once('exit', (code) => fail(`exited with code ${String(code)}`));
+    const onExit = (code: number | null): void => fail(`exited with code ${String(code)}`);
+    child.once('exit', onExit);
     child.once('error', (err) => fail(`could not be spawned: ${err.message}`));
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -104,7 +105,7 @@ function waitForListening(child: ChildProcess, timeoutMs: number): Promise<numbe
       const m = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
       if (m !== null && log.includes('Server is ready')) {
         clearTimeout(timer);
-        child.removeAllListeners('exit');
+        child.removeListener('exit', onExit);
         // Keep draining stderr so a chatty server never blocks on a full pipe.
         child.stderr?.removeAllListeners('data');
         child.stderr?.resume();

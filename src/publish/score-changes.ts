@@ -5,7 +5,7 @@ export interface ScoreChanges {
    * published); in that case records them and advances the slot's sequence number.
    */
   changed(slot: number, churnRisk: number, engagement: number, stageIndex: number): boolean;
-  /** The slot's last published sequence number (0: never). */
+  /** The slot's last published sequence number (0: never; otherwise above `seqBase`). */
   seq(slot: number): number;
   /** Last published churn risk (NaN: never). */
   risk(slot: number): number;
@@ -23,9 +23,12 @@ export interface ScoreDeltas {
 
 /**
  * Columnar per-slot memory of the last published scores: 4 + 2 + 1 + 4 = 11 bytes per customer, grown by
- * doubling. A stage change always publishes; risk and engagement publish when they move at least their delta.
+ * doubling. A stage change always publishes; risk and engagement publish when they move at least their delta (a
+ * delta of 0 publishes every re-score). Sequence numbers are `seqBase` + the customer's update count; the engine
+ * passes its start time in ms × 1000, so they keep increasing across restarts (as long as no customer gets
+ * more than 1000 updates per millisecond of the previous run's life).
  */
-export function createScoreChanges(deltas: ScoreDeltas, initialCapacity = 1024): ScoreChanges {
+export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapacity = 1024): ScoreChanges {
   let capacity = 0;
   let risk = new Float32Array(0);
   let engagement = new Int16Array(0);
@@ -57,7 +60,7 @@ export function createScoreChanges(deltas: ScoreDeltas, initialCapacity = 1024):
         stage[slot] !== stageIndex ||
         Number.isNaN(prevRisk) ||
         Math.abs(churnRisk - prevRisk) >= deltas.minRiskDelta ||
-        Math.abs(eng - (engagement[slot] as number)) >= Math.max(1, deltas.minEngagementDelta);
+        Math.abs(eng - (engagement[slot] as number)) >= deltas.minEngagementDelta;
       if (!moved) return false;
       risk[slot] = churnRisk;
       engagement[slot] = eng;
@@ -65,7 +68,10 @@ export function createScoreChanges(deltas: ScoreDeltas, initialCapacity = 1024):
       seq[slot] = (seq[slot] as number) + 1;
       return true;
     },
-    seq: (slot) => (slot < capacity ? (seq[slot] as number) : 0),
+    seq: (slot) => {
+      const n = slot < capacity ? (seq[slot] as number) : 0;
+      return n === 0 ? 0 : seqBase + n;
+    },
     risk: (slot) => (slot < capacity ? (risk[slot] as number) : Number.NaN),
     stage: (slot) => (slot < capacity ? (stage[slot] as number) : -1),
   };

@@ -26,6 +26,14 @@ async function write(stream: Writable, text: string): Promise<void> {
 export function fileSink(path: string): OutputSink & { close(): Promise<void> } {
   const scores: WriteStream = createWriteStream(path, { flags: 'a' });
   const dlq: WriteStream = createWriteStream(`${path}.dlq.jsonl`, { flags: 'a' });
+  // A write error (disk full, bad path) surfaces through flush() and deadLetter(), never as an unhandled event.
+  let failure: Error | undefined;
+  const fail = (err: Error): void => void (failure ??= err);
+  scores.on('error', fail);
+  dlq.on('error', fail);
+  const check = (): void => {
+    if (failure !== undefined) throw failure;
+  };
   let backlog: Promise<void> = Promise.resolve();
   return {
     publishScores(updates) {
@@ -33,8 +41,15 @@ export function fileSink(path: string): OutputSink & { close(): Promise<void> } 
       const text = updates.map((u) => JSON.stringify(u)).join('\n') + '\n';
       backlog = backlog.then(() => write(scores, text));
     },
-    deadLetter: (rejections) => write(dlq, rejections.map(deadLetterLine).join('\n') + '\n'),
-    flush: () => backlog,
+    async deadLetter(rejections) {
+      check();
+      await write(dlq, rejections.map(deadLetterLine).join('\n') + '\n');
+      check();
+    },
+    async flush() {
+      await backlog;
+      check();
+    },
     async close() {
       await backlog;
       await Promise.all([new Promise((r) => scores.end(r)), new Promise((r) => dlq.end(r))]);

@@ -51,6 +51,7 @@ export function coalesceMicroBatches<R>(
       let due = false;
 
       const maybeFlush = (): void => {
+        if (subscriber.closed) return;
         if (busy || pending.size === 0) {
           if (!busy && sourceDone) subscriber.complete();
           return;

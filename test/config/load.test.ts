@@ -68,3 +68,17 @@ describe('loadConfig', () => {
     expect(err.context.file).toBe(file);
   });
 });
+
+describe('loadConfig cross-checks and platform variables', () => {
+  it('ignores CHURNFLOW_* variables outside every config section (Kubernetes service links)', () => {
+    const c = loadConfig({
+      env: { CHURNFLOW_PORT: 'tcp://10.0.0.1:9464', CHURNFLOW_SERVICE_HOST: '10.0.0.1' },
+    });
+    expect(c.http.port).toBe(9464);
+  });
+
+  it('names the file a file source or sink needs', () => {
+    expect(errorOf(() => loadConfig({ env: { CHURNFLOW_SOURCE: 'file' } })).context.key).toBe('ingest.file');
+    expect(errorOf(() => loadConfig({ env: { CHURNFLOW_SINK: 'file' } })).context.key).toBe('publish.file');
+  });
+});

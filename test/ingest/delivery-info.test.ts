@@ -12,11 +12,15 @@ describe('readDeliveryFacts', () => {
   });
 
   it('reads the domain forms with and without the random token', () => {
-    expect(readDeliveryFacts('$JS.ACK._.ACC.EVENTS.engine.2.18.17.1700000000000000000.0.xyz', out())).toEqual({
-      streamSeq: 18,
-      storedAtMs: 1700000000000,
-    });
-    expect(readDeliveryFacts('$JS.ACK.hub.ACC.EVENTS.engine.1.5.5.1700000000001000000.3', out()).streamSeq).toBe(5);
+    expect(readDeliveryFacts('$JS.ACK._.ACC.EVENTS.engine.2.18.17.1700000000000000000.0.xyz', out())).toEqual(
+      {
+        streamSeq: 18,
+        storedAtMs: 1700000000000,
+      },
+    );
+    expect(
+      readDeliveryFacts('$JS.ACK.hub.ACC.EVENTS.engine.1.5.5.1700000000001000000.3', out()).streamSeq,
+    ).toBe(5);
   });
 
   it('says NaN for anything else instead of guessing', () => {

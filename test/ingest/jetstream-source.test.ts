@@ -141,3 +141,16 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms = 10_000): Pro
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('ensureEventStream with replayFromStart', () => {
+  it('starts an existing durable over from the first message, so a restarted engine rebuilds its state', async () => {
+    const s = spec();
+    await ensureEventStream(jsm, s);
+    const js = jetstream(fx.nc);
+    for (let i = 0; i < 20; i++) await js.publish(`${s.stream}.a.page_view`, new Uint8Array([i]));
+    await collect(s, 20);
+    await ensureEventStream(jsm, { ...s, replayFromStart: true });
+    const again = await collect(s, 20);
+    expect(again.messages.map((m) => m.streamSeq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+});
