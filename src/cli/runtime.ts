@@ -1,10 +1,16 @@
-import { jetstream, jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import type { Config } from '../config/index.js';
 import { ChurnflowError } from '../contract/codes.js';
-import { ensureEventStream, jetStreamSource, simulatorSource, type InboundBatch } from '../ingest/index.js';
+import {
+  ensureEventStream,
+  ensureStream,
+  jetStreamSource,
+  simulatorSource,
+  type InboundBatch,
+} from '../ingest/index.js';
 import type { EngineMetrics } from '../metrics/index.js';
 import { connectNats, startNatsServer, type EmbeddedNatsServer } from '../nats/index.js';
 import { consoleSink, fileSink, natsSink, type OutputSink } from '../publish/index.js';
@@ -121,21 +127,9 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string): Promise<Runtime
   };
 }
 
-async function ensureDeadLetterStream(jsm: JetStreamManager, config: Readonly<Config>): Promise<void> {
-  const name = config.publish.deadLetterStream;
-  const subject = `${config.publish.prefix}.dlq`;
-  const exists = await jsm.streams.info(name).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
-    await jsm.streams.add({
-      name,
-      subjects: [subject],
-      storage: StorageType.File,
-      max_age: 7 * DAY_MS * 1_000_000,
-    });
-  }
+/** The stream that keeps dead letters for a week, so they can be inspected and replayed. */
+function ensureDeadLetterStream(jsm: JetStreamManager, config: Readonly<Config>): Promise<void> {
+  return ensureStream(jsm, config.publish.deadLetterStream, [`${config.publish.prefix}.dlq`], 7 * DAY_MS);
 }
 
 function outputSink(ctx: Ctx, nc: NatsConnection | undefined): OutputSink {

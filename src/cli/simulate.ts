@@ -1,4 +1,5 @@
-import { jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { ensureStream } from '../ingest/index.js';
 import { writeEventFile } from '../ingest/event-file.js';
 import { createLogger } from '../log/index.js';
 import { connectNats } from '../nats/index.js';
@@ -41,14 +42,7 @@ export async function runSimulate(opts: SimulateOptions): Promise<number> {
     name: 'churnflow-simulator',
     log,
   });
-  const jsm = await jetstreamManager(nc);
-  const exists = await jsm.streams.info(opts.stream).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
-    await jsm.streams.add({ name: opts.stream, subjects: [`${opts.prefix}.>`], storage: StorageType.File });
-  }
+  await ensureStream(await jetstreamManager(nc), opts.stream, [`${opts.prefix}.>`]);
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { STAGES } from '../score/types.js';
+import { STAGES } from './stages.js';
 import { MAX_CUSTOMER_ID_LENGTH } from './event.js';
 
 /**

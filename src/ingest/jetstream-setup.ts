@@ -30,22 +30,35 @@ export interface EventStreamSpec {
  * limits when it exists. The consumer acknowledges cumulatively (AckPolicy.All): one ack covers a whole batch.
  */
 export async function ensureEventStream(jsm: JetStreamManager, spec: EventStreamSpec): Promise<void> {
-  try {
-    await jsm.streams.info(spec.stream);
-  } catch (err) {
-    if (!isNotFound(err)) throw setupError(`cannot look up stream ${spec.stream}`, err);
-    await jsm.streams
-      .add({ name: spec.stream, subjects: [...spec.subjects], storage: StorageType.File })
-      .catch((e: unknown) => {
-        throw setupError(`cannot create stream ${spec.stream}`, e);
-      });
-  }
+  await ensureStream(jsm, spec.stream, spec.subjects);
   if (spec.replayFromStart === true) {
     await jsm.consumers.delete(spec.stream, spec.consumer).catch((err: unknown) => {
       if (!isNotFound(err)) throw setupError(`cannot reset consumer ${spec.consumer}`, err);
     });
   }
   await ensureConsumer(jsm, spec);
+}
+
+/**
+ * Creates a file-backed stream capturing `subjects` unless one named `name` exists (an existing stream is left as
+ * its operators configured it). `maxAgeMs` bounds how long messages are kept (default: no limit).
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  name: string,
+  subjects: readonly string[],
+  maxAgeMs = 0,
+): Promise<void> {
+  try {
+    await jsm.streams.info(name);
+  } catch (err) {
+    if (!isNotFound(err)) throw setupError(`cannot look up stream ${name}`, err);
+    await jsm.streams
+      .add({ name, subjects: [...subjects], storage: StorageType.File, max_age: maxAgeMs * 1_000_000 })
+      .catch((e: unknown) => {
+        throw setupError(`cannot create stream ${name}`, e);
+      });
+  }
 }
 
 /** (Re)creates the durable consumer; also used when the server reports it deleted. */

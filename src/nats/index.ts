@@ -1,4 +1,4 @@
-export { startNatsServer, findNatsServer } from './server.js';
+export { startNatsServer } from './server.js';
 export type { EmbeddedNatsServer, NatsServerOptions } from './server.js';
 export { connectNats } from './connect.js';
 export type { NatsConnectionOptions } from './connect.js';

@@ -3,7 +3,7 @@ export type { ScoreChanges, ScoreDeltas } from './score-changes.js';
 export { changedScoreUpdates } from './score-updates.js';
 export type { ScoredColumns, UpdateContext } from './score-updates.js';
 export type { OutputSink } from './sink.js';
-export { natsSink, encodeScoreUpdate } from './nats-sink.js';
+export { natsSink } from './nats-sink.js';
 export type { NatsSinkOptions } from './nats-sink.js';
 export { fileSink, consoleSink } from './stream-sinks.js';
 export type { ConsoleSinkOptions } from './stream-sinks.js';

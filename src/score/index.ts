@@ -3,7 +3,7 @@
  * lifecycle stage, and the micro-batch scorer. Formulas and rules: docs/scoring.md.
  */
 export { STAGES } from './types.js';
-export type { ChurnModel, CustomerScores, ScoredBatch, Scorer, Stage } from './types.js';
+export type { ChurnModel, ScoredBatch, Scorer, Stage } from './types.js';
 export { selectBackend } from './backend.js';
 export type { BackendLog, TfBackendName } from './backend.js';
 export {

@@ -1,18 +1,5 @@
-/** Lifecycle stages along the customer journey, plus the three risk stages. */
-export const STAGES = [
-  'awareness',
-  'nurture',
-  'evaluation',
-  'first_purchase',
-  'repeat',
-  'advocate',
-  'at_risk',
-  'lapsed',
-  'churned',
-] as const;
-
-/** One of {@link STAGES}. */
-export type Stage = (typeof STAGES)[number];
+export { STAGES } from '../contract/stages.js';
+export type { Stage } from '../contract/stages.js';
 
 /** A loaded churn model: features in, P(churn) out, on micro-batches. */
 export interface ChurnModel {
@@ -29,14 +16,6 @@ export interface ChurnModel {
   dispose(): void;
 }
 
-/** Scores of one customer at one moment. */
-export interface CustomerScores {
-  readonly slot: number;
-  readonly churnRisk: number;
-  /** 0..100, integer. */
-  readonly engagement: number;
-  readonly stage: Stage;
-}
 
 /**
  * The scores of one micro-batch, columnar: row `i` belongs to `slots[i]`.

@@ -12,7 +12,6 @@ export {
   WINDOW_7D,
   WINDOW_30D,
   WINDOW_90D,
-  tileOf,
   windowStartMs,
 } from './windows.js';
 export type { LevelSpec, WindowSpec } from './windows.js';

@@ -53,11 +53,6 @@ export const WINDOW_30D: WindowSpec = { level: FIVE_DAY_LEVEL, tiles: 7 };
 /** The 90d window: the last 6 whole 15-day tiles + the current one (90 to 105 days). */
 export const WINDOW_90D: WindowSpec = { level: FIFTEEN_DAY_LEVEL, tiles: 7 };
 
-/** The tile index holding event time `ms` (epoch ms >= 0) at a level. */
-export function tileOf(ms: number, level: LevelSpec): number {
-  return Math.floor(ms / level.tileMs);
-}
-
 /**
  * The earliest event time (epoch ms, inclusive) a window counts at time `nowMs`: the start of the oldest
  * tile it sums. An event at `windowStartMs(...)` is in the window, one at `windowStartMs(...) - 1` is not.

@@ -7,6 +7,7 @@ import { ensureEventStream, jetStreamSource, type EventStreamSpec } from '../../
 import { createEngineMetrics } from '../../src/metrics/index.js';
 import type { InboundMessage } from '../../src/ingest/types.js';
 import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
+import { waitFor } from '../helpers/engine.js';
 
 let fx: NatsFixture;
 let jsm: JetStreamManager;
@@ -134,13 +135,6 @@ describe('jetStreamSource', () => {
   }, 45_000);
 });
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('ensureEventStream with replayFromStart', () => {
   it('starts an existing durable over from the first message, so a restarted engine rebuilds its state', async () => {
