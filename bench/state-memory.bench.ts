@@ -14,6 +14,7 @@
  *                (CAPACITY=<slots> in the environment sets initialCapacity; default 1024, grown by doubling)
  * Prerequisites: Node 20+, `npm ci`; nothing else (no NATS). About 1 GB of RAM at the default size.
  */
+import { createScoreChanges } from '../src/publish/index.js';
 import type { CustomerEvent } from '../src/contract/event.js';
 import type { DecodedEvent } from '../src/decode/types.js';
 import { DAY_MS, createCustomerStore } from '../src/state/index.js';
@@ -133,6 +134,9 @@ function measureColumnar(customers: number): number {
     events += roundEvents;
     applyMs += roundMs;
   }
+  // The engine also keeps, per customer, its last published scores and sequence (publish/score-changes.ts).
+  const published = createScoreChanges({ minRiskDelta: 0.01, minEngagementDelta: 1 });
+  for (let slot = 0; slot < store.slotEnd; slot++) published.changed(slot, rand(), slot % 101, slot % 9);
   const after = memory();
   if (store.size !== customers) throw new Error(`store holds ${store.size} customers, expected ${customers}`);
   const perRss = (after.rss - before.rss) / customers;
@@ -141,7 +145,7 @@ function measureColumnar(customers: number): number {
     `customers ${fmt(customers)}, events ${fmt(events)}, apply ${fmt((events / applyMs) * 1000)} events/s`,
   );
   console.log(
-    `columnar store: rss ${fmt(perRss)} B/customer, heapUsed+arrayBuffers ${fmt(perHeap)} B/customer`,
+    `columnar store + published scores: rss ${fmt(perRss)} B/customer, heapUsed+arrayBuffers ${fmt(perHeap)} B/customer`,
   );
   console.log(
     `  of which typed-array columns ${fmt(store.columnBytes / customers)} B/customer (budget 1,024 B)`,
