@@ -127,9 +127,14 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string): Promise<Runtime
   };
 }
 
-/** The stream that keeps dead letters for a week, so they can be inspected and replayed. */
+/**
+ * The stream that keeps dead letters for a week, so they can be inspected and replayed. Dead letters carry
+ * `Nats-Msg-Id: <subject>:<seq>`; a day of de-duplication keeps a restart (which replays the event stream) from
+ * storing the same dead letters again.
+ */
 function ensureDeadLetterStream(jsm: JetStreamManager, config: Readonly<Config>): Promise<void> {
-  return ensureStream(jsm, config.publish.deadLetterStream, [`${config.publish.prefix}.dlq`], 7 * DAY_MS);
+  const subjects = [`${config.publish.prefix}.dlq`];
+  return ensureStream(jsm, config.publish.deadLetterStream, subjects, 7 * DAY_MS, DAY_MS);
 }
 
 function outputSink(ctx: Ctx, nc: NatsConnection | undefined): OutputSink {

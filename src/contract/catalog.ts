@@ -90,6 +90,44 @@ export const NON_NEGATIVE_VALUE_TYPES: ReadonlySet<string> = new Set<CatalogEven
   'loyalty_redeem',
 ]);
 
+/**
+ * The largest `value` accepted per family of types; beyond it an event is refused as `out_of_range`. The bounds
+ * keep sums, cents and points finite and exact downstream (a purchase of 1e39 would make features Infinity).
+ * The non-negative families ({@link NON_NEGATIVE_VALUE_TYPES}) accept `0..bound`; `other` bounds `|value|`.
+ * Ratings keep their narrower {@link RATING_RANGES}.
+ */
+export const MAX_EVENT_VALUE = Object.freeze({
+  /** `purchase`, `refund`: currency units. */
+  amount: 1e9,
+  /** `loyalty_redeem`: points. */
+  points: 1e9,
+  /** `session`: seconds (one week). */
+  sessionSeconds: 86_400 * 7,
+  /** Every other type, catalog or custom: the bound on `|value|`. */
+  other: 1e9,
+});
+
+/** A family of types sharing one {@link MAX_EVENT_VALUE} bound. */
+export type ValueFamily = keyof typeof MAX_EVENT_VALUE;
+
+// A Map, not an object: custom types such as 'constructor' must not read Object.prototype members.
+const valueFamilies = new Map<string, ValueFamily>([
+  ['purchase', 'amount'],
+  ['refund', 'amount'],
+  ['loyalty_redeem', 'points'],
+  ['session', 'sessionSeconds'],
+] satisfies [CatalogEventType, ValueFamily][]);
+
+/** The value family of a type: `other` for every type without a bound of its own, custom types included. */
+export function valueFamily(type: string): ValueFamily {
+  return valueFamilies.get(type) ?? 'other';
+}
+
+/** The largest `value` (for `other` types, `|value|`) a type accepts: `MAX_EVENT_VALUE[valueFamily(type)]`. */
+export function maxEventValue(type: string): number {
+  return MAX_EVENT_VALUE[valueFamily(type)];
+}
+
 const typeIndex = new Map<string, number>(EVENT_TYPES.map((t, i) => [t, i]));
 
 /** The catalog index of a type, or -1 for a custom type. Used by the state store's dispatch table. */

@@ -11,7 +11,7 @@ export const DLQ_REASONS = {
   wrong_type: 'A field has the wrong type (e.g. ts is a string).',
   non_finite_number: 'A numeric field is NaN or infinite.',
   out_of_range:
-    'A rating or amount is outside its range (nps 0..10, csat/review 1..5, amounts >= 0, ts >= 0).',
+    'A value or ts is outside its range: nps 0..10, csat/review 1..5, purchase/refund amounts and loyalty_redeem points 0..1e9, session 0..604800 seconds, any other value -1e9..1e9; ts >= 0.',
   invalid_customer_id:
     'customerId is empty, longer than 128 characters, or not valid Unicode (lone surrogates).',
   invalid_event_id: 'id is empty, longer than 128 characters, or not valid Unicode (lone surrogates).',

@@ -15,6 +15,7 @@ function reject(message: InboundMessage, problem: Problem): Rejection {
     subject: message.subject,
     data: message.data,
     streamSeq: message.streamSeq,
+    contentType: message.contentType,
   };
 }
 
@@ -48,7 +49,8 @@ function decodeMessage(message: InboundMessage, opts: DecodeOptions, nowMs: numb
 
 /**
  * Decodes and validates one inbound batch: every message becomes either a {@link DecodedEvent} (in batch order)
- * or a {@link Rejection} carrying its dead-letter reason, subject, original bytes and stream sequence.
+ * or a {@link Rejection} carrying its dead-letter reason, subject, original bytes, stream sequence and
+ * Content-Type.
  * Pure and total: bad input is a value, never a throw.
  * @param nowMs wall-clock now, epoch ms, read once for the whole batch (bounds `ts` by `opts.maxFutureMs`).
  */
@@ -69,6 +71,8 @@ export function decodeBatch(batch: InboundBatch, opts: DecodeOptions, nowMs: num
         data: message.data,
         streamSeq: message.streamSeq,
         publishedAtMs: message.publishedAtMs,
+        // Always set, undefined included: every DecodedEvent keeps one hidden class.
+        contentType: message.contentType,
       });
     }
   }

@@ -50,10 +50,3 @@ export function show(value: unknown): string {
       return `a ${typeof value}`;
   }
 }
-
-/** The JavaScript type of a value in the words a producer would use (for `wrong_type` details). */
-export function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value === 'object' ? 'map' : typeof value;
-}

@@ -10,6 +10,8 @@ export interface DecodedEvent {
   readonly data: Uint8Array;
   readonly streamSeq: number;
   readonly publishedAtMs: number;
+  /** The message's Content-Type header, when it had one; copied onto a dead letter made from this event. */
+  readonly contentType?: string;
 }
 
 /** A message that cannot be used: a value flowing to the dead-letter subject, never a stream error. */
@@ -21,6 +23,8 @@ export interface Rejection {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly streamSeq: number;
+  /** The original message's Content-Type header, when it had one; the dead letter carries it on. */
+  readonly contentType?: string;
 }
 
 /** The result of decoding one inbound batch; `source` is kept so the batch can be acked after state applies it. */

@@ -1,16 +1,39 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { NON_NEGATIVE_VALUE_TYPES, RATING_RANGES, VALUE_REQUIRED_TYPES } from '../contract/catalog.js';
+import {
+  EVENT_TYPES,
+  MAX_EVENT_VALUE,
+  NON_NEGATIVE_VALUE_TYPES,
+  RATING_RANGES,
+  VALUE_REQUIRED_TYPES,
+  maxEventValue,
+} from '../contract/catalog.js';
 import { CustomerEventSchema, type CustomerEvent } from '../contract/event.js';
 import { isEventSubject, parseEventSubject } from '../contract/subjects.js';
 import { fieldProblem, hasLoneSurrogate, isPlainObject, propsProblem } from './field-problem.js';
 import type { DecodeOptions } from './options.js';
 import { Problem, show } from './problem.js';
 
-// A Map, not an index into RATING_RANGES: custom types such as 'constructor' or '__proto__' are valid and
-// would otherwise read Object.prototype members as ranges.
-const ratingRanges = new Map<string, readonly [number, number]>(
-  Object.entries(RATING_RANGES).filter((e): e is [string, readonly [number, number]] => e[1] !== undefined),
+/** The inclusive range of `value` for one type. */
+interface ValueRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * The value range of every catalog type, from the rating ranges, the non-negative types and MAX_EVENT_VALUE,
+ * merged once so a valid event pays one lookup. A Map, not an index into a plain object: custom types such as
+ * 'constructor' or '__proto__' are valid and would otherwise read Object.prototype members as ranges.
+ */
+const valueRanges = new Map<string, ValueRange>(
+  EVENT_TYPES.map((type) => {
+    const rating = RATING_RANGES[type];
+    if (rating !== undefined) return [type, { min: rating[0], max: rating[1] }];
+    const max = maxEventValue(type);
+    return [type, { min: NON_NEGATIVE_VALUE_TYPES.has(type) ? 0 : -max, max }];
+  }),
 );
+/** The range of custom types (and of any type without a bound of its own): `|value| <= MAX_EVENT_VALUE.other`. */
+const OTHER_RANGE: ValueRange = { min: -MAX_EVENT_VALUE.other, max: MAX_EVENT_VALUE.other };
 
 // Compiled once at load: a valid event costs one generated function call for every schema rule.
 const checkEvent = TypeCompiler.Compile(CustomerEventSchema);
@@ -30,17 +53,12 @@ function domainProblem(event: CustomerEvent): Problem | undefined {
       ? new Problem('missing_field', `value: required for type ${type}, absent`)
       : undefined;
   }
-  const range = ratingRanges.get(type);
-  if (range !== undefined && (value < range[0] || value > range[1])) {
-    return new Problem(
-      'out_of_range',
-      `value: ${type} must be within ${range[0]}..${range[1]}, got ${value}`,
-    );
-  }
-  if (value < 0 && NON_NEGATIVE_VALUE_TYPES.has(type)) {
-    return new Problem('out_of_range', `value: ${type} must be >= 0, got ${value}`);
-  }
-  return undefined;
+  const range = valueRanges.get(type) ?? OTHER_RANGE;
+  if (value >= range.min && value <= range.max) return undefined;
+  return new Problem(
+    'out_of_range',
+    `value: ${type} must be within ${range.min}..${range.max}, got ${value}`,
+  );
 }
 
 function subjectProblem(prefix: string, subject: string, event: CustomerEvent): Problem | undefined {

@@ -41,20 +41,28 @@ export async function ensureEventStream(jsm: JetStreamManager, spec: EventStream
 
 /**
  * Creates a file-backed stream capturing `subjects` unless one named `name` exists (an existing stream is left as
- * its operators configured it). `maxAgeMs` bounds how long messages are kept (default: no limit).
+ * its operators configured it). `maxAgeMs` bounds how long messages are kept (default: no limit);
+ * `duplicateWindowMs` how long a `Nats-Msg-Id` is remembered (default: the server's 2 minutes).
  */
 export async function ensureStream(
   jsm: JetStreamManager,
   name: string,
   subjects: readonly string[],
   maxAgeMs = 0,
+  duplicateWindowMs = 0,
 ): Promise<void> {
   try {
     await jsm.streams.info(name);
   } catch (err) {
     if (!isNotFound(err)) throw setupError(`cannot look up stream ${name}`, err);
     await jsm.streams
-      .add({ name, subjects: [...subjects], storage: StorageType.File, max_age: maxAgeMs * 1_000_000 })
+      .add({
+        name,
+        subjects: [...subjects],
+        storage: StorageType.File,
+        max_age: maxAgeMs * 1_000_000,
+        ...(duplicateWindowMs > 0 ? { duplicate_window: duplicateWindowMs * 1_000_000 } : {}),
+      })
       .catch((e: unknown) => {
         throw setupError(`cannot create stream ${name}`, e);
       });

@@ -26,7 +26,8 @@ export function encodeScoreUpdate(update: ScoreUpdate, encoding: 'msgpack' | 'js
 
 /**
  * Publishes score updates on `<prefix>.scores.<customer token>` (core NATS: buffered, no round trip) with a
- * Content-Type header, and dead letters on `<prefix>.dlq` through JetStream with the reason in headers.
+ * Content-Type header, and dead letters on `<prefix>.dlq` through JetStream with the reason in headers, the
+ * original Content-Type when there was one, and a `Nats-Msg-Id` ({@link deadLetterMsgId}) for de-duplication.
  */
 export function natsSink(opts: NatsSinkOptions): OutputSink {
   const contentType = opts.encoding === 'json' ? 'application/json' : 'application/msgpack';
@@ -47,11 +48,22 @@ export function natsSink(opts: NatsSinkOptions): OutputSink {
     },
     async deadLetter(rejections) {
       await Promise.all(
-        rejections.map((r) => opts.js.publish(dlqSubject, r.data, { headers: dlqHeaders(r) })),
+        rejections.map((r) =>
+          opts.js.publish(dlqSubject, r.data, { headers: dlqHeaders(r), msgID: deadLetterMsgId(r) }),
+        ),
       );
     },
     flush: () => opts.nc.flush(),
   };
+}
+
+/**
+ * The `Nats-Msg-Id` of a dead letter: the original's subject and stream sequence, the same on every redelivery of
+ * its batch (and on a retry after a partial publish), so JetStream stores it once within the DLQ stream's
+ * duplicate window.
+ */
+function deadLetterMsgId(r: Rejection): string {
+  return `${r.subject}:${r.streamSeq}`;
 }
 
 function dlqHeaders(r: Rejection) {
@@ -60,6 +72,8 @@ function dlqHeaders(r: Rejection) {
   h.set(DeadLetterHeaders.detail, headerSafe(r.detail));
   h.set(DeadLetterHeaders.subject, headerSafe(r.subject));
   h.set(DeadLetterHeaders.streamSeq, String(r.streamSeq));
+  // The payload is the original bytes: a consumer needs the original Content-Type to read them.
+  if (r.contentType) h.set(DeadLetterHeaders.contentType, headerSafe(r.contentType));
   return h;
 }
 

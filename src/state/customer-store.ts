@@ -146,7 +146,15 @@ class ColumnarCustomerStore implements CustomerStore {
 }
 
 function reject(d: DecodedEvent, reason: Rejection['reason'], detail: string): Rejection {
-  return { kind: 'rejected', reason, detail, subject: d.subject, data: d.data, streamSeq: d.streamSeq };
+  return {
+    kind: 'rejected',
+    reason,
+    detail,
+    subject: d.subject,
+    data: d.data,
+    streamSeq: d.streamSeq,
+    contentType: d.contentType,
+  };
 }
 
 function tooOldDetail(ts: number, watermarkMs: number, horizonMs: number): string {

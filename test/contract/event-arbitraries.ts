@@ -9,6 +9,7 @@ import {
   NON_NEGATIVE_VALUE_TYPES,
   RATING_RANGES,
   VALUE_REQUIRED_TYPES,
+  maxEventValue,
   type CatalogEventType,
 } from '../../src/contract/catalog.js';
 import { MAX_CUSTOMER_ID_LENGTH } from '../../src/contract/event.js';
@@ -51,7 +52,10 @@ export const schemaValidEventArb = fc.record(
   { requiredKeys: ['customerId', 'type', 'ts'] },
 );
 
-/** Makes `value` fit the type's domain rules (present when required, within rating range, not negative). */
+/**
+ * Makes `value` fit the type's domain rules (present when required, within rating range or MAX_EVENT_VALUE,
+ * not negative).
+ */
 function fitValue(event: Record<string, unknown>): Record<string, unknown> {
   const type = event.type as string;
   let value = event.value as number | undefined;
@@ -59,6 +63,8 @@ function fitValue(event: Record<string, unknown>): Record<string, unknown> {
   if (value === undefined) return event;
   const range = Object.hasOwn(RATING_RANGES, type) ? RATING_RANGES[type as CatalogEventType] : undefined;
   if (range !== undefined) value = range[0] + (Math.abs(value) % (range[1] - range[0]));
+  const max = maxEventValue(type);
+  if (Math.abs(value) > max) value %= max;
   if (NON_NEGATIVE_VALUE_TYPES.has(type)) value = Math.abs(value);
   return { ...event, value };
 }

@@ -56,3 +56,53 @@ describe('decodeBatch reads the payload by its Content-Type', () => {
     expect(out.rejected.map((r) => r.reason)).toEqual(['undecodable']);
   });
 });
+
+describe('decodeBatch keeps the Content-Type on events and rejections', () => {
+  const event = validEvent(3);
+  const subject = subjectOf(event);
+
+  it('carries each event’s header verbatim, and none when there was none', () => {
+    const out = decodeBatch(
+      batchOf([
+        message(msgpack(event), subject, 1),
+        message(json(event), subject, 2, 'application/json'),
+        message(json(event), subject, 3, 'APPLICATION/JSON; charset=UTF-8'),
+        message(msgpack(event), subject, 4, 'application/x-msgpack'),
+      ]),
+      DEFAULT_DECODE_OPTIONS,
+      NOW,
+    );
+    expect(out.rejected).toEqual([]);
+    expect(out.events.map((e) => e.contentType)).toEqual([
+      undefined,
+      'application/json',
+      'APPLICATION/JSON; charset=UTF-8',
+      'application/x-msgpack',
+    ]);
+  });
+
+  it('carries it on rejections of every stage of decoding', () => {
+    const bad = { ...event, value: -1 };
+    const out = decodeBatch(
+      batchOf([
+        message(json(event), subject, 1, 'text/plain'),
+        message(json('{"customerId":'), subject, 2, 'application/json'),
+        message(json(bad), subject, 3, 'application/json; charset=utf-8'),
+        message(msgpack(bad), subject, 4),
+        message(msgpack(bad), subject, 5, 'application/msgpack'),
+        message(new Uint8Array(70_000), subject, 6, 'application/json'),
+      ]),
+      DEFAULT_DECODE_OPTIONS,
+      NOW,
+    );
+    expect(out.events).toEqual([]);
+    expect(out.rejected.map((r) => [r.reason, r.contentType])).toEqual([
+      ['unsupported_content_type', 'text/plain'],
+      ['undecodable', 'application/json'],
+      ['out_of_range', 'application/json; charset=utf-8'],
+      ['out_of_range', undefined],
+      ['out_of_range', 'application/msgpack'],
+      ['payload_too_large', 'application/json'],
+    ]);
+  });
+});
