@@ -17,7 +17,7 @@ export const ScoreUpdateSchema = Type.Object(
     seq: Type.Integer({
       minimum: 1,
       description:
-        'Per-customer sequence number, increasing with every update; drop an update whose seq is not above the last seen.',
+        'Per-customer sequence number, increasing with every update and across engine restarts (it counts up from the engine start time in ms × 1000); drop an update whose seq is not above the last seen.',
     }),
     eventTime: Type.Number({
       minimum: 0,
