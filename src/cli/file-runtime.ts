@@ -32,5 +32,6 @@ export function openFileRuntime(
       };
     }),
   );
-  return { mode: 'file', source, sink: sinkFor(undefined), notReady: () => [], close: async () => {} };
+  const sink = sinkFor(undefined);
+  return { mode: 'file', source, sink, notReady: () => [], close: () => sink.close() };
 }

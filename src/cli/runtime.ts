@@ -102,6 +102,7 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string): Promise<Runtime
     'rebuilding customer state: replaying the stream from its start',
   );
   if (config.sink === 'nats') await ensureDeadLetterStream(jsm, config);
+  const sink = outputSink(ctx, nc);
   let consuming = { ok: false, why: 'not started' };
   const source = jetStreamSource({
     js: jetstream(nc),
@@ -116,12 +117,13 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string): Promise<Runtime
     mode,
     nc,
     source,
-    sink: outputSink(ctx, nc),
+    sink,
     notReady: () => [
       ...(connected ? [] : ['NATS: disconnected, reconnecting']),
       ...(consuming.ok ? [] : [`consumer: ${consuming.why}`]),
     ],
     close: async () => {
+      await sink.close();
       await nc.drain();
     },
   };
@@ -163,13 +165,8 @@ function inProcess(ctx: Ctx): Runtime {
     ratePerSec: config.simulator.ratePerSec,
     liveFromMs: now,
   });
-  return {
-    mode: 'in-process',
-    source,
-    sink: outputSink(ctx, undefined),
-    notReady: () => [],
-    close: async () => {},
-  };
+  const sink = outputSink(ctx, undefined);
+  return { mode: 'in-process', source, sink, notReady: () => [], close: () => sink.close() };
 }
 
 function startSimulatorPublisher(ctx: Ctx, nc: NatsConnection): () => Promise<void> {

@@ -54,6 +54,8 @@ export function natsSink(opts: NatsSinkOptions): OutputSink {
       );
     },
     flush: () => opts.nc.flush(),
+    // The connection belongs to the runtime, which drains it after the sink.
+    close: () => opts.nc.flush(),
   };
 }
 

@@ -15,6 +15,9 @@ export interface ScoreChanges {
   readonly capacity: number;
 }
 
+/** Churn risk is published with 4 decimals: 1 unit = 0.0001. */
+const RISK_UNITS = 10_000;
+
 /** Thresholds of {@link createScoreChanges}. */
 export interface ScoreDeltas {
   readonly minRiskDelta: number;
@@ -22,15 +25,17 @@ export interface ScoreDeltas {
 }
 
 /**
- * Columnar per-slot memory of the last published scores: 4 + 2 + 1 + 4 = 11 bytes per customer, grown by
+ * Columnar per-slot memory of the last published scores: 2 + 2 + 1 + 4 = 9 bytes per customer, grown by
  * doubling. A stage change always publishes; risk and engagement publish when they move at least their delta (a
  * delta of 0 publishes every re-score). Sequence numbers are `seqBase` + the customer's update count; the engine
  * passes its start time in ms × 1000, so they keep increasing across restarts (as long as no customer gets
  * more than 1000 updates per millisecond of the previous run's life).
  */
 export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapacity = 1024): ScoreChanges {
+  const riskDeltaUnits = Math.round(deltas.minRiskDelta * RISK_UNITS);
   let capacity = 0;
-  let risk = new Float32Array(0);
+  // Risk in whole 1e-4 units (what updates carry): compared exactly, so a move of exactly the delta publishes.
+  let risk = new Int16Array(0);
   let engagement = new Int16Array(0);
   let stage = new Int8Array(0);
   let seq = new Uint32Array(0);
@@ -38,7 +43,7 @@ export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapa
   const grow = (slot: number): void => {
     let next = Math.max(capacity, initialCapacity);
     while (next <= slot) next *= 2;
-    const r = new Float32Array(next).fill(Number.NaN);
+    const r = new Int16Array(next).fill(-1);
     r.set(risk);
     const e = new Int16Array(next).fill(-1);
     e.set(engagement);
@@ -56,13 +61,14 @@ export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapa
     changed(slot, churnRisk, eng, stageIndex) {
       if (slot >= capacity) grow(slot);
       const prevRisk = risk[slot] as number;
+      const units = Math.round(churnRisk * RISK_UNITS);
       const moved =
         stage[slot] !== stageIndex ||
-        Number.isNaN(prevRisk) ||
-        Math.abs(churnRisk - prevRisk) >= deltas.minRiskDelta ||
+        prevRisk < 0 ||
+        Math.abs(units - prevRisk) >= riskDeltaUnits ||
         Math.abs(eng - (engagement[slot] as number)) >= deltas.minEngagementDelta;
       if (!moved) return false;
-      risk[slot] = churnRisk;
+      risk[slot] = units;
       engagement[slot] = eng;
       stage[slot] = stageIndex;
       seq[slot] = (seq[slot] as number) + 1;
@@ -72,7 +78,10 @@ export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapa
       const n = slot < capacity ? (seq[slot] as number) : 0;
       return n === 0 ? 0 : seqBase + n;
     },
-    risk: (slot) => (slot < capacity ? (risk[slot] as number) : Number.NaN),
+    risk: (slot) => {
+      const units = slot < capacity ? (risk[slot] as number) : -1;
+      return units < 0 ? Number.NaN : units / RISK_UNITS;
+    },
     stage: (slot) => (slot < capacity ? (stage[slot] as number) : -1),
   };
 }

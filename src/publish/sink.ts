@@ -14,4 +14,6 @@ export interface OutputSink {
   deadLetter(rejections: readonly Rejection[]): Promise<void>;
   /** Resolves when everything published so far has left the process. */
   flush(): Promise<void>;
+  /** Flushes and releases what the sink holds (files); the sink is not used afterwards. */
+  close(): Promise<void>;
 }

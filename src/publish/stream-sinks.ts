@@ -1,5 +1,4 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Rejection } from '../decode/types.js';
 import type { OutputSink } from './sink.js';
@@ -15,15 +14,18 @@ function deadLetterLine(r: Rejection): string {
   });
 }
 
-async function write(stream: Writable, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain');
+/** Resolves once the text has been handed to the OS (the write callback), rejects on a write error. */
+function write(stream: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(text, (err) => (err ? reject(err) : resolve()));
+  });
 }
 
 /**
  * Writes score updates as JSON lines to `path` and dead letters to `<path>.dlq.jsonl` (original bytes base64).
  * Replaying an event file into a file sink is how offline runs keep their output.
  */
-export function fileSink(path: string): OutputSink & { close(): Promise<void> } {
+export function fileSink(path: string): OutputSink {
   const scores: WriteStream = createWriteStream(path, { flags: 'a' });
   const dlq: WriteStream = createWriteStream(`${path}.dlq.jsonl`, { flags: 'a' });
   // A write error (disk full, bad path) surfaces through flush() and deadLetter(), never as an unhandled event.
@@ -40,19 +42,26 @@ export function fileSink(path: string): OutputSink & { close(): Promise<void> } 
       if (updates.length === 0) return;
       const text = updates.map((u) => JSON.stringify(u)).join('\n') + '\n';
       backlog = backlog.then(() => write(scores, text));
+      // Marked handled here; the failure is reported by the next flush() (or deadLetter()).
+      backlog.catch(() => undefined);
     },
     async deadLetter(rejections) {
       check();
       await write(dlq, rejections.map(deadLetterLine).join('\n') + '\n');
-      check();
     },
     async flush() {
       await backlog;
       check();
     },
     async close() {
-      await backlog;
-      await Promise.all([new Promise((r) => scores.end(r)), new Promise((r) => dlq.end(r))]);
+      await backlog.catch(() => undefined);
+      // 'close' (not end's 'finish') is when the file descriptor is released.
+      const closed = (stream: WriteStream) =>
+        new Promise<void>((resolve) => {
+          stream.once('close', () => resolve());
+          stream.end();
+        });
+      await Promise.all([closed(scores), closed(dlq)]);
     },
   };
 }
@@ -91,5 +100,6 @@ export function consoleSink(opts: ConsoleSinkOptions = {}): OutputSink {
       for (const r of rejections) await write(out, `dead-letter ${deadLetterLine(r)}\n`);
     },
     flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
   };
 }
