@@ -38,13 +38,13 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
   log.info({ backend, model: model.name, version: model.version, dir: modelDir }, 'churn model loaded');
 
   // The ops server comes up first, so /healthz and /readyz answer (503 "starting") while NATS is out of reach.
-  let engine: Engine | undefined;
-  let runtime: Runtime | undefined;
+  const live: { engine?: Engine; runtime?: Runtime } = {};
   const ops = await startOpsServer(
     registry,
     {
-      live: () => engine?.state !== 'failed',
+      live: () => live.engine?.state !== 'failed',
       readiness: () => {
+        const { engine, runtime } = live;
         if (runtime === undefined || engine === undefined) return { ready: false, reasons: ['starting'] };
         const reasons = [
           ...runtime.notReady(),
@@ -61,7 +61,7 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     throw err;
   });
   const started = startEngine({ config, log, metrics, source: opened.source, sink: opened.sink, model });
-  [runtime, engine] = [opened, started];
+  Object.assign(live, { runtime: opened, engine: started });
   log.info(
     { mode: opened.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` },
     'churnflow started',

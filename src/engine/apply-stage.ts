@@ -30,7 +30,7 @@ export function createApplyStage(deps: {
   /** True once the engine drains: dead-letter retries give up then (the batch stays unacked, so it is redelivered). */
   stopping: () => boolean;
 }): (batch: DecodedBatch) => Promise<KeyedBatch> {
-  const { store, sink, metrics, totals } = deps;
+  const { store, metrics, totals } = deps;
   // Acks are cumulative (AckPolicy.All): once a batch could not be acked, no later one may be, or it would ack it.
   let acksBlocked = false;
   return async (batch) => {
