@@ -24,5 +24,8 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
-  { files: ['test/fixtures/*.mjs'], languageOptions: { globals: { process: 'readonly', TextEncoder: 'readonly' } } },
+  {
+    files: ['test/fixtures/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', TextEncoder: 'readonly' } },
+  },
 );

@@ -16,7 +16,6 @@ export interface ChurnModel {
   dispose(): void;
 }
 
-
 /**
  * The scores of one micro-batch, columnar: row `i` belongs to `slots[i]`.
  * `features` is a view of the scorer's reused matrix (rows × FEATURE_COUNT, FEATURES order): it stays valid

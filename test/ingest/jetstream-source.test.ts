@@ -135,7 +135,6 @@ describe('jetStreamSource', () => {
   }, 45_000);
 });
 
-
 describe('ensureEventStream with replayFromStart', () => {
   it('starts an existing durable over from the first message, so a restarted engine rebuilds its state', async () => {
     const s = spec();
