@@ -1,4 +1,4 @@
-import { featureIndex } from '../state/feature-catalog.js';
+import { requireFeatureIndex } from '../state/feature-catalog.js';
 
 /**
  * Weights of the engagement sub-scores; they sum to 100, so engagement is the weighted sum of sub-scores
@@ -39,11 +39,7 @@ export const ENGAGEMENT_SCALES = {
 
 // Feature positions resolved once at module load: engagementScore runs per customer per batch, and an
 // index lookup by name there would be a Map probe per feature per row.
-function at(name: string): number {
-  const i = featureIndex(name);
-  if (i < 0) throw new Error(`engagement: feature "${name}" is not in FEATURES`);
-  return i;
-}
+const at = requireFeatureIndex;
 const DAYS_SINCE_ACTIVITY = at('days_since_last_activity');
 const SESSIONS_30D = at('sessions_30d');
 const VIEWS_30D = at('views_30d');

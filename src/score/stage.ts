@@ -1,4 +1,4 @@
-import { featureIndex } from '../state/feature-catalog.js';
+import { requireFeatureIndex } from '../state/feature-catalog.js';
 import { STAGES, type Stage } from './types.js';
 
 /** Thresholds of the lifecycle-stage rules (see {@link lifecycleStage}); configuration may override them. */
@@ -38,11 +38,7 @@ export const STAGE_THRESHOLDS: StageThresholds = Object.freeze({
 
 // Stage indices and feature positions resolved once at load: the rules run per customer per batch.
 const S = Object.fromEntries(STAGES.map((s, i) => [s, i])) as Record<Stage, number>;
-function at(name: string): number {
-  const i = featureIndex(name);
-  if (i < 0) throw new Error(`stage: feature "${name}" is not in FEATURES`);
-  return i;
-}
+const at = requireFeatureIndex;
 const CANCELLED = at('cancelled');
 const DAYS_SINCE_ACTIVITY = at('days_since_last_activity');
 const DAYS_SINCE_PURCHASE = at('days_since_last_purchase');

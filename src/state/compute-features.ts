@@ -14,7 +14,7 @@ import {
   U32,
   U32_STRIDE,
 } from './customer-columns.js';
-import { featureIndex } from './feature-catalog.js';
+import { requireFeatureIndex } from './feature-catalog.js';
 import { DAY_MS, WINDOW_1D, WINDOW_30D, WINDOW_7D, WINDOW_90D } from './windows.js';
 
 /** Cap of the activity and purchase recency features, in days. */
@@ -24,11 +24,7 @@ export const TENURE_CAP_DAYS = 3650;
 
 // Vector positions resolved once by name, so the catalog's order can change without touching this file.
 // A name missing from the catalog is a programming error, caught when the module loads.
-const at = (name: string): number => {
-  const i = featureIndex(name);
-  if (i < 0) throw new Error(`feature ${name} is not in the feature catalog`);
-  return i;
-};
+const at = requireFeatureIndex;
 const RATE_NAMES = MESSAGE_CHANNELS.map(
   (ch) => [at(`${ch}_open_rate_30d`), at(`${ch}_click_rate_30d`)] as const,
 );

@@ -146,3 +146,13 @@ const byName = new Map(FEATURE_NAMES.map((n, i) => [n, i]));
 export function featureIndex(name: string): number {
   return byName.get(name) ?? -1;
 }
+
+/**
+ * Position of a feature the code itself relies on; throws at module load when the name is not in the catalog,
+ * so a renamed feature fails fast instead of reading the wrong column.
+ */
+export function requireFeatureIndex(name: string): number {
+  const i = featureIndex(name);
+  if (i < 0) throw new Error(`feature "${name}" is not in FEATURES`);
+  return i;
+}
