@@ -8,6 +8,14 @@ import { featureIndex } from '../state/feature-catalog.js';
 /** The manifest file of a model directory, beside model.json. */
 export const MANIFEST_JSON = 'manifest.json';
 
+/** Holdout metrics of one predictor (the model, or the BG/NBD baseline: 1 - P(alive)). */
+const EvaluationMetrics = Type.Object({
+  name: Type.String({ description: "'model' or the baseline's name, e.g. 'bgnbd'." }),
+  rocAuc: Type.Number({ minimum: 0, maximum: 1 }),
+  prAuc: Type.Number({ minimum: 0, maximum: 1 }),
+  brier: Type.Number({ minimum: 0, maximum: 1 }),
+});
+
 /**
  * The JSON Schema of a model manifest: what the model is, which engine features it reads in which
  * order, how they are normalised, what "churn" it was trained to predict, and its offline metrics.
@@ -24,7 +32,10 @@ export const ModelManifestSchema = Type.Object(
       maxLength: 64,
       description: 'Model version, carried by every score update.',
     }),
-    format: Type.Literal('layers', { description: 'TF.js LayersModel (model.json + weights).' }),
+    format: Type.Union([Type.Literal('layers'), Type.Literal('graph')], {
+      description:
+        "'layers': TF.js LayersModel (as TF.js or the Keras converter writes it); 'graph': TF.js GraphModel.",
+    }),
     features: Type.Array(Type.String({ minLength: 1 }), {
       minItems: 1,
       description: 'Engine feature names (FEATURES) in the order of the model input columns.',
@@ -46,8 +57,56 @@ export const ModelManifestSchema = Type.Object(
       { description: 'The label the model predicts: no activity / no purchase / a cancel within `days`.' },
     ),
     trainedAt: Type.String({ minLength: 10, description: 'When training finished, ISO 8601.' }),
+    trainingWindow: Type.Optional(
+      Type.Object(
+        {
+          from: Type.String({ description: 'Earliest event time replayed, ISO 8601.' }),
+          to: Type.String({ description: 'Latest event time replayed, ISO 8601.' }),
+          cutoffs: Type.Array(Type.String(), { description: 'Feature snapshot times, ISO 8601.' }),
+        },
+        { description: 'The history the model was trained on.' },
+      ),
+    ),
+    bgnbd: Type.Optional(
+      Type.Object(
+        {
+          r: Type.Number({ exclusiveMinimum: 0 }),
+          alpha: Type.Number({ exclusiveMinimum: 0 }),
+          a: Type.Number({ exclusiveMinimum: 0 }),
+          b: Type.Number({ exclusiveMinimum: 0 }),
+          timeUnitDays: Type.Number({
+            exclusiveMinimum: 0,
+            description: 'The time unit of alpha (7 = weeks).',
+          }),
+        },
+        { description: 'BG/NBD parameters (Fader, Hardie & Lee 2005) fitted on the same history.' },
+      ),
+    ),
+    evaluation: Type.Optional(
+      Type.Object(
+        {
+          holdoutRows: Type.Integer({ minimum: 0 }),
+          positiveRate: Type.Number({ minimum: 0, maximum: 1 }),
+          model: EvaluationMetrics,
+          baseline: Type.Optional(EvaluationMetrics),
+          calibration: Type.Array(
+            Type.Object({
+              from: Type.Number({ description: 'Bin lower bound of the predicted probability.' }),
+              to: Type.Number({ description: 'Bin upper bound.' }),
+              count: Type.Integer({ minimum: 0 }),
+              meanPredicted: Type.Number(),
+              observedRate: Type.Number(),
+            }),
+            { description: "The model's calibration on the holdout, by predicted-probability bin." },
+          ),
+        },
+        { description: 'Offline evaluation on a holdout of customers not seen in training.' },
+      ),
+    ),
     metrics: Type.Optional(
-      Type.Record(Type.String(), Type.Number(), { description: 'Offline metrics, e.g. { auc: 0.87 }.' }),
+      Type.Record(Type.String(), Type.Number(), {
+        description: 'Further offline metrics, e.g. { log_loss: 0.08 }.',
+      }),
     ),
   },
   { $id: 'ModelManifest', additionalProperties: true },
