@@ -55,7 +55,7 @@ describe('checkManifest', () => {
 
   it('refuses schema violations, naming the field', () => {
     const m = manifestFor(SOME_FEATURES);
-    expect(refused(() => checkManifest({ ...m, format: 'graph' }, FILE)).message).toContain('/format');
+    expect(refused(() => checkManifest({ ...m, format: 'onnx' }, FILE)).message).toContain('/format');
     expect(refused(() => checkManifest({ ...m, name: undefined }, FILE)).message).toContain('name');
     const kind = { ...m, churnDefinition: { kind: 'bored', days: 30 } };
     expect(refused(() => checkManifest(kind, FILE)).message).toContain('/churnDefinition/kind');
