@@ -85,8 +85,14 @@ export function startEngine(deps: EngineDeps): Engine {
     log,
     stopping: () => state$.value !== 'running',
   });
-  // One frozen object shared by every update of this model instead of one per update.
-  const modelRef = Object.freeze({ name: deps.model.name, version: deps.model.version });
+  // One frozen object per model version, shared by every update it scores, instead of one per update.
+  const modelRefs = new Map<string, Readonly<{ name: string; version: string }>>();
+  const modelRef = (name: string, version: string) => {
+    const key = `${name}@${version}`;
+    let ref = modelRefs.get(key);
+    if (ref === undefined) modelRefs.set(key, (ref = Object.freeze({ name, version })));
+    return ref;
+  };
 
   const scoreBatch = async (batch: MicroBatch) => {
     const eventTime = store.watermarkMs;
@@ -133,7 +139,7 @@ export function startEngine(deps: EngineDeps): Engine {
       const { scored, sinceMs, eventTime } = result;
       const { updates, positions } = changedScoreUpdates(scored, published, {
         customerId: (slot) => store.customerId(slot),
-        model: modelRef,
+        model: modelRef(scored.modelName, scored.modelVersion),
         eventTime,
       });
       if (updates.length === 0) return;

@@ -9,6 +9,12 @@ export interface ScoredColumns {
   readonly engagement: Uint8Array;
   /** Index into STAGES. */
   readonly stage: Uint8Array;
+  /** BG/NBD P(alive) per row, when the model's manifest carries BG/NBD parameters. */
+  readonly pAlive?: Float32Array;
+  /** BG/NBD expected purchases over the configured horizon per row (with `pAlive`). */
+  readonly expectedPurchases?: Float32Array;
+  /** Top reasons behind each row's churn risk, when the model explains itself. */
+  readonly reasons?: readonly ScoreUpdate['reasons'][];
 }
 
 /** What a score update needs besides the scores. */
@@ -47,9 +53,19 @@ export function changedScoreUpdates(
       engagement,
       stage: STAGES[stageIndex] as Stage,
       segments: [],
-      reasons: [],
-      model: { name: ctx.model.name, version: ctx.model.version },
+      reasons: scored.reasons?.[i] ?? [],
+      model: ctx.model,
+      ...bgnbdFields(scored, i),
     });
   }
   return { updates, positions };
+}
+
+/** P(alive) and expected purchases, rounded like the risk, when the batch has them. */
+function bgnbdFields(scored: ScoredColumns, i: number): Pick<ScoreUpdate, 'pAlive' | 'expectedPurchases'> {
+  if (scored.pAlive === undefined || scored.expectedPurchases === undefined) return {};
+  return {
+    pAlive: Math.round((scored.pAlive[i] as number) * 10_000) / 10_000,
+    expectedPurchases: Math.round((scored.expectedPurchases[i] as number) * 1_000) / 1_000,
+  };
 }
