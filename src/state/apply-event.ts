@@ -119,6 +119,8 @@ export function applyEvent(cols: CustomerColumns, slot: number, e: CustomerEvent
       // Integer cents in a Float64 stay exact up to 2^53 cents, so lifetime revenue is order-independent.
       f64[f + F64.revenueCents] = f64[f + F64.revenueCents]! + cents;
       if (ts > f64[f + F64.lastPurchaseMs]!) f64[f + F64.lastPurchaseMs] = ts;
+      // A min, like firstMs: the earliest purchase whatever the arrival order.
+      if (ts < f64[f + F64.firstPurchaseMs]!) f64[f + F64.firstPurchaseMs] = ts;
       break;
     }
     case REFUND:

@@ -33,6 +33,7 @@ const X = {
   sinceActivity: at('days_since_last_activity'),
   sincePurchase: at('days_since_last_purchase'),
   tenure: at('tenure_days'),
+  sinceFirstPurchase: at('days_since_first_purchase'),
   events1: at('events_1d'),
   events7: at('events_7d'),
   events30: at('events_30d'),
@@ -97,6 +98,9 @@ export function computeFeatures(
   out[o + X.sincePurchase] = sinceDays(nowMs, f64[f + F64.lastPurchaseMs]!, RECENCY_CAP_DAYS);
   const firstMs = f64[f + F64.firstMs]!;
   out[o + X.tenure] = firstMs === Infinity ? 0 : sinceDays(nowMs, firstMs, TENURE_CAP_DAYS);
+  const firstPurchaseMs = f64[f + F64.firstPurchaseMs]!;
+  out[o + X.sinceFirstPurchase] =
+    firstPurchaseMs === Infinity ? 0 : sinceDays(nowMs, firstPurchaseMs, TENURE_CAP_DAYS);
 
   const events7 = day.sumCount(slot, DAY_COUNTS.events, nowMs, d7);
   const events30 = fiveDay.sumCount(slot, FIVE_DAY_COUNTS.events, nowMs, d30);

@@ -43,7 +43,7 @@ const FIFTEEN_DAY_WIDTHS: TileWidths = { small: 3, counts: 1 + CHANNELS.length, 
 /**
  * Float64 per-customer scalars: epoch ms times, and sums kept as integers (cents, hundredths of a point)
  * so they are exact, hence order-independent, up to 2^53. "Latest" times start at -1 (none; event times
- * are >= 0), `firstMs` at +Infinity. `optOut` is the first of MESSAGE_CHANNELS.length keys
+ * are >= 0), `firstMs` and `firstPurchaseMs` at +Infinity (a min over event times). `optOut` is the first of MESSAGE_CHANNELS.length keys
  * `ts * 2 + (unsubscribe ? 1 : 0)` of the latest subscribe/unsubscribe per messaging channel: the max key is
  * the latest event, and at equal times the unsubscribe wins, so any arrival order gives the same answer.
  */
@@ -59,7 +59,9 @@ export const F64 = {
   lastCancelMs: 8,
   lastSubscribeMs: 9,
   lastSignupMs: 10,
-  optOut: 11,
+  /** Earliest purchase (BG/NBD's time origin: T = age since it, tx = last purchase since it). */
+  firstPurchaseMs: 11,
+  optOut: 12,
 } as const;
 /** Float64 scalars per slot. */
 export const F64_STRIDE = F64.optOut + M;
@@ -140,6 +142,7 @@ export class CustomerColumns {
     const f = slot * F64_STRIDE;
     this.f64.fill(-1, f, f + F64_STRIDE);
     this.f64[f + F64.firstMs] = Infinity;
+    this.f64[f + F64.firstPurchaseMs] = Infinity;
     this.f64[f + F64.maxSeq] = 0;
     this.f64[f + F64.revenueCents] = 0;
     this.f64[f + F64.redeemedHundredths] = 0;

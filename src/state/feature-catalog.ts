@@ -132,6 +132,12 @@ export const FEATURES: readonly FeatureDef[] = [
   ),
   f('cancelled', 'lifecycle', '1 when the latest cancel is later than the latest subscribe/signup, else 0.'),
   f('subscribed', 'lifecycle', '1 when a subscribe event is later than any cancel, else 0.'),
+  // Appended, not grouped with recency: existing vector positions must not move.
+  f(
+    'days_since_first_purchase',
+    'recency',
+    "Days since the earliest purchase (capped at 3650); 0 when never. BG/NBD's customer age T.",
+  ),
 ];
 
 /** Feature names in vector order. */

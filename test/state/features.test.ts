@@ -118,6 +118,7 @@ const expected: Record<string, number> = {
   preferred_channel: CHANNELS.indexOf('email'), // e-mail 9 = web 9 in 90d: the tie goes to the lower index
   cancelled: 0, // cancel 2024-03-01 precedes the subscribes of 2024-06-11
   subscribed: 1,
+  days_since_first_purchase: 147 + 2 / 24, // 2024-01-20T10:00 (leap February) to 2024-06-15T12:00
 };
 
 describe('feature catalog coverage', () => {
@@ -163,6 +164,7 @@ describe('lifecycle and defaults', () => {
     expect(feature(store, 'bob', 'subscribed', NOW)).toBe(0);
     expect(feature(store, 'bob', 'preferred_channel', NOW)).toBe(CHANNELS.indexOf('web'));
     expect(feature(store, 'bob', 'days_since_last_purchase', NOW)).toBe(365);
+    expect(feature(store, 'bob', 'days_since_first_purchase', NOW)).toBe(0);
     expect(feature(store, 'bob', 'avg_order_value', NOW)).toBe(0);
     expect(feature(store, 'bob', 'last_nps', NOW)).toBe(-1);
     expect(feature(store, 'bob', 'avg_csat', NOW)).toBe(0);
@@ -179,11 +181,27 @@ describe('lifecycle and defaults', () => {
     expect(feature(store, 'carol', 'subscribed', NOW)).toBe(0);
   });
 
-  it('caps recency at 365 days and tenure at 3650 days', () => {
+  it('caps recency at 365 days, tenure and days since the first purchase at 3650 days', () => {
     const store = createCustomerStore({ horizonDays: 20_000 });
     store.apply([decoded(at('dan', 'purchase', '2001-01-01T00:00:00Z', { value: 1 }))]);
     expect(feature(store, 'dan', 'days_since_last_activity', NOW)).toBe(365);
     expect(feature(store, 'dan', 'days_since_last_purchase', NOW)).toBe(365);
     expect(feature(store, 'dan', 'tenure_days', NOW)).toBe(3650);
+    expect(feature(store, 'dan', 'days_since_first_purchase', NOW)).toBe(3650);
+  });
+
+  it('days since the first purchase follow the earliest purchase, even one that arrives late', () => {
+    const store = createCustomerStore();
+    store.apply([
+      decoded(at('erin', 'page_view', '2024-06-01T00:00:00Z')),
+      decoded(at('erin', 'purchase', '2024-06-10T00:00:00Z', { value: 5 })),
+    ]);
+    expect(feature(store, 'erin', 'days_since_first_purchase', NOW)).toBe(5.5);
+    expect(feature(store, 'erin', 'tenure_days', NOW)).toBe(14.5);
+    store.apply([decoded(at('erin', 'purchase', '2024-06-05T00:00:00Z', { value: 5 }))]);
+    expect(feature(store, 'erin', 'days_since_first_purchase', NOW)).toBe(10.5);
+    store.apply([decoded(at('erin', 'purchase', '2024-06-12T00:00:00Z', { value: 5 }))]);
+    expect(feature(store, 'erin', 'days_since_first_purchase', NOW)).toBe(10.5);
+    expect(feature(store, 'erin', 'days_since_last_purchase', NOW)).toBe(3.5);
   });
 });
