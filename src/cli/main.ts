@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ChurnflowError } from '../contract/codes.js';
 import { runStart } from './start.js';
 import { runSimulate } from './simulate.js';
+import { trainCommand } from './train.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -38,6 +39,8 @@ program
   .action(async (opts: Parameters<typeof runSimulate>[0]) => {
     process.exitCode = await runSimulate(opts);
   });
+
+program.addCommand(trainCommand());
 
 try {
   await program.parseAsync();

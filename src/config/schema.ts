@@ -80,7 +80,36 @@ export const ConfigSchema = Type.Object(
     ),
     score: Type.Object(
       {
-        modelDir: Type.String({ default: 'models/churn-default/1', description: 'Churn model directory.' }),
+        modelsDir: Type.String({ default: 'models', description: 'Directory of model directories.' }),
+        model: Type.String({
+          default: 'churn-default',
+          minLength: 1,
+          description: 'Champion model: its highest admissible version in <modelsDir>/<model>/<version>/ scores.',
+        }),
+        shadowModel: Type.String({
+          default: '',
+          description: 'Challenger scored in shadow on the same micro-batches (a name under modelsDir); empty: none.',
+        }),
+        publishShadow: Type.Boolean({
+          default: false,
+          description: 'Also publish shadow scores on <prefix>.shadow.scores.<customer>.',
+        }),
+        watchModels: Type.Boolean({
+          default: true,
+          description: 'Watch modelsDir: admit new versions and fall back when one is removed, without restart.',
+        }),
+        latencyBudgetMs: ms(50, 'Longest a new model may take for a 1024-row batch before it is refused.', 1),
+        reasons: Type.Integer({
+          default: 3,
+          minimum: 0,
+          maximum: 10,
+          description: 'Reasons (top features behind the churn risk) per score update; 0 turns them off.',
+        }),
+        bgnbdHorizonDays: Type.Integer({
+          default: 90,
+          minimum: 1,
+          description: 'Horizon of the BG/NBD expected purchases in score updates.',
+        }),
         maxBatch: Type.Integer({
           default: 2048,
           minimum: 1,

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ChurnflowError } from '../contract/codes.js';
+import { normalizeKerasModelJson } from './keras-topology.js';
 
 /** The topology file of a TF.js LayersModel directory. */
 export const MODEL_JSON = 'model.json';
@@ -20,14 +21,48 @@ const BYTES: Record<string, number> = {
   float16: 2,
 };
 
+/** A model directory read from disk: what TF.js builds a model from, and where each weight came from. */
+export interface ModelDirArtifacts {
+  /** model.json with its weights, Keras 3 forms already rewritten (see {@link normalizeKerasModelJson}). */
+  readonly artifacts: tf.io.ModelArtifacts;
+  /** `'layers-model'`, `'graph-model'`, or undefined when model.json does not say. */
+  readonly format: string | undefined;
+  /** Path of model.json. */
+  readonly jsonFile: string;
+  /** For each weight name, the shard file(s) of its group (the file to name when that weight is bad). */
+  readonly weightFiles: ReadonlyMap<string, string>;
+  /** The Keras 3 rewrites made to model.json (empty when none were needed). */
+  readonly rewrites: readonly string[];
+}
+
 /**
- * A TF.js IOHandler reading and writing a LayersModel directory on local disk (`model.json` plus the
- * weight files named in its `weightsManifest`), the format written by TF.js and by the Keras→TF.js
- * converter. Unlike tfjs-node's `file://` handler it works on every backend, wasm included.
+ * Reads a model directory: `model.json` plus every weight file its `weightsManifest` names, checking sizes.
+ * Works for LayersModels (as TF.js and the Keras converter write them, Keras 2 or 3) and GraphModels.
+ * @throws ChurnflowError MODEL_INVALID naming the file when model.json or a weights file is missing,
+ * unreadable, malformed or of the wrong size.
+ */
+export async function readModelDir(dir: string): Promise<ModelDirArtifacts> {
+  const jsonFile = path.join(dir, MODEL_JSON);
+  let modelJson = parseModelJson(await readOrRefuse(jsonFile, 'model.json'), jsonFile);
+  let rewrites: readonly string[] = [];
+  if (modelJson.format !== 'graph-model') {
+    ({ json: modelJson, rewrites } = normalizeKerasModelJson(modelJson, jsonFile));
+  }
+  const weightFiles = new Map<string, string>();
+  const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, (manifest) =>
+    readWeights(dir, jsonFile, manifest, weightFiles),
+  );
+  return { artifacts, format: modelJson.format, jsonFile, weightFiles, rewrites };
+}
+
+/**
+ * A TF.js IOHandler reading and writing a model directory on local disk (`model.json` plus the weight files
+ * named in its `weightsManifest`), the format written by TF.js and by the Keras→TF.js converter; loads go
+ * through {@link readModelDir}. Unlike tfjs-node's `file://` handler it works on every backend, wasm included.
  * Load errors are `ChurnflowError` `MODEL_INVALID` with `context.file` naming the offending file.
  */
 export function modelDirHandler(dir: string): tf.io.IOHandler {
-  return { load: () => loadArtifacts(dir), save: (a) => saveArtifacts(dir, a) };
+  return { load: async () => (await readModelDir(dir)).artifacts, save: (a) => saveArtifacts(dir, a) };
 }
 
 /**
@@ -36,13 +71,41 @@ export function modelDirHandler(dir: string): tf.io.IOHandler {
  * unreadable, malformed or of the wrong size, or when TF.js refuses the topology.
  */
 export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersModel> {
-  const handler = modelDirHandler(dir);
+  return buildLayersModel(await readModelDir(dir));
+}
+
+/** Builds the LayersModel of artifacts read by {@link readModelDir}; refusals name model.json. */
+export async function buildLayersModel(read: ModelDirArtifacts): Promise<tf.LayersModel> {
   try {
-    return await tf.loadLayersModel(handler);
+    return await tf.loadLayersModel({ load: () => Promise.resolve(read.artifacts) });
   } catch (err) {
-    if (err instanceof ChurnflowError) throw err;
-    const file = path.join(dir, MODEL_JSON);
-    throw invalid(`${file}: TF.js cannot build a LayersModel from it: ${String(err)}`, file, err);
+    throw invalid(
+      `${read.jsonFile}: TF.js cannot build a LayersModel from it: ${String(err)}`,
+      read.jsonFile,
+      err,
+    );
+  }
+}
+
+/**
+ * Loads a GraphModel (`format: "graph-model"`, a GraphDef topology, as `tensorflowjs_converter
+ * --output_format tfjs_graph_model` writes it) from a directory on disk.
+ * @throws ChurnflowError MODEL_INVALID naming the file, as {@link loadLayersModelFromDir}.
+ */
+export async function loadGraphModelFromDir(dir: string): Promise<tf.GraphModel> {
+  return buildGraphModel(await readModelDir(dir));
+}
+
+/** Builds the GraphModel of artifacts read by {@link readModelDir}; refusals name model.json. */
+export async function buildGraphModel(read: ModelDirArtifacts): Promise<tf.GraphModel> {
+  try {
+    return await tf.loadGraphModel({ load: () => Promise.resolve(read.artifacts) });
+  } catch (err) {
+    throw invalid(
+      `${read.jsonFile}: TF.js cannot build a GraphModel from it: ${String(err)}`,
+      read.jsonFile,
+      err,
+    );
   }
 }
 
@@ -55,12 +118,6 @@ export async function saveLayersModelToDir(model: tf.LayersModel, dir: string): 
   return model.save(modelDirHandler(dir));
 }
 
-async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
-  const jsonFile = path.join(dir, MODEL_JSON);
-  const modelJson = parseModelJson(await readOrRefuse(jsonFile, 'model.json'), jsonFile);
-  return tf.io.getModelArtifactsForJSON(modelJson, (manifest) => readWeights(dir, jsonFile, manifest));
-}
-
 function parseModelJson(bytes: Buffer, file: string): tf.io.ModelJSON {
   let parsed: unknown;
   try {
@@ -69,7 +126,7 @@ function parseModelJson(bytes: Buffer, file: string): tf.io.ModelJSON {
     throw invalid(`${file}: not valid JSON (${String(err)})`, file, err);
   }
   if (typeof parsed !== 'object' || parsed === null || !('modelTopology' in parsed)) {
-    throw invalid(`${file}: no modelTopology; not a TF.js LayersModel model.json`, file);
+    throw invalid(`${file}: no modelTopology; not a TF.js model.json`, file);
   }
   const m = parsed as tf.io.ModelJSON;
   if (m.weightsManifest !== undefined && !Array.isArray(m.weightsManifest)) {
@@ -82,6 +139,7 @@ async function readWeights(
   dir: string,
   jsonFile: string,
   manifest: tf.io.WeightsManifestConfig,
+  weightFiles: Map<string, string>,
 ): Promise<[tf.io.WeightsManifestEntry[], ArrayBuffer]> {
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
@@ -114,6 +172,7 @@ async function readWeights(
       );
     }
     specs.push(...group.weights);
+    for (const w of group.weights) weightFiles.set(w.name, files.join(', '));
   }
   return [specs, tf.io.concatenateArrayBuffers(buffers)];
 }

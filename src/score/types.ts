@@ -1,6 +1,20 @@
 export { STAGES } from '../contract/stages.js';
 export type { Stage } from '../contract/stages.js';
 
+/**
+ * One reason behind a customer's churn risk: a feature of the model, whether it pushes the risk up or down,
+ * and by how much (its contribution to the log-odds of churn relative to the reference customer, whose
+ * features all sit at the model's normalisation mean; the sign matches `direction`).
+ */
+export interface Reason {
+  /** Engine feature name (FEATURES). */
+  readonly feature: string;
+  /** 'up': this feature raises the churn risk; 'down': it lowers it. */
+  readonly direction: 'up' | 'down';
+  /** Contribution to the log-odds of churn, signed; larger magnitude = stronger. */
+  readonly weight: number;
+}
+
 /** A loaded churn model: features in, P(churn) out, on micro-batches. */
 export interface ChurnModel {
   readonly name: string;
@@ -12,6 +26,12 @@ export interface ChurnModel {
    * order; the model selects and normalises its own columns. Returns one probability in [0, 1] per row.
    */
   predict(features: Float32Array, rows: number): Promise<Float32Array>;
+  /**
+   * The top `k` reasons behind each row's churn risk (same `features` layout as `predict`), strongest first:
+   * one list per row, possibly shorter than `k` (a feature at its reference value is no reason). Optional:
+   * a model that cannot explain itself leaves it out. See docs/scoring.md "Reason codes".
+   */
+  explain?(features: Float32Array, rows: number, k: number): Promise<Reason[][]>;
   /** Releases tensors and weights. */
   dispose(): void;
 }

@@ -1,15 +1,15 @@
 /**
- * Training data from the engine's own feature code: replay simulator history through the REAL CustomerStore in
- * time order, take every active customer's feature vector at cut-off dates, and label it from what the
- * simulated future holds. No feature is re-implemented offline, so training and serving cannot skew.
+ * Training data from the engine's own feature code: events replayed through the REAL CustomerStore in time
+ * order, every active customer's feature vector taken at cut-off dates, each labelled from what the history
+ * after the cut-off holds. No feature is re-implemented offline, so training and serving cannot skew.
  */
-import type { CustomerEvent } from '../contract/event.js';
 import type { DecodedEvent } from '../decode/types.js';
-import { createSimulator, type Simulator } from '../simulate/simulator.js';
 import { mixSeed } from '../simulate/prng.js';
 import { DAY_MS } from '../simulate/profiles.js';
 import { createCustomerStore } from '../state/customer-store.js';
+import type { CustomerStore } from '../state/types.js';
 import { FEATURE_COUNT } from '../state/feature-catalog.js';
+import { CutoffPlan, type CutoffOptions } from './cutoff-plan.js';
 
 /** What "churned" means for a label, as a model manifest states it. */
 export interface ChurnDefinition {
@@ -25,20 +25,10 @@ export interface ChurnDefinition {
  */
 export const NOT_CUSTOMER_ACTIVITY: readonly string[] = ['message_sent'];
 
-/** Options of {@link buildTrainingSet}; every field has a default. */
-export interface TrainingSetOptions {
-  /** Simulated customers. @default 5000 */
-  readonly customers?: number;
-  /** Simulated days of history replayed. @default 180 */
-  readonly days?: number;
-  /** Seed of the simulator and of the split. @default 42 */
+/** Options of {@link TrainingSetBuilder}; every field has a default. */
+export interface TrainingSetOptions extends CutoffOptions {
+  /** Seed of the customer split. @default 42 */
   readonly seed?: number;
-  /** Start of simulated time, epoch ms. @default 2025-01-01T00:00:00Z */
-  readonly startMs?: number;
-  /** A simulator to replay instead of creating one from customers/seed/startMs. */
-  readonly simulator?: Simulator;
-  /** Cut-offs, in days after the start; each needs `definition.days` of future inside `days`. @default 60..150 step 15 */
-  readonly cutoffDays?: readonly number[];
   /** The label. @default { kind: 'no_activity', days: 30 } */
   readonly definition?: ChurnDefinition;
   /** A customer is a row at a cut-off when its last own activity lies within this many days before it. @default 30 */
@@ -47,8 +37,6 @@ export interface TrainingSetOptions {
   readonly testShare?: number;
   /** Share of customers used for early stopping. @default 0.1 */
   readonly validationShare?: number;
-  /** Called after each replayed day (for progress on stderr). */
-  readonly onDay?: (day: number, days: number, events: number) => void;
 }
 
 /** Rows of (features, label), split by customer. */
@@ -58,15 +46,20 @@ export interface TrainingSet {
   readonly x: Float32Array;
   /** 1 = churned under the definition, 0 = retained. */
   readonly y: Uint8Array;
-  /** The simulator's customer number of each row. */
+  /** Each row's customer, an index into {@link customerIds}. */
   readonly customer: Int32Array;
+  /** Customer ids in order of first appearance. */
+  readonly customerIds: readonly string[];
   /** The cut-off of each row, epoch ms. */
   readonly cutoffMs: Float64Array;
   /** 0 train, 1 validation, 2 test; every row of one customer has the same split. */
   readonly split: Uint8Array;
   readonly definition: ChurnDefinition;
-  /** Events applied to the store. */
+  /** Events applied to the store, and events it refused (older than its horizon). */
   readonly events: number;
+  readonly refused: number;
+  /** Event time replayed: earliest and latest event (or the given window), epoch ms; the cut-offs used. */
+  readonly window: { readonly fromMs: number; readonly toMs: number; readonly cutoffsMs: readonly number[] };
 }
 
 /** Split code of a training row. */
@@ -76,102 +69,191 @@ export const SPLIT_VALIDATION = 1;
 /** Split code of a held-out row. */
 export const SPLIT_TEST = 2;
 
-const EMPTY = new Uint8Array(0);
+/**
+ * Builds a training set from events pushed in (roughly) time order: {@link push} batches, then {@link finish}.
+ * A cut-off's rows are taken when the first event at or after it arrives, so an event later than that counts
+ * for the label only, as it would have online. Labels are order-independent: an event marks every cut-off
+ * whose look-ahead window holds its time.
+ */
+export class TrainingSetBuilder {
+  private readonly store: CustomerStore = createCustomerStore({ initialCapacity: 4096 });
+  private readonly plan: CutoffPlan;
+  private readonly index = new Map<string, number>();
+  private readonly ids: string[] = [];
+  private lastOwn = new Float64Array(1024).fill(-Infinity);
+  /** Per cut-off, per customer: 1 when the labelled thing happened in its look-ahead window. */
+  private readonly hits: Uint8Array[] = [];
+  private x = new Float32Array(4096 * FEATURE_COUNT);
+  private customer = new Int32Array(4096);
+  private cutoffOf = new Int32Array(4096);
+  private rows = 0;
+  private next = 0;
+  private events = 0;
+  private refused = 0;
+  private minTs = Infinity;
+  private maxTs = -Infinity;
+  private pending: DecodedEvent[] = [];
+  private readonly def: ChurnDefinition;
+  private readonly labelType: string | undefined;
+  private readonly horizonMs: number;
+  private readonly activeMs: number;
 
-/** Replays history and builds the training set (see the module comment). Throws RangeError on bad options. */
-export function buildTrainingSet(opts: TrainingSetOptions = {}): TrainingSet {
-  const seed = opts.seed ?? 42;
-  const startMs = opts.simulator?.startMs ?? opts.startMs ?? Date.UTC(2025, 0, 1);
-  const sim = opts.simulator ?? createSimulator({ customers: opts.customers ?? 5000, seed, startMs });
-  const n = sim.customers;
-  const days = opts.days ?? 180;
-  const def = opts.definition ?? { kind: 'no_activity', days: 30 };
-  const cutoffDays = opts.cutoffDays ?? [60, 75, 90, 105, 120, 135, 150];
-  for (const d of cutoffDays) {
-    if (!(d > 0 && d + def.days <= days)) {
-      throw new RangeError(`cut-off day ${d} needs ${def.days} days of future within ${days} simulated days`);
-    }
+  /** `window`, when known up front (the simulator), fixes the cut-offs and checks explicit ones fit. */
+  constructor(
+    private readonly opts: TrainingSetOptions = {},
+    window?: { readonly startMs: number; readonly endMs: number },
+  ) {
+    this.def = opts.definition ?? { kind: 'no_activity', days: 30 };
+    this.horizonMs = this.def.days * DAY_MS;
+    this.activeMs = (opts.activeWithinDays ?? 30) * DAY_MS;
+    this.labelType =
+      this.def.kind === 'cancel' ? 'cancel' : this.def.kind === 'no_purchase' ? 'purchase' : undefined;
+    this.plan = new CutoffPlan(opts, this.def.days, window);
   }
-  const cutoffs = [...cutoffDays].sort((a, b) => a - b).map((d) => startMs + d * DAY_MS);
-  const activeMs = (opts.activeWithinDays ?? 30) * DAY_MS;
-  const index = new Map<string, number>();
-  for (let i = 0; i < n; i++) index.set(sim.customerId(i), i);
 
-  const store = createCustomerStore({ initialCapacity: n });
-  const lastOwn = new Float64Array(n).fill(-Infinity);
-  // Per cut-off, the first time each customer did the labelled thing at or after it (Infinity = never).
-  const firstAfter = cutoffs.map(() => new Float64Array(n).fill(Infinity));
-  const labelType = def.kind === 'cancel' ? 'cancel' : def.kind === 'no_purchase' ? 'purchase' : undefined;
-  const cap = n * cutoffs.length;
-  const x = new Float32Array(cap * FEATURE_COUNT);
-  const customer = new Int32Array(cap);
-  const cutoffOf = new Int32Array(cap);
-  let rows = 0;
-  let next = 0; // next cut-off to snapshot
-  let events = 0;
+  /** Replays one batch of valid events. */
+  push(batch: readonly DecodedEvent[]): void {
+    for (let k = 0; k < batch.length; k++) {
+      const d = batch[k]!;
+      const ts = d.event.ts;
+      if (ts < this.minTs) this.minTs = ts;
+      if (ts > this.maxTs) this.maxTs = ts;
+      this.plan.extendTo(ts);
+      // A cut-off's rows see exactly the events pushed before the first event at or after it.
+      while (this.next < this.plan.cutoffs.length && this.plan.cutoffs[this.next]! <= ts) {
+        this.snapshot(this.next++);
+      }
+      this.pending.push(d);
+      this.track(d.event.customerId, d.event.type, ts);
+    }
+    this.flush();
+  }
 
-  const snapshot = (k: number): void => {
-    const cut = cutoffs[k]!;
-    store.advanceTo(cut);
-    for (let i = 0; i < n; i++) {
-      if (!(lastOwn[i]! >= cut - activeMs)) continue;
-      const slot = store.slotOf(sim.customerId(i));
+  /** Takes the remaining cut-offs, labels and splits. `endMs`: end of the history (default: latest event). */
+  finish(endMs?: number): TrainingSet {
+    this.flush();
+    const end = endMs ?? this.plan.endMs ?? this.maxTs;
+    while (this.next < this.plan.cutoffs.length && this.plan.cutoffs[this.next]! + this.horizonMs <= end) {
+      this.snapshot(this.next++);
+    }
+    // Only cut-offs with their whole look-ahead window inside the history make rows.
+    const usable = this.plan.cutoffs.map((c, k) => k < this.next && c + this.horizonMs <= end);
+    const seed = this.opts.seed ?? 42;
+    const testShare = this.opts.testShare ?? 0.2;
+    const valShare = this.opts.validationShare ?? 0.1;
+    const splitOf = this.ids.map((id) => {
+      const u = mixSeed(seed, fnv1a(id), 0x5711) / 4294967296;
+      return u < testShare ? SPLIT_TEST : u < testShare + valShare ? SPLIT_VALIDATION : SPLIT_TRAIN;
+    });
+    const keep: number[] = [];
+    for (let r = 0; r < this.rows; r++) if (usable[this.cutoffOf[r]!]) keep.push(r);
+    const n = keep.length;
+    const x = new Float32Array(n * FEATURE_COUNT);
+    const y = new Uint8Array(n);
+    const customer = new Int32Array(n);
+    const cutoffMs = new Float64Array(n);
+    const split = new Uint8Array(n);
+    for (let t = 0; t < n; t++) {
+      const r = keep[t]!;
+      const k = this.cutoffOf[r]!;
+      const i = this.customer[r]!;
+      x.set(this.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), t * FEATURE_COUNT);
+      const happened = this.hits[k]?.[i] === 1;
+      // no_activity / no_purchase: churned when nothing happened; cancel: churned when the cancel happened.
+      y[t] = (this.labelType === 'cancel' ? happened : !happened) ? 1 : 0;
+      customer[t] = i;
+      cutoffMs[t] = this.plan.cutoffs[k]!;
+      split[t] = splitOf[i]!;
+    }
+    const from = this.plan.startMs ?? this.minTs;
+    return {
+      rows: n,
+      x,
+      y,
+      customer,
+      customerIds: this.ids,
+      cutoffMs,
+      split,
+      definition: this.def,
+      events: this.events,
+      refused: this.refused,
+      window: {
+        fromMs: Number.isFinite(from) ? from : 0,
+        toMs: Number.isFinite(end) ? end : 0,
+        cutoffsMs: this.plan.cutoffs.filter((_, k) => usable[k]),
+      },
+    };
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const result = this.store.apply(this.pending);
+    this.events += result.applied;
+    this.refused += result.rejected.length;
+    this.pending = [];
+  }
+
+  private snapshot(k: number): void {
+    this.flush();
+    const cut = this.plan.cutoffs[k]!;
+    this.store.advanceTo(cut);
+    for (let i = 0; i < this.ids.length; i++) {
+      if (!(this.lastOwn[i]! >= cut - this.activeMs)) continue;
+      const slot = this.store.slotOf(this.ids[i]!);
       if (slot === undefined) continue;
-      store.features(slot, cut, x, rows * FEATURE_COUNT);
-      customer[rows] = i;
-      cutoffOf[rows++] = k;
+      if (this.rows === this.customer.length) this.growRows();
+      this.store.features(slot, cut, this.x, this.rows * FEATURE_COUNT);
+      this.customer[this.rows] = i;
+      this.cutoffOf[this.rows++] = k;
     }
-  };
+  }
 
-  let day = 0;
-  for (const batch of sim.batchesBetween(startMs, startMs + days * DAY_MS, DAY_MS)) {
-    const first = batch[0]!.ts;
-    while (next < cutoffs.length && cutoffs[next]! <= first) snapshot(next++);
-    store.apply(batch.map(decoded));
-    for (const ev of batch) {
-      const i = index.get(ev.customerId)!;
-      const own = !NOT_CUSTOMER_ACTIVITY.includes(ev.type);
-      if (own) lastOwn[i] = ev.ts;
-      if (labelType === undefined ? !own : ev.type !== labelType) continue;
-      // Events come sorted, so the first one seen after a cut-off is the earliest.
-      for (let k = 0; k < next; k++) if (firstAfter[k]![i] === Infinity) firstAfter[k]![i] = ev.ts;
+  /** Activity and label bookkeeping of one event. */
+  private track(customerId: string, type: string, ts: number): void {
+    let i = this.index.get(customerId);
+    if (i === undefined) {
+      i = this.ids.length;
+      this.index.set(customerId, i);
+      this.ids.push(customerId);
+      if (i === this.lastOwn.length) this.lastOwn = grow(this.lastOwn, -Infinity);
     }
-    events += batch.length;
-    day = Math.floor((first - startMs) / DAY_MS) + 1;
-    opts.onDay?.(day, days, events);
+    const own = !NOT_CUSTOMER_ACTIVITY.includes(type);
+    if (own && ts > this.lastOwn[i]!) this.lastOwn[i] = ts;
+    if (this.labelType === undefined ? !own : type !== this.labelType) return;
+    const cuts = this.plan.cutoffs;
+    // Cut-offs ascend: walk down from the latest to those whose window [cut, cut + horizon) holds ts.
+    for (let k = cuts.length - 1; k >= 0; k--) {
+      const c = cuts[k]!;
+      if (c > ts) continue;
+      if (ts >= c + this.horizonMs) break;
+      while (this.hits.length <= k) this.hits.push(new Uint8Array(this.lastOwn.length));
+      if (this.hits[k]!.length <= i) this.hits[k] = grow(this.hits[k]!, 0, this.lastOwn.length);
+      this.hits[k]![i] = 1;
+    }
   }
-  while (next < cutoffs.length) snapshot(next++);
 
-  const y = new Uint8Array(rows);
-  const cutoffMs = new Float64Array(rows);
-  const split = new Uint8Array(rows);
-  const testShare = opts.testShare ?? 0.2;
-  const valShare = opts.validationShare ?? 0.1;
-  const horizonMs = def.days * DAY_MS;
-  for (let r = 0; r < rows; r++) {
-    const k = cutoffOf[r]!;
-    const i = customer[r]!;
-    const cut = cutoffs[k]!;
-    cutoffMs[r] = cut;
-    const happened = firstAfter[k]![i]! < cut + horizonMs;
-    // no_activity / no_purchase: churned when nothing happened; cancel: churned when the cancel happened.
-    y[r] = (labelType === 'cancel' ? happened : !happened) ? 1 : 0;
-    const u = mixSeed(seed, i, 0x5711) / 4294967296;
-    split[r] = u < testShare ? SPLIT_TEST : u < testShare + valShare ? SPLIT_VALIDATION : SPLIT_TRAIN;
+  private growRows(): void {
+    this.x = grow(this.x, 0, this.x.length * 2);
+    this.customer = grow(this.customer, 0);
+    this.cutoffOf = grow(this.cutoffOf, 0);
   }
-  return {
-    rows,
-    x: x.slice(0, rows * FEATURE_COUNT),
-    y,
-    customer: customer.slice(0, rows),
-    cutoffMs,
-    split,
-    definition: def,
-    events,
-  };
 }
 
-function decoded(event: CustomerEvent): DecodedEvent {
-  // streamSeq 0 marks an unsequenced source: the store then applies every event (no redelivery check).
-  return { event, subject: '', data: EMPTY, streamSeq: 0, publishedAtMs: event.ts };
+/** A copy of `a` with room for `size` (default twice as many) elements, the new ones set to `fill`. */
+function grow<T extends Float64Array | Float32Array | Int32Array | Uint8Array>(
+  a: T,
+  fill: number,
+  size = a.length * 2,
+): T {
+  const b = new (a.constructor as new (n: number) => T)(Math.max(size, a.length));
+  b.set(a);
+  b.fill(fill, a.length);
+  return b;
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 units: a stable per-customer hash for the split. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

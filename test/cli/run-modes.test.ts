@@ -16,7 +16,7 @@ import { CustomerEventSchema, type CustomerEvent } from '../../src/contract/even
 import { ScoreUpdateSchema, type ScoreUpdate } from '../../src/contract/score-update.js';
 import { eventSubject } from '../../src/contract/subjects.js';
 import { writeEventFile } from '../../src/ingest/event-file.js';
-import { DEFAULT_MODEL_DIR, startTestEngine, testConfig, waitFor } from '../helpers/engine.js';
+import { startTestEngine, testConfig, waitFor } from '../helpers/engine.js';
 import { natsFixture, type NatsFixture } from '../helpers/nats.js';
 import { readJsonLines } from './files.js';
 
@@ -36,7 +36,6 @@ function config(overrides: Record<string, unknown>) {
   return loadConfig({
     env: {},
     overrides: {
-      'score.modelDir': DEFAULT_MODEL_DIR,
       'http.host': '127.0.0.1',
       'http.port': 0,
       'log.level': 'silent',

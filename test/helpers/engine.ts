@@ -20,7 +20,6 @@ export function testConfig(natsUrl: string, overrides: Record<string, unknown> =
       'publish.deadLetterStream': uniqueName('DLQ'),
       'http.host': '127.0.0.1',
       'http.port': 0,
-      'score.modelDir': DEFAULT_MODEL_DIR,
       'log.level': 'silent',
       'log.summaryEveryMs': 0,
       ...overrides,

@@ -3,14 +3,23 @@ import type { CustomerEvent } from '../../src/contract/event.js';
 import { DAY_MS, createSimulator } from '../../src/simulate/index.js';
 import { createCustomerStore } from '../../src/state/customer-store.js';
 import { FEATURE_COUNT } from '../../src/state/feature-catalog.js';
-import { SPLIT_TEST, SPLIT_TRAIN, SPLIT_VALIDATION, buildTrainingSet } from '../../src/train/index.js';
+import {
+  SPLIT_TEST,
+  SPLIT_TRAIN,
+  SPLIT_VALIDATION,
+  replayTrainingSet,
+  simulatorTrainingSource,
+  type TrainingSetOptions,
+} from '../../src/train/index.js';
 
 const START = Date.UTC(2025, 0, 1);
 const DAYS = 60;
 const CUTOFFS = [20, 30];
 const sim = createSimulator({ customers: 400, seed: 21, startMs: START });
 const history = sim.eventsBetween(START, START + DAYS * DAY_MS);
-const set = buildTrainingSet({ simulator: sim, days: DAYS, cutoffDays: CUTOFFS, seed: 21 });
+const build = (opts: TrainingSetOptions) => replayTrainingSet(simulatorTrainingSource(sim, DAYS), opts);
+const set = await build({ cutoffDays: CUTOFFS, seed: 21 });
+const idOf = (r: number): string => set.customerIds[set.customer[r]!]!;
 
 const own = (e: CustomerEvent): boolean => e.type !== 'message_sent';
 
@@ -21,7 +30,9 @@ describe('buildTrainingSet', () => {
       const active = new Set(
         history.filter((e) => own(e) && e.ts < cut && e.ts >= cut - 30 * DAY_MS).map((e) => e.customerId),
       );
-      const rows = [...set.customer].filter((_, r) => set.cutoffMs[r] === cut).map((i) => sim.customerId(i));
+      const rows = [...set.customer]
+        .filter((_, r) => set.cutoffMs[r] === cut)
+        .map((i) => set.customerIds[i]!);
       expect(rows.length).toBe(new Set(rows).size);
       expect(new Set(rows)).toEqual(active);
     }
@@ -30,7 +41,7 @@ describe('buildTrainingSet', () => {
   it('labels no_activity from the simulated future: no own event within 30 days after the cut-off', () => {
     let positives = 0;
     for (let r = 0; r < set.rows; r++) {
-      const id = sim.customerId(set.customer[r]!);
+      const id = idOf(r);
       const cut = set.cutoffMs[r]!;
       const future = history.some(
         (e) => e.customerId === id && own(e) && e.ts >= cut && e.ts < cut + 30 * DAY_MS,
@@ -61,7 +72,7 @@ describe('buildTrainingSet', () => {
     let checked = 0;
     for (let r = 0; r < set.rows && checked < 50; r++) {
       if (set.cutoffMs[r] !== cut) continue;
-      store.features(store.slotOf(sim.customerId(set.customer[r]!))!, cut, out, 0);
+      store.features(store.slotOf(idOf(r))!, cut, out, 0);
       expect([...set.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT)]).toEqual([...out]);
       checked++;
     }
@@ -83,16 +94,11 @@ describe('buildTrainingSet', () => {
     expect(counts[0]).toBeGreaterThan(counts[2]!);
   });
 
-  it('labels cancel from explicit cancels, which the ground truth places at the churn date', () => {
-    const cancels = buildTrainingSet({
-      simulator: sim,
-      days: DAYS,
-      cutoffDays: CUTOFFS,
-      definition: { kind: 'cancel', days: 30 },
-    });
+  it('labels cancel from explicit cancels, which the ground truth places at the churn date', async () => {
+    const cancels = await build({ cutoffDays: CUTOFFS, definition: { kind: 'cancel', days: 30 } });
     let positives = 0;
     for (let r = 0; r < cancels.rows; r++) {
-      const t = sim.groundTruth(sim.customerId(cancels.customer[r]!))!;
+      const t = sim.groundTruth(cancels.customerIds[cancels.customer[r]!]!)!;
       const cut = cancels.cutoffMs[r]!;
       const expected =
         t.cancels && t.churnAtMs !== null && t.churnAtMs >= cut && t.churnAtMs < cut + 30 * DAY_MS;
@@ -102,7 +108,15 @@ describe('buildTrainingSet', () => {
     expect(positives).toBeGreaterThan(0);
   });
 
-  it('refuses a cut-off without a full look-ahead window', () => {
-    expect(() => buildTrainingSet({ simulator: sim, days: DAYS, cutoffDays: [45] })).toThrow(RangeError);
+  it('refuses a cut-off without a full look-ahead window', async () => {
+    await expect(build({ cutoffDays: [45] })).rejects.toThrow(RangeError);
+  });
+
+  it('places cut-offs every N days after the warm-up, each with a full look-ahead window', async () => {
+    const every = await build({ cutoffEveryDays: 7, warmupDays: 10 });
+    // Days 10, 17, 24: day 31 would need 30 days of future beyond the 60 replayed.
+    expect(every.window.cutoffsMs).toEqual([10, 17, 24].map((d) => START + d * DAY_MS));
+    expect(new Set(every.cutoffMs)).toEqual(new Set(every.window.cutoffsMs));
+    expect(every.window).toMatchObject({ fromMs: START, toMs: START + DAYS * DAY_MS });
   });
 });
