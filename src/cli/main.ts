@@ -4,6 +4,7 @@ import { ChurnflowError } from '../contract/codes.js';
 import { runStart } from './start.js';
 import { runSimulate } from './simulate.js';
 import { trainCommand } from './train.js';
+import { modelCommand } from './model-command.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -41,6 +42,7 @@ program
   });
 
 program.addCommand(trainCommand());
+program.addCommand(modelCommand());
 
 try {
   await program.parseAsync();

@@ -2,13 +2,8 @@
  * Training: a churn model and its BG/NBD baseline from event history (simulator, event file or stream range),
  * through the engine's own feature code.
  */
-export {
-  NOT_CUSTOMER_ACTIVITY,
-  SPLIT_TEST,
-  SPLIT_TRAIN,
-  SPLIT_VALIDATION,
-  TrainingSetBuilder,
-} from './training-set.js';
+export { NOT_CUSTOMER_ACTIVITY, TrainingSetBuilder } from './training-set.js';
+export { SPLIT_TEST, SPLIT_TRAIN, SPLIT_VALIDATION, customerSplit } from './customer-split.js';
 export type { ChurnDefinition, TrainingSet, TrainingSetOptions } from './training-set.js';
 export { CutoffPlan } from './cutoff-plan.js';
 export type { CutoffOptions } from './cutoff-plan.js';

@@ -16,7 +16,8 @@ import { trainChurnMlp, type MlpOptions } from './mlp.js';
 import { modelReport } from './model-report.js';
 import { fitModelInputs, modelMatrix } from './normalization.js';
 import { replayTrainingSet, type ReplayProgress } from './replay-training-set.js';
-import { SPLIT_TEST, SPLIT_TRAIN, SPLIT_VALIDATION, type TrainingSetOptions } from './training-set.js';
+import { SPLIT_TEST, SPLIT_TRAIN, SPLIT_VALIDATION } from './customer-split.js';
+import type { TrainingSetOptions } from './training-set.js';
 import type { TrainingSource } from './training-source.js';
 
 /** Report file of a model directory, beside the manifest. */

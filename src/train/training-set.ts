@@ -4,11 +4,11 @@
  * after the cut-off holds. No feature is re-implemented offline, so training and serving cannot skew.
  */
 import type { DecodedEvent } from '../decode/types.js';
-import { mixSeed } from '../simulate/prng.js';
 import { DAY_MS } from '../simulate/profiles.js';
 import { createCustomerStore } from '../state/customer-store.js';
 import type { CustomerStore } from '../state/types.js';
 import { FEATURE_COUNT } from '../state/feature-catalog.js';
+import { customerSplit } from './customer-split.js';
 import { CutoffPlan, type CutoffOptions } from './cutoff-plan.js';
 
 /** What "churned" means for a label, as a model manifest states it. */
@@ -61,13 +61,6 @@ export interface TrainingSet {
   /** Event time replayed: earliest and latest event (or the given window), epoch ms; the cut-offs used. */
   readonly window: { readonly fromMs: number; readonly toMs: number; readonly cutoffsMs: readonly number[] };
 }
-
-/** Split code of a training row. */
-export const SPLIT_TRAIN = 0;
-/** Split code of an early-stopping row. */
-export const SPLIT_VALIDATION = 1;
-/** Split code of a held-out row. */
-export const SPLIT_TEST = 2;
 
 /**
  * Builds a training set from events pushed in (roughly) time order: {@link push} batches, then {@link finish}.
@@ -141,10 +134,7 @@ export class TrainingSetBuilder {
     const seed = this.opts.seed ?? 42;
     const testShare = this.opts.testShare ?? 0.2;
     const valShare = this.opts.validationShare ?? 0.1;
-    const splitOf = this.ids.map((id) => {
-      const u = mixSeed(seed, fnv1a(id), 0x5711) / 4294967296;
-      return u < testShare ? SPLIT_TEST : u < testShare + valShare ? SPLIT_VALIDATION : SPLIT_TRAIN;
-    });
+    const splitOf = this.ids.map((id) => customerSplit(id, seed, testShare, valShare));
     const keep: number[] = [];
     for (let r = 0; r < this.rows; r++) if (usable[this.cutoffOf[r]!]) keep.push(r);
     const n = keep.length;
@@ -249,11 +239,4 @@ function grow<T extends Float64Array | Float32Array | Int32Array | Uint8Array>(
   b.set(a);
   b.fill(fill, a.length);
   return b;
-}
-
-/** 32-bit FNV-1a of a string's UTF-16 units: a stable per-customer hash for the split. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }

@@ -1,0 +1,234 @@
+import path from 'node:path';
+import { access } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
+import { Presets, SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createLogger } from '../log/index.js';
+import { connectNats } from '../nats/index.js';
+import { selectBackend } from '../score/backend.js';
+import { MANIFEST_JSON } from '../score/manifest.js';
+import { createSimulator } from '../simulate/index.js';
+import {
+  fileTrainingSource,
+  metricsTable,
+  natsTrainingSource,
+  nextModelVersion,
+  simulatorTrainingSource,
+  trainChurnModel,
+  type ChurnDefinition,
+  type TrainReport,
+  type TrainingSource,
+} from '../train/index.js';
+
+/** Options of the `train` command (commander's camel-cased flags). */
+export interface TrainCommandOptions {
+  readonly source: 'simulator' | 'file' | 'nats';
+  readonly customers: number;
+  readonly days: number;
+  readonly seed: number;
+  readonly start: string;
+  readonly file?: string;
+  readonly natsUrl?: string;
+  readonly stream: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly definition: ChurnDefinition['kind'];
+  readonly horizonDays: number;
+  readonly cutoffEveryDays: number;
+  readonly warmupDays: number;
+  readonly out: string;
+  readonly name: string;
+  readonly version?: string;
+  readonly force?: boolean;
+  readonly epochs: number;
+  readonly backend: 'cpu' | 'wasm';
+}
+
+const positive = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
+};
+
+/** The `churnflow train` subcommand; its action sets `process.exitCode`. */
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('train a churn model and its BG/NBD baseline on event history, through the engine features')
+    .addOption(
+      new Option('--source <kind>', 'history to train on')
+        .choices(['simulator', 'file', 'nats'])
+        .default('simulator'),
+    )
+    .option('--customers <n>', 'simulator: customers', positive, 5000)
+    .option('--days <n>', 'simulator: days of history', positive, 180)
+    .option('--seed <n>', 'simulator, split and initialiser seed', positive, 42)
+    .option(
+      '--start <ISO>',
+      'simulator: start of the history (fixed, so a run is reproducible)',
+      '2025-01-01T00:00:00Z',
+    )
+    .option('--file <path>', 'file: event file (.jsonl or .msgpack)')
+    .option('--nats-url <url>', 'nats: server (default: $NATS_URL or nats://127.0.0.1:4222)')
+    .option('--stream <name>', 'nats: JetStream stream', 'EVENTS')
+    .option('--from <seq|ISO>', 'nats: first message (stream sequence or stored time)')
+    .option('--to <seq|ISO>', 'nats: last message (stream sequence or stored time)')
+    .addOption(
+      new Option('--definition <kind>', 'churn label')
+        .choices(['no_activity', 'no_purchase', 'cancel'])
+        .default('no_activity'),
+    )
+    .option('--horizon-days <n>', 'look-ahead window of the label, days', positive, 30)
+    .option('--cutoff-every-days <n>', 'days between feature snapshots', positive, 15)
+    .option('--warmup-days <n>', 'history before the first snapshot, days', positive, 60)
+    .option('--out <dir>', 'models directory', 'models')
+    .option('--name <name>', 'model name', 'churn-default')
+    .option('--version <v>', 'model version (default: next whole number under <out>/<name>)')
+    .option('--force', 'replace an existing version directory')
+    .option('--epochs <n>', 'most training epochs (early stopping may end sooner)', positive, 80)
+    .addOption(
+      new Option('--backend <name>', 'TF.js backend for training').choices(['cpu', 'wasm']).default('wasm'),
+    )
+    .action(async (opts: TrainCommandOptions) => {
+      process.exitCode = await runTrain(opts);
+    });
+}
+
+/** Runs `churnflow train`: writes `<out>/<name>/<version>/`, prints the metrics table. Returns the exit code. */
+export async function runTrain(
+  opts: TrainCommandOptions,
+  stdout: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
+  const err = (line: string): void => void process.stderr.write(line + '\n');
+  const problem = checkOptions(opts);
+  if (problem !== undefined) {
+    err(`churnflow train: ${problem}`);
+    return 2;
+  }
+  const tty = process.stderr.isTTY === true;
+  if (opts.backend === 'wasm') await selectBackend({ info: (_o, msg) => err(msg) });
+  else await tf.setBackend('cpu');
+  await tf.ready();
+  const version = opts.version ?? (await nextModelVersion(path.join(opts.out, opts.name)));
+  const outDir = path.join(opts.out, opts.name, version);
+  if (opts.force !== true && (await exists(path.join(outDir, MANIFEST_JSON)))) {
+    err(`churnflow train: ${outDir} already holds a model; pick another --version or pass --force`);
+    return 2;
+  }
+  const log = createLogger(process.env['CHURNFLOW_LOG_LEVEL'] ?? 'warn');
+  const nc =
+    opts.source === 'nats'
+      ? await connectNats({
+          servers: opts.natsUrl ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222',
+          name: 'churnflow-train',
+          log,
+        })
+      : undefined;
+  try {
+    const source = await openSource(opts, nc);
+    const replayBar = tty
+      ? new SingleBar(
+          { format: 'replay {bar} {percentage}% | {events} events | {eta_formatted}' },
+          Presets.shades_classic,
+        )
+      : undefined;
+    const epochBar = tty
+      ? new SingleBar(
+          { format: 'epochs {bar} {value}/{total} | val log loss {loss}' },
+          Presets.shades_classic,
+        )
+      : undefined;
+    replayBar?.start(source.total, 0, { events: 0 });
+    let epochsStarted = false;
+    const report = await trainChurnModel({
+      source,
+      outDir,
+      name: opts.name,
+      version,
+      seed: opts.seed,
+      definition: { kind: opts.definition, days: opts.horizonDays },
+      cutoffEveryDays: opts.cutoffEveryDays,
+      warmupDays: opts.warmupDays,
+      command: commandLine(opts, version),
+      mlp: {
+        maxEpochs: opts.epochs,
+        onEpoch: (epoch, _loss, valLoss) => {
+          if (!epochsStarted) {
+            replayBar?.stop();
+            epochBar?.start(opts.epochs, 0, { loss: '-' });
+            epochsStarted = true;
+          }
+          epochBar?.update(epoch, { loss: valLoss.toFixed(4) });
+        },
+      },
+      onReplay: (done, _total, events) => replayBar?.update(done, { events }),
+      log: tty ? undefined : err,
+    });
+    replayBar?.stop();
+    epochBar?.stop();
+    stdout.write(summary(report) + '\n');
+    return 0;
+  } catch (e) {
+    // Bad options found late (an unusable range, too little history) are the user's to fix, not a crash.
+    if (!(e instanceof RangeError)) throw e;
+    err(`churnflow train: ${e.message}`);
+    return 2;
+  } finally {
+    await nc?.drain();
+  }
+}
+
+async function openSource(
+  opts: TrainCommandOptions,
+  nc: Awaited<ReturnType<typeof connectNats>> | undefined,
+): Promise<TrainingSource> {
+  if (opts.source === 'file') return fileTrainingSource(opts.file!);
+  if (opts.source === 'nats')
+    return natsTrainingSource({ nc: nc!, stream: opts.stream, from: opts.from, to: opts.to });
+  const startMs = Date.parse(opts.start);
+  return simulatorTrainingSource(
+    createSimulator({ customers: opts.customers, seed: opts.seed, startMs }),
+    opts.days,
+  );
+}
+
+/** The first problem with option combinations commander cannot check, or undefined. */
+function checkOptions(o: TrainCommandOptions): string | undefined {
+  if (o.source === 'file' && o.file === undefined)
+    return '--source file needs --file <events.jsonl|.msgpack>';
+  if (o.source === 'simulator' && !Number.isFinite(Date.parse(o.start)))
+    return `--start ${o.start}: not an ISO 8601 time`;
+  if (o.source !== 'nats' && (o.from !== undefined || o.to !== undefined))
+    return '--from and --to need --source nats';
+  return undefined;
+}
+
+/** The options as one reproducible command line (every choice spelled out). */
+function commandLine(o: TrainCommandOptions, version: string): string {
+  const src =
+    o.source === 'simulator'
+      ? `--source simulator --customers ${o.customers} --days ${o.days} --start ${o.start}`
+      : o.source === 'file'
+        ? `--source file --file ${o.file ?? ''}`
+        : `--source nats --stream ${o.stream}${o.from ? ` --from ${o.from}` : ''}${o.to ? ` --to ${o.to}` : ''}`;
+  return (
+    `churnflow train ${src} --seed ${o.seed} --definition ${o.definition} --horizon-days ${o.horizonDays}` +
+    ` --cutoff-every-days ${o.cutoffEveryDays} --warmup-days ${o.warmupDays} --epochs ${o.epochs}` +
+    ` --backend ${o.backend} --out ${o.out} --name ${o.name} --version ${version}`
+  );
+}
+
+function summary(r: TrainReport): string {
+  const ev = r.manifest.evaluation;
+  return [
+    `wrote ${r.dir} (${r.events} events, ${r.invalid} invalid records skipped; rows train ${r.rows.train} / validation ${r.rows.validation} / test ${r.rows.test})`,
+    `holdout: ${ev.holdoutRows} rows, positive rate ${ev.positiveRate}`,
+    metricsTable(ev),
+  ].join('\n');
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
