@@ -18,7 +18,9 @@ export function modelCommand(): Command {
       .option('--nats-url <url>', 'NATS server (default: $NATS_URL or nats://127.0.0.1:4222)')
       .option('--prefix <subject>', 'output subject prefix of the engine', 'churnflow')
       .action(async (opts: { natsUrl?: string; prefix: string }) => {
-        const nc = await connect({ servers: opts.natsUrl ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222' });
+        const nc = await connect({
+          servers: opts.natsUrl ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222',
+        });
         try {
           const reply = await nc.request(`${opts.prefix}.models.${action}`, undefined, { timeout: 10_000 });
           const answer = reply.json<{ ok?: boolean }>();

@@ -27,6 +27,8 @@ export interface Runtime {
   notReady(): string[];
   /** Closes connections, stops the embedded server and simulator. */
   close(): Promise<void>;
+  /** The NATS connection, when the runtime has one (operator commands are served on it). */
+  readonly nc?: NatsConnection;
 }
 
 interface Ctx {
@@ -64,7 +66,7 @@ export async function openRuntime(ctx: Ctx): Promise<Runtime> {
     'embedded nats-server started (set NATS_URL to use yours)',
   );
   const runtime = await natsRuntime(ctx, server.url, 'embedded-nats');
-  const stopSimulator = startSimulatorPublisher(ctx, runtime.nc);
+  const stopSimulator = startSimulatorPublisher(ctx, runtime.nc as NatsConnection);
   return {
     ...runtime,
     async close() {
@@ -75,7 +77,7 @@ export async function openRuntime(ctx: Ctx): Promise<Runtime> {
   };
 }
 
-async function natsRuntime(ctx: Ctx, url: string, mode: string): Promise<Runtime & { nc: NatsConnection }> {
+async function natsRuntime(ctx: Ctx, url: string, mode: string): Promise<Runtime> {
   const { config, log, metrics } = ctx;
   let connected = true;
   const nc = await connectNats({

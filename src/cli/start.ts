@@ -2,8 +2,15 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig, type Config } from '../config/index.js';
 import { startEngine, type Engine } from '../engine/index.js';
 import { createLogger, type Logger } from '../log/index.js';
-import { createEngineMetrics, startOpsServer } from '../metrics/index.js';
-import { loadChurnModel, selectBackend } from '../score/index.js';
+import { createEngineMetrics, createModelMetrics, startOpsServer } from '../metrics/index.js';
+import {
+  createModelRegistry,
+  createShadowScorer,
+  selectBackend,
+  type ModelRegistry,
+  type ShadowScorer,
+} from '../score/index.js';
+import { serveModelControl } from './model-control.js';
 import { resolveProjectPath } from './paths.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { formatSummary, startSummaryPrinter } from './summary.js';
@@ -18,6 +25,8 @@ export interface StartOptions {
 export interface Churnflow {
   readonly engine: Engine;
   readonly runtime: Runtime;
+  /** The champion model's versions: current, previous, refused; rollback. */
+  readonly models: ModelRegistry;
   /** The port of `/metrics`, `/healthz`, `/readyz`. */
   readonly opsPort: number;
   /** Drains and closes everything, in order. */
@@ -33,9 +42,9 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
   const metrics = createEngineMetrics(registry);
 
   const backend = await selectBackend(log);
-  const modelDir = resolveProjectPath(config.score.modelDir);
-  const model = await loadChurnModel(modelDir);
-  log.info({ backend, model: model.name, version: model.version, dir: modelDir }, 'churn model loaded');
+  const models = await openModels(config, log, registry);
+  const model = models.champion.current();
+  log.info({ backend, model: model.name, version: model.version, dir: model.dir }, 'churn model loaded');
 
   // The ops server comes up first, so /healthz and /readyz answer (503 "starting") while NATS is out of reach.
   const live: { engine?: Engine; runtime?: Runtime } = {};
@@ -60,7 +69,22 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     await ops.close();
     throw err;
   });
-  const started = startEngine({ config, log, metrics, source: opened.source, sink: opened.sink, model });
+  const started = startEngine({
+    config,
+    log,
+    metrics,
+    source: opened.source,
+    sink: opened.sink,
+    model,
+    ...(models.shadow === undefined ? {} : { shadow: models.shadow.scorer }),
+  });
+  // Hot swaps happen between micro-batches; the registry disposes the old model once the scorer lets go of it.
+  models.champion.onChange((change) => started.swapModel(change.model));
+  models.shadow?.registry.onChange((change) => models.shadow?.scorer.swapModel(change.model));
+  const stopControl =
+    opened.nc === undefined
+      ? () => undefined
+      : serveModelControl(opened.nc, config.publish.prefix, models.champion, log);
   Object.assign(live, { runtime: opened, engine: started });
   log.info(
     { mode: opened.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` },
@@ -69,12 +93,14 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
   return {
     engine: started,
     runtime: opened,
+    models: models.champion,
     opsPort: ops.port,
     async stop() {
       await started.stop().catch(() => undefined);
+      stopControl();
       await opened.close();
+      await models.close();
       await ops.close();
-      model.dispose();
       log.info({ events: started.totals.events, scoreUpdates: started.totals.scoreUpdates }, 'stopped');
     },
   };
@@ -116,4 +142,37 @@ function onceSignal(log: Logger): Promise<void> {
     process.once('SIGINT', on);
     process.once('SIGTERM', on);
   });
+}
+
+/** The champion's registry and, when configured, the shadow's registry and scorer. */
+async function openModels(config: Readonly<Config>, log: Logger, registry: Registry) {
+  const modelMetrics = createModelMetrics(registry);
+  const common = {
+    modelsDir: resolveProjectPath(config.score.modelsDir),
+    log,
+    metrics: modelMetrics,
+    gate: { latencyBudgetMs: config.score.latencyBudgetMs },
+    watch: config.score.watchModels,
+  };
+  const champion = await createModelRegistry({ ...common, name: config.score.model, role: 'champion' });
+  let shadow: { registry: ModelRegistry; scorer: ShadowScorer } | undefined;
+  if (config.score.shadowModel !== '') {
+    const shadowRegistry = await createModelRegistry({
+      ...common,
+      name: config.score.shadowModel,
+      role: 'shadow',
+    });
+    shadow = {
+      registry: shadowRegistry,
+      scorer: createShadowScorer({ model: shadowRegistry.current(), metrics: modelMetrics }),
+    };
+  }
+  return {
+    champion,
+    shadow,
+    close: async () => {
+      await champion.close();
+      await shadow?.registry.close();
+    },
+  };
 }

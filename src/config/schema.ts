@@ -84,11 +84,13 @@ export const ConfigSchema = Type.Object(
         model: Type.String({
           default: 'churn-default',
           minLength: 1,
-          description: 'Champion model: its highest admissible version in <modelsDir>/<model>/<version>/ scores.',
+          description:
+            'Champion model: its highest admissible version in <modelsDir>/<model>/<version>/ scores.',
         }),
         shadowModel: Type.String({
           default: '',
-          description: 'Challenger scored in shadow on the same micro-batches (a name under modelsDir); empty: none.',
+          description:
+            'Challenger scored in shadow on the same micro-batches (a name under modelsDir); empty: none.',
         }),
         publishShadow: Type.Boolean({
           default: false,
@@ -96,7 +98,8 @@ export const ConfigSchema = Type.Object(
         }),
         watchModels: Type.Boolean({
           default: true,
-          description: 'Watch modelsDir: admit new versions and fall back when one is removed, without restart.',
+          description:
+            'Watch modelsDir: admit new versions and fall back when one is removed, without restart.',
         }),
         latencyBudgetMs: ms(50, 'Longest a new model may take for a 1024-row batch before it is refused.', 1),
         reasons: Type.Integer({

@@ -1,5 +1,8 @@
 import { CustomerEventSchema } from './event.js';
+import { ModelManifestSchema } from '../score/manifest.js';
 import { ScoreUpdateSchema } from './score-update.js';
+
+const SCHEMA_BASE = 'https://churnflow.dev/schemas/';
 
 /** The JSON Schema dialect the shipped files declare (TypeBox emits draft-07 compatible keywords). */
 export const JSON_SCHEMA_DIALECT = 'http://json-schema.org/draft-07/schema#';
@@ -18,7 +21,8 @@ function shipped(schema: object): object {
 }
 
 /**
- * The JSON Schemas churnflow ships in `schemas/`, by file name: the input event and the score update payload.
+ * The JSON Schemas churnflow ships in `schemas/`, by file name: the input event, the score update payload and
+ * the model manifest (`models/<name>/<version>/manifest.json`).
  * Generated from the TypeBox schemas (the single source of truth) by `npm run schemas`; a test checks the
  * committed files equal this.
  */
@@ -26,6 +30,8 @@ export function schemaFiles(): Record<string, object> {
   return {
     'customer-event.json': shipped(CustomerEventSchema),
     'score-update.json': shipped(ScoreUpdateSchema),
+    // The TypeBox schema's $id is the short name 'ModelManifest'; the shipped file carries its URL like the rest.
+    'model-manifest.json': shipped({ ...ModelManifestSchema, $id: `${SCHEMA_BASE}model-manifest.json` }),
   };
 }
 

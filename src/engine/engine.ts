@@ -12,6 +12,7 @@ import {
 } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import type { ScoreUpdate } from '../contract/score-update.js';
 import { ChurnflowError } from '../contract/codes.js';
 import { decode } from '../decode/index.js';
 import type { InboundBatch } from '../ingest/types.js';
@@ -23,7 +24,7 @@ import {
   type ScoreChanges,
 } from '../publish/index.js';
 import { coalesceMicroBatches, type MicroBatch } from '../rx/index.js';
-import { createScorer } from '../score/index.js';
+import { createScorer, type ScoredBatch, type ShadowScorer } from '../score/index.js';
 import type { ChurnModel } from '../score/types.js';
 import { createCustomerStore } from '../state/index.js';
 import type { CustomerStore } from '../state/types.js';
@@ -41,6 +42,8 @@ export interface EngineDeps {
   readonly source: Observable<InboundBatch>;
   readonly sink: OutputSink;
   readonly model: ChurnModel;
+  /** A challenger scored in shadow on the same micro-batches; its scores never reach score updates. */
+  readonly shadow?: ShadowScorer;
   /** Wall clock (default Date.now). */
   readonly clock?: () => number;
   /** Scheduler for micro-batch delays and idle ticks (default asyncScheduler). */
@@ -58,6 +61,11 @@ export interface Engine {
   readonly done: Promise<void>;
   /** Stops taking input, scores and publishes what is in flight, flushes the sink. */
   stop(): Promise<void>;
+  /**
+   * Swaps the champion model between micro-batches; resolves to the old model once no batch uses it (the caller
+   * disposes it).
+   */
+  swapModel(model: ChurnModel): Promise<ChurnModel>;
 }
 
 /**
@@ -74,6 +82,8 @@ export function startEngine(deps: EngineDeps): Engine {
   const totals = { events: 0, deadLetters: 0, duplicates: 0, lastEventWallMs: 0, scoreUpdates: 0 };
   const scorer = createScorer({
     model: deps.model,
+    reasons: config.score.reasons,
+    bgnbdHorizonDays: config.score.bgnbdHorizonDays,
     featuresOf: (slot, out, offset) => store.features(slot, store.watermarkMs, out, offset),
   });
   const apply = createApplyStage({
@@ -98,10 +108,25 @@ export function startEngine(deps: EngineDeps): Engine {
     const eventTime = store.watermarkMs;
     const t0 = performance.now();
     try {
-      const scored = await scorer.score(batch.keys);
+      // The changed customers are decided inside the scorer's call, so only they get reasons (explaining costs
+      // several predictions) and with the very model that scored them.
+      let changed: { updates: ScoreUpdate[]; positions: number[] } = { updates: [], positions: [] };
+      const scored = await scorer.score(batch.keys, (b) => {
+        changed = changedScoreUpdates(b, published, {
+          customerId: (slot) => store.customerId(slot),
+          model: modelRef(b.modelName, b.modelVersion),
+          eventTime,
+        });
+        return changed.positions;
+      });
       metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
       metrics.scoreBatchSize.observe(batch.keys.length);
-      return { scored, sinceMs: batch.sinceMs, eventTime };
+      if (deps.shadow !== undefined) shadowScore(deps.shadow, scored);
+      changed.positions.forEach((row, j) => {
+        const reasons = scored.reasons?.[row];
+        if (reasons !== undefined) (changed.updates[j] as ScoreUpdate).reasons = reasons;
+      });
+      return { ...changed, sinceMs: batch.sinceMs };
     } catch (err) {
       // A model that yields NaN for some input must not stop the engine: the batch keeps its last published
       // scores, the failure is counted and logged; anything else is a fatal fault.
@@ -113,6 +138,29 @@ export function startEngine(deps: EngineDeps): Engine {
       );
       return undefined;
     }
+  };
+
+  /** The challenger copies the batch at once and runs beside the champion; it never delays or fails it. */
+  const shadowScore = (shadow: ShadowScorer, scored: ScoredBatch): void => {
+    const slots = scored.slots;
+    void shadow.score(scored.features, slots.length, scored.churnRisk).then((outcome) => {
+      if (outcome.kind === 'failed')
+        log.warn({ err: outcome.error, model: shadow.model.name }, 'shadow model failed');
+      if (
+        outcome.kind !== 'scored' ||
+        !config.score.publishShadow ||
+        deps.sink.publishShadowScores === undefined
+      )
+        return;
+      const model = modelRef(shadow.model.name, shadow.model.version);
+      deps.sink.publishShadowScores(
+        slots.map((slot, i) => ({
+          customerId: store.customerId(slot),
+          churnRisk: outcome.scores[i] as number,
+          model,
+        })),
+      );
+    });
   };
 
   // Completes when the input ends (a finite source such as an event file, or stop()), so the idle ticks end too
@@ -135,14 +183,8 @@ export function startEngine(deps: EngineDeps): Engine {
       scheduler: deps.scheduler,
     }),
     map((result) => {
-      if (result === undefined) return;
-      const { scored, sinceMs, eventTime } = result;
-      const { updates, positions } = changedScoreUpdates(scored, published, {
-        customerId: (slot) => store.customerId(slot),
-        model: modelRef(scored.modelName, scored.modelVersion),
-        eventTime,
-      });
-      if (updates.length === 0) return;
+      if (result === undefined || result.updates.length === 0) return;
+      const { updates, positions, sinceMs } = result;
       deps.sink.publishScores(updates);
       totals.scoreUpdates += updates.length;
       metrics.scoreUpdates.inc(updates.length);
@@ -181,6 +223,7 @@ export function startEngine(deps: EngineDeps): Engine {
     published,
     totals,
     done,
+    swapModel: (model) => scorer.swapModel(model),
     async stop() {
       if (state$.value === 'running') {
         state$.next('draining');

@@ -2,3 +2,5 @@ export { createEngineMetrics } from './engine-metrics.js';
 export type { EngineMetrics } from './engine-metrics.js';
 export { startOpsServer } from './http.js';
 export type { HealthSource, OpsServer } from './http.js';
+export { createModelMetrics } from './model-metrics.js';
+export type { ModelMetrics, ModelRole } from './model-metrics.js';

@@ -46,6 +46,16 @@ export function natsSink(opts: NatsSinkOptions): OutputSink {
         );
       }
     },
+    publishShadowScores(scores) {
+      for (const sc of scores) {
+        const payload = { ...sc, churnRisk: Math.round(sc.churnRisk * 10_000) / 10_000 };
+        opts.nc.publish(
+          `${opts.prefix}.shadow.scores.${customerToken(sc.customerId)}`,
+          opts.encoding === 'json' ? encoder.encode(JSON.stringify(payload)) : packr.pack(payload),
+          { headers: scoreHeaders },
+        );
+      }
+    },
     async deadLetter(rejections) {
       await Promise.all(
         rejections.map((r) =>

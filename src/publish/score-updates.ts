@@ -63,9 +63,18 @@ export function changedScoreUpdates(
 
 /** P(alive) and expected purchases, rounded like the risk, when the batch has them. */
 function bgnbdFields(scored: ScoredColumns, i: number): Pick<ScoreUpdate, 'pAlive' | 'expectedPurchases'> {
-  if (scored.pAlive === undefined || scored.expectedPurchases === undefined) return {};
+  const alive = scored.pAlive?.[i];
+  const expected = scored.expectedPurchases?.[i];
+  if (
+    alive === undefined ||
+    expected === undefined ||
+    !Number.isFinite(alive) ||
+    !Number.isFinite(expected)
+  ) {
+    return {};
+  }
   return {
-    pAlive: Math.round((scored.pAlive[i] as number) * 10_000) / 10_000,
-    expectedPurchases: Math.round((scored.expectedPurchases[i] as number) * 1_000) / 1_000,
+    pAlive: Math.round(alive * 10_000) / 10_000,
+    expectedPurchases: Math.round(expected * 1_000) / 1_000,
   };
 }

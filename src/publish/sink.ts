@@ -7,6 +7,8 @@ import type { ScoreUpdate } from '../contract/score-update.js';
 export interface OutputSink {
   /** Publishes score updates (buffered; not awaited per update). */
   publishScores(updates: readonly ScoreUpdate[]): void;
+  /** Publishes a challenger's scores (never mixed with score updates); sinks without a shadow channel omit it. */
+  publishShadowScores?(scores: readonly ShadowScore[]): void;
   /**
    * Dead-letters rejected messages; resolves once they are stored, so the caller may then acknowledge the
    * originals without losing anything.
@@ -16,4 +18,11 @@ export interface OutputSink {
   flush(): Promise<void>;
   /** Flushes and releases what the sink holds (files); the sink is not used afterwards. */
   close(): Promise<void>;
+}
+
+/** One challenger score, published on `<prefix>.shadow.scores.<customer token>`. */
+export interface ShadowScore {
+  readonly customerId: string;
+  readonly churnRisk: number;
+  readonly model: { readonly name: string; readonly version: string };
 }

@@ -59,7 +59,7 @@ export async function loadChurnModel(dir: string): Promise<LoadedChurnModel> {
 async function buildRunner(read: ModelDirArtifacts, format: ModelManifest['format']): Promise<ModelRunner> {
   if (format === 'layers') return layersRunner(await buildLayersModel(read));
   const topology = read.artifacts.modelTopology as { node?: GraphNode[] } | undefined;
-  const signature = read.artifacts.signature as GraphSignature | undefined;
+  const signature: GraphSignature | undefined = read.artifacts.signature;
   return graphRunner(await buildGraphModel(read), topology?.node ?? [], signature);
 }
 
@@ -111,7 +111,7 @@ function smokeTest(runner: ModelRunner, m: ModelManifest, file: string): Explain
     );
     return 'gradient';
   } catch {
-    // E.g. a graph with a fused op whose gradient TF.js lacks: forward passes still work.
+    // E.g. a graph op TF.js has no gradient for (Cumprod): forward passes still work, so occlusion does.
     return 'occlusion';
   }
 }

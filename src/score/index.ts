@@ -22,3 +22,17 @@ export { STAGE_THRESHOLDS, lifecycleStage, lifecycleStageIndex } from './stage.j
 export type { StageThresholds } from './stage.js';
 export { createScorer } from './scorer.js';
 export type { ScorerDeps } from './scorer.js';
+export type { Reason } from './types.js';
+export { readModelDir, loadGraphModelFromDir } from './model-files.js';
+export type { ModelDirArtifacts } from './model-files.js';
+export { normalizeKerasModelJson } from './keras-topology.js';
+export { topReasons } from './reasons.js';
+export type { ExplainMethod } from './reasons.js';
+export { bgnbdExpectedPurchases, bgnbdPAlive } from './bgnbd.js';
+export type { BgNbdParams } from './bgnbd.js';
+export { admitModel, ModelRefusedError } from './model-gate.js';
+export type { ModelGateOptions, RefusalReason } from './model-gate.js';
+export { createModelRegistry, compareVersions } from './model-registry.js';
+export type { ModelChange, ModelRegistry, RegistryStatus, RollbackResult } from './model-registry.js';
+export { createShadowScorer } from './shadow.js';
+export type { ShadowOutcome, ShadowScorer, ShadowStats } from './shadow.js';

@@ -1,7 +1,8 @@
 import { FEATURE_COUNT } from '../state/feature-catalog.js';
 import { engagementScore } from './engagement.js';
 import { lifecycleStageIndex, STAGE_THRESHOLDS, type StageThresholds } from './stage.js';
-import type { ChurnModel, ScoredBatch, Scorer } from './types.js';
+import type { ChurnModel, Reason, ScoredBatch, Scorer } from './types.js';
+import { bgnbdColumns } from './bgnbd-columns.js';
 
 /** What a scorer needs: the model and a way to write a customer's feature vector. */
 export interface ScorerDeps {
@@ -16,6 +17,10 @@ export interface ScorerDeps {
   readonly stageThresholds?: StageThresholds;
   /** Rows the feature matrix is first sized for; it grows by doubling. @default 1024 */
   readonly initialRows?: number;
+  /** Reasons per row from `model.explain`, when the model has it; 0 turns them off. @default 0 */
+  readonly reasons?: number;
+  /** Horizon of the BG/NBD expected purchases, for models whose manifest carries BG/NBD parameters. @default 90 */
+  readonly bgnbdHorizonDays?: number;
 }
 
 /**
@@ -36,11 +41,15 @@ class BatchScorer implements Scorer {
   // The end of the chain of batches: each score() starts when the previous one settled, so the matrix a
   // caller was handed is only overwritten by a batch the caller asked for after it.
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly reasonsK: number;
+  private readonly horizonDays: number;
 
   constructor(deps: ScorerDeps) {
     this.current = deps.model;
     this.featuresOf = deps.featuresOf;
     this.thresholds = deps.stageThresholds ?? STAGE_THRESHOLDS;
+    this.reasonsK = deps.reasons ?? 0;
+    this.horizonDays = deps.bgnbdHorizonDays ?? 90;
     this.matrix = new Float32Array(Math.max(1, deps.initialRows ?? 1024) * FEATURE_COUNT);
   }
 
@@ -48,11 +57,14 @@ class BatchScorer implements Scorer {
     return this.current;
   }
 
-  score(slots: readonly number[]): Promise<ScoredBatch> {
+  score(
+    slots: readonly number[],
+    explainRows?: (batch: ScoredBatch) => readonly number[],
+  ): Promise<ScoredBatch> {
     // The model is fixed when the batch is asked for, not when it starts: a swap only affects batches
     // requested after it, which is what makes the old model safe to dispose once the queue drains.
     const model = this.current;
-    const run = this.tail.then(() => this.run(slots, model));
+    const run = this.tail.then(() => this.run(slots, model, explainRows));
     // A failed batch must not poison the chain for the batches queued behind it.
     this.tail = run.catch(() => undefined);
     return run;
@@ -65,7 +77,11 @@ class BatchScorer implements Scorer {
     return this.tail.then(() => old);
   }
 
-  private async run(slots: readonly number[], model: ChurnModel): Promise<ScoredBatch> {
+  private async run(
+    slots: readonly number[],
+    model: ChurnModel,
+    explainRows: ((batch: ScoredBatch) => readonly number[]) | undefined,
+  ): Promise<ScoredBatch> {
     const rows = slots.length;
     const need = rows * FEATURE_COUNT;
     if (this.matrix.length < need) this.matrix = new Float32Array(Math.max(need, this.matrix.length * 2));
@@ -85,7 +101,7 @@ class BatchScorer implements Scorer {
     const t = this.thresholds;
     for (let i = 0; i < rows; i++) stage[i] = lifecycleStageIndex(m, i * FEATURE_COUNT, churnRisk[i]!, t);
 
-    return {
+    const batch: ScoredBatch = {
       slots,
       churnRisk,
       engagement,
@@ -93,6 +109,20 @@ class BatchScorer implements Scorer {
       features: m.subarray(0, need),
       modelName: model.name,
       modelVersion: model.version,
+      ...bgnbdColumns(model, m, rows, this.horizonDays),
     };
+    if (this.reasonsK === 0 || model.explain === undefined || explainRows === undefined) return batch;
+    // Explaining costs several predictions: only the rows the caller picks (those it will publish) are
+    // explained, inside the chain, so a swap cannot dispose the model meanwhile.
+    const picked = explainRows(batch);
+    if (picked.length === 0) return batch;
+    const sub = new Float32Array(picked.length * FEATURE_COUNT);
+    picked.forEach((row, j) =>
+      sub.set(m.subarray(row * FEATURE_COUNT, (row + 1) * FEATURE_COUNT), j * FEATURE_COUNT),
+    );
+    const explained = await model.explain(sub, picked.length, this.reasonsK);
+    const reasons = new Array<Reason[]>(rows);
+    picked.forEach((row, j) => (reasons[row] = explained[j] ?? []));
+    return { ...batch, reasons };
   }
 }

@@ -56,6 +56,15 @@ export interface ScoredBatch {
   readonly modelName: string;
   /** Version of the model that produced `churnRisk`. */
   readonly modelVersion: string;
+  /**
+   * Top reasons per row, for the rows `explainRows` picked (others are empty slots), when the scorer was asked for
+   * reasons and the model explains itself.
+   */
+  readonly reasons?: Reason[][];
+  /** BG/NBD P(alive) per row, when the model's manifest carries BG/NBD parameters. */
+  readonly pAlive?: Float32Array;
+  /** BG/NBD expected purchases over the configured horizon per row (with `pAlive`). */
+  readonly expectedPurchases?: Float32Array;
 }
 
 /** Scores micro-batches of customers: one feature matrix, one model call per batch. */
@@ -66,7 +75,10 @@ export interface Scorer {
    * Scores the given slots with ONE model call. Calls are serialised: a call made while another is in
    * flight starts when that one has finished, so the reused matrix is never overwritten under a caller.
    */
-  score(slots: readonly number[]): Promise<ScoredBatch>;
+  score(
+    slots: readonly number[],
+    explainRows?: (batch: ScoredBatch) => readonly number[],
+  ): Promise<ScoredBatch>;
   /**
    * Replaces the model between batches: batches requested after this call use `model`; those requested
    * before it (in flight or queued) finish on the old one. Resolves to the old model once no batch uses

@@ -55,7 +55,7 @@ describe('a producer in another process', () => {
           'seq',
         ]),
       );
-      expect(u['model']).toEqual({ name: 'churn-default', version: '1' });
+      expect(u['model']).toEqual({ name: 'churn-default', version: app.models.current().version });
       expect(u['seq']).toBeGreaterThanOrEqual(1);
     }
     expect(await scrapeMetric(app.opsPort, 'churnflow_events_total')).toBe(sent);

@@ -6,6 +6,17 @@ describe('src/score public surface', () => {
     expect(Object.keys(score).sort()).toEqual(
       [
         'ENGAGEMENT_SCALES',
+        'ModelRefusedError',
+        'admitModel',
+        'bgnbdExpectedPurchases',
+        'bgnbdPAlive',
+        'compareVersions',
+        'createModelRegistry',
+        'createShadowScorer',
+        'loadGraphModelFromDir',
+        'normalizeKerasModelJson',
+        'readModelDir',
+        'topReasons',
         'ENGAGEMENT_WEIGHTS',
         'MANIFEST_JSON',
         'MODEL_JSON',

@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, it, expect } from 'vitest';
 import { ChurnflowError } from '../../src/contract/codes.js';
 import { checkManifest, MANIFEST_JSON, readManifest } from '../../src/score/manifest.js';
 import { FEATURE_NAMES } from '../../src/state/feature-catalog.js';
 import { manifestFor, SOME_FEATURES, tempDir } from './fixtures.js';
+import { fixtureDir } from './known-models.js';
 
 function refused(fn: () => unknown): ChurnflowError {
   try {
@@ -86,5 +89,37 @@ describe('readManifest', () => {
     await expect(readManifest(t.dir)).rejects.toThrow(/not valid JSON/);
     await writeFile(file, JSON.stringify(manifestFor(['events_7d', 'bogus'])));
     await expect(readManifest(t.dir)).rejects.toMatchObject({ context: { file, key: 'bogus' } });
+  });
+});
+
+describe('schemas/model-manifest.json (the shipped JSON Schema)', () => {
+  const ajv = new Ajv({ unicode: false, unicodeRegExp: false, strict: true });
+  const validate = ajv.compile(
+    JSON.parse(readFileSync(new URL('../../schemas/model-manifest.json', import.meta.url), 'utf8')) as object,
+  );
+
+  it('accepts what checkManifest accepts: test manifests, the fixtures and the shipped default model', () => {
+    const manifests: unknown[] = [manifestFor(SOME_FEATURES)];
+    for (const dir of ['keras3-sequential', 'graph-logistic']) {
+      manifests.push(JSON.parse(readFileSync(path.join(fixtureDir(dir), MANIFEST_JSON), 'utf8')));
+    }
+    const shipped = new URL('../../models/churn-default/1/manifest.json', import.meta.url);
+    manifests.push(JSON.parse(readFileSync(shipped, 'utf8')));
+    for (const m of manifests) {
+      expect(checkManifest(m, FILE)).toBeDefined();
+      expect(validate(m), JSON.stringify(validate.errors)).toBe(true);
+    }
+  });
+
+  it('refuses what the schema part of checkManifest refuses', () => {
+    const m = manifestFor(SOME_FEATURES);
+    for (const bad of [
+      { ...m, format: 'onnx' },
+      { ...m, features: [] },
+      { ...m, churnDefinition: { kind: 'x', days: 1 } },
+    ]) {
+      expect(validate(bad)).toBe(false);
+      expect(() => checkManifest(bad, FILE)).toThrow(ChurnflowError);
+    }
   });
 });

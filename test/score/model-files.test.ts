@@ -177,27 +177,26 @@ describe('Keras-converted LayersModel directories (test/fixtures/models)', () =>
 });
 
 describe('normalizeKerasModelJson', () => {
-  const functional = (inbound: unknown): tf.io.ModelJSON =>
-    ({
-      modelTopology: {
-        class_name: 'Functional',
-        config: {
-          name: 'f',
-          layers: [
-            {
-              class_name: 'InputLayer',
-              name: 'in',
-              config: { name: 'in', batch_shape: [null, 2] },
-              inbound_nodes: [],
-            },
-            { class_name: 'Dense', name: 'd', config: { name: 'd', units: 1 }, inbound_nodes: inbound },
-          ],
-          input_layers: ['in', 0, 0],
-          output_layers: { out: ['d', 0, 0] },
-        },
+  const functional = (inbound: unknown): tf.io.ModelJSON => ({
+    modelTopology: {
+      class_name: 'Functional',
+      config: {
+        name: 'f',
+        layers: [
+          {
+            class_name: 'InputLayer',
+            name: 'in',
+            config: { name: 'in', batch_shape: [null, 2] },
+            inbound_nodes: [],
+          },
+          { class_name: 'Dense', name: 'd', config: { name: 'd', units: 1 }, inbound_nodes: inbound },
+        ],
+        input_layers: ['in', 0, 0],
+        output_layers: { out: ['d', 0, 0] },
       },
-      weightsManifest: [],
-    }) as unknown as tf.io.ModelJSON;
+    },
+    weightsManifest: [],
+  });
 
   it('turns Keras 3 calls into TF.js nodes (tensors in argument order, plain kwargs kept) without mutating', () => {
     const tensor = (name: string) => ({
