@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, renameSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode as decodeMsgpack } from '@msgpack/msgpack';
+import { jetstream } from '@nats-io/jetstream';
+import { Packr } from 'msgpackr';
+import { eventSubject } from '../../src/contract/subjects.js';
+import { natsFixture, type NatsFixture } from '../helpers/nats.js';
+import { scrapeMetric, startTestEngine, testConfig, waitFor } from '../helpers/engine.js';
+
+const packr = new Packr({ useRecords: false });
+const DAY = 86_400_000;
+let fx: NatsFixture;
+beforeAll(async () => {
+  fx = await natsFixture();
+});
+afterAll(async () => fx[Symbol.asyncDispose]());
+
+/** Drops a model version the way the README says: staged under a dot name, then renamed. */
+function dropVersion(modelsDir: string, from: string, version: string, damage?: (dir: string) => void): void {
+  const staged = join(modelsDir, 'churn-default', `.${version}.tmp`);
+  cpSync(from, staged, { recursive: true });
+  damage?.(staged);
+  renameSync(staged, join(modelsDir, 'churn-default', version));
+}
+
+describe('model lifecycle in a running engine', () => {
+  it('swaps in a new version without restart, refuses a broken one, rolls back on request', async () => {
+    const modelsDir = mkdtempSync(join(tmpdir(), 'cf-models-'));
+    cpSync('models/churn-default/1', join(modelsDir, 'churn-default', '1'), { recursive: true });
+    const config = testConfig(fx.server.url, { 'score.modelsDir': modelsDir });
+    await using app = await startTestEngine(config);
+    const updates: Array<Record<string, unknown>> = [];
+    const sub = fx.nc.subscribe(`${config.publish.prefix}.scores.>`, {
+      callback: (_err, m) => {
+        updates.push(decodeMsgpack(m.data) as Record<string, unknown>);
+      },
+    });
+    const js = jetstream(fx.nc);
+    const now = Date.now();
+    const publishCustomer = async (id: string) => {
+      for (const [type, ago, value] of [
+        ['signup', 60, undefined],
+        ['purchase', 50, 40],
+        ['purchase', 20, 25],
+        ['page_view', 1, undefined],
+      ] as const) {
+        const e = { customerId: id, type, ts: now - ago * DAY, ...(value === undefined ? {} : { value }) };
+        await js.publish(eventSubject(config.ingest.subjectPrefix, id, type), packr.pack(e));
+      }
+    };
+    const versionOf = (id: string) =>
+      (updates.filter((u) => u['customerId'] === id).at(-1)?.['model'] as { version?: string } | undefined)
+        ?.version;
+
+    await publishCustomer('first');
+    await waitFor(() => versionOf('first') === '1', 15_000, 'an update from version 1');
+
+    dropVersion(modelsDir, 'models/churn-default/2', '2');
+    await waitFor(() => app.models.current().version === '2', 20_000, 'version 2 admitted');
+    await publishCustomer('second');
+    await waitFor(() => versionOf('second') === '2', 15_000, 'an update from version 2');
+    const v2 = updates.filter((u) => u['customerId'] === 'second').at(-1) as Record<string, unknown>;
+    // Version 2's manifest carries BG/NBD parameters and its model explains itself.
+    expect(v2['pAlive']).toBeGreaterThan(0);
+    expect(v2['pAlive']).toBeLessThanOrEqual(1);
+    expect(v2['expectedPurchases']).toBeGreaterThanOrEqual(0);
+    const reasons = v2['reasons'] as Array<{ feature: string; direction: string; weight: number }>;
+    expect(reasons.length).toBeGreaterThan(0);
+    expect(reasons.length).toBeLessThanOrEqual(config.score.reasons);
+    for (const r of reasons) {
+      expect(r.direction === 'up' ? r.weight > 0 : r.weight < 0).toBe(true);
+      expect(r.feature).toMatch(/^[a-z0-9_]+$/);
+    }
+
+    dropVersion(modelsDir, 'models/churn-default/2', '3', (dir) => {
+      const weights = join(dir, 'weights.bin');
+      truncateSync(weights, Math.floor(statSync(weights).size / 2));
+    });
+    await waitFor(
+      async () => (await scrapeMetric(app.opsPort, 'churnflow_model_refused_total')) >= 1,
+      20_000,
+      'version 3 refused',
+    );
+    expect(app.models.current().version).toBe('2');
+
+    const rollback = await fx.nc.request(`${config.publish.prefix}.models.rollback`, undefined, {
+      timeout: 10_000,
+    });
+    expect(rollback.json()).toMatchObject({ ok: true, version: '1', replaced: '2' });
+    await publishCustomer('third');
+    await waitFor(() => versionOf('third') === '1', 15_000, 'an update from version 1 after rollback');
+    const status = (await fx.nc.request(`${config.publish.prefix}.models.status`)).json<{
+      current: string;
+      refused: Array<{ version: string }>;
+    }>();
+    expect(status.current).toBe('1');
+    expect(status.refused.map((r) => r.version)).toContain('3');
+    sub.unsubscribe();
+  }, 90_000);
+});
