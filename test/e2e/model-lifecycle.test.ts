@@ -100,3 +100,48 @@ describe('model lifecycle in a running engine', () => {
     sub.unsubscribe();
   }, 90_000);
 });
+
+describe('a shadow challenger', () => {
+  it('scores the same batches, publishes only on the shadow subject, and exports agreement and PSI', async () => {
+    const modelsDir = mkdtempSync(join(tmpdir(), 'cf-models-'));
+    cpSync('models/churn-default/2', join(modelsDir, 'churn-default', '2'), { recursive: true });
+    cpSync('models/churn-default/1', join(modelsDir, 'challenger', '1'), { recursive: true });
+    const config = testConfig(fx.server.url, {
+      'score.modelsDir': modelsDir,
+      'score.shadowModel': 'challenger',
+      'score.publishShadow': true,
+    });
+    await using app = await startTestEngine(config);
+    const shadow: Array<Record<string, unknown>> = [];
+    const champion: Array<Record<string, unknown>> = [];
+    const subs = [
+      fx.nc.subscribe(`${config.publish.prefix}.shadow.scores.>`, {
+        callback: (_err, m) => {
+          shadow.push(decodeMsgpack(m.data) as Record<string, unknown>);
+        },
+      }),
+      fx.nc.subscribe(`${config.publish.prefix}.scores.>`, {
+        callback: (_err, m) => {
+          champion.push(decodeMsgpack(m.data) as Record<string, unknown>);
+        },
+      }),
+    ];
+    const js = jetstream(fx.nc);
+    for (let c = 0; c < 30; c++) {
+      const e = { customerId: `s${c}`, type: 'purchase', ts: Date.now() - c * DAY, value: 10 + c };
+      await js.publish(eventSubject(config.ingest.subjectPrefix, e.customerId, e.type), packr.pack(e));
+    }
+    await waitFor(() => new Set(shadow.map((s) => s['customerId'])).size === 30, 15_000, 'shadow scores');
+    await waitFor(() => new Set(champion.map((s) => s['customerId'])).size === 30, 15_000, 'champion scores');
+    // The challenger directory holds version 1 (its manifest names it churn-default 1); the champion is 2.
+    expect(shadow.every((s) => (s['model'] as { version: string }).version === '1')).toBe(true);
+    expect(champion.every((s) => (s['model'] as { version: string }).version === '2')).toBe(true);
+    expect(await scrapeMetric(app.opsPort, 'churnflow_shadow_rows_total')).toBeGreaterThanOrEqual(30);
+    const agreement = await scrapeMetric(app.opsPort, 'churnflow_shadow_agreement_ratio');
+    expect(agreement).toBeGreaterThanOrEqual(0);
+    expect(agreement).toBeLessThanOrEqual(1);
+    expect(Number.isFinite(await scrapeMetric(app.opsPort, 'churnflow_shadow_psi'))).toBe(true);
+    expect(await scrapeMetric(app.opsPort, 'churnflow_model_info', { role: 'shadow', version: '1' })).toBe(1);
+    subs.forEach((s) => s.unsubscribe());
+  }, 60_000);
+});
