@@ -1,6 +1,7 @@
 import { CustomerEventSchema } from './event.js';
 import { ModelManifestSchema } from '../score/manifest.js';
 import { ScoreUpdateSchema } from './score-update.js';
+import { SegmentChangeSchema, StageTransitionSchema } from './lifecycle-events.js';
 
 const SCHEMA_BASE = 'https://churnflow.dev/schemas/';
 
@@ -32,6 +33,8 @@ export function schemaFiles(): Record<string, object> {
     'score-update.json': shipped(ScoreUpdateSchema),
     // The TypeBox schema's $id is the short name 'ModelManifest'; the shipped file carries its URL like the rest.
     'model-manifest.json': shipped({ ...ModelManifestSchema, $id: `${SCHEMA_BASE}model-manifest.json` }),
+    'segment-change.json': shipped(SegmentChangeSchema),
+    'stage-transition.json': shipped(StageTransitionSchema),
   };
 }
 

@@ -34,6 +34,8 @@ export function natsSink(opts: NatsSinkOptions): OutputSink {
   const scoreHeaders = natsHeaders();
   scoreHeaders.set('Content-Type', contentType);
   const dlqSubject = `${opts.prefix}.dlq`;
+  const encode = (payload: object): Uint8Array =>
+    opts.encoding === 'json' ? encoder.encode(JSON.stringify(payload)) : packr.pack(payload);
   return {
     publishScores(updates) {
       for (const u of updates) {
@@ -44,6 +46,18 @@ export function natsSink(opts: NatsSinkOptions): OutputSink {
             headers: scoreHeaders,
           },
         );
+      }
+    },
+    publishSegmentChanges(changes) {
+      for (const c of changes) {
+        opts.nc.publish(`${opts.prefix}.segments.${c.segment}.${c.kind}`, encode(c), {
+          headers: scoreHeaders,
+        });
+      }
+    },
+    publishStageTransitions(transitions) {
+      for (const t of transitions) {
+        opts.nc.publish(`${opts.prefix}.stages.${t.to}.entered`, encode(t), { headers: scoreHeaders });
       }
     },
     publishShadowScores(scores) {

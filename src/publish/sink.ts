@@ -1,5 +1,6 @@
 import type { Rejection } from '../decode/types.js';
 import type { ScoreUpdate } from '../contract/score-update.js';
+import type { SegmentChange, StageTransition } from '../contract/lifecycle-events.js';
 
 /**
  * Where the engine's output goes: score updates and dead letters. Implementations: NATS, file, console.
@@ -7,6 +8,10 @@ import type { ScoreUpdate } from '../contract/score-update.js';
 export interface OutputSink {
   /** Publishes score updates (buffered; not awaited per update). */
   publishScores(updates: readonly ScoreUpdate[]): void;
+  /** Publishes segment enter/exit events (`<prefix>.segments.<segment>.entered|exited`). */
+  publishSegmentChanges(changes: readonly SegmentChange[]): void;
+  /** Publishes lifecycle stage transitions (`<prefix>.stages.<stage>.entered`). */
+  publishStageTransitions(transitions: readonly StageTransition[]): void;
   /** Publishes a challenger's scores (never mixed with score updates); sinks without a shadow channel omit it. */
   publishShadowScores?(scores: readonly ShadowScore[]): void;
   /**

@@ -28,23 +28,36 @@ function write(stream: Writable, text: string): Promise<void> {
 export function fileSink(path: string): OutputSink {
   const scores: WriteStream = createWriteStream(path, { flags: 'a' });
   const dlq: WriteStream = createWriteStream(`${path}.dlq.jsonl`, { flags: 'a' });
+  const lifecycle: WriteStream = createWriteStream(`${path}.lifecycle.jsonl`, { flags: 'a' });
   // A write error (disk full, bad path) surfaces through flush() and deadLetter(), never as an unhandled event.
   let failure: Error | undefined;
   const fail = (err: Error): void => void (failure ??= err);
   scores.on('error', fail);
   dlq.on('error', fail);
+  lifecycle.on('error', fail);
   const check = (): void => {
     if (failure !== undefined) throw failure;
   };
   let backlog: Promise<void> = Promise.resolve();
+  const append = (stream: WriteStream, lines: readonly object[]): void => {
+    if (lines.length === 0) return;
+    const text = lines.map((u) => JSON.stringify(u)).join('\n') + '\n';
+    backlog = backlog.then(() => write(stream, text));
+    // Marked handled here; the failure is reported by the next flush() (or deadLetter()).
+    backlog.catch(() => undefined);
+  };
   return {
-    publishScores(updates) {
-      if (updates.length === 0) return;
-      const text = updates.map((u) => JSON.stringify(u)).join('\n') + '\n';
-      backlog = backlog.then(() => write(scores, text));
-      // Marked handled here; the failure is reported by the next flush() (or deadLetter()).
-      backlog.catch(() => undefined);
-    },
+    publishScores: (updates) => append(scores, updates),
+    publishSegmentChanges: (changes) =>
+      append(
+        lifecycle,
+        changes.map((c) => ({ type: 'segment', ...c })),
+      ),
+    publishStageTransitions: (ts) =>
+      append(
+        lifecycle,
+        ts.map((t) => ({ type: 'stage', ...t })),
+      ),
     async deadLetter(rejections) {
       check();
       await write(dlq, rejections.map(deadLetterLine).join('\n') + '\n');
@@ -61,7 +74,7 @@ export function fileSink(path: string): OutputSink {
           stream.once('close', () => resolve());
           stream.end();
         });
-      await Promise.all([closed(scores), closed(dlq)]);
+      await Promise.all([closed(scores), closed(dlq), closed(lifecycle)]);
     },
   };
 }
@@ -83,18 +96,24 @@ export function consoleSink(opts: ConsoleSinkOptions = {}): OutputSink {
   const perSec = opts.maxLinesPerSec ?? 5;
   let windowStart = 0;
   let printed = 0;
+  /** One shared budget of lines per second of the clock. */
+  const allow = (): boolean => {
+    const now = clock();
+    if (now - windowStart >= 1000) {
+      windowStart = now;
+      printed = 0;
+    }
+    return printed++ < perSec;
+  };
   return {
     publishScores(updates) {
-      const now = clock();
-      if (now - windowStart >= 1000) {
-        windowStart = now;
-        printed = 0;
-      }
-      for (const u of updates) {
-        if (printed >= perSec) return;
-        printed++;
-        out.write(`score ${JSON.stringify(u)}\n`);
-      }
+      for (const u of updates) if (allow()) out.write(`score ${JSON.stringify(u)}\n`);
+    },
+    publishSegmentChanges(changes) {
+      for (const c of changes) if (allow()) out.write(`segment ${JSON.stringify(c)}\n`);
+    },
+    publishStageTransitions(transitions) {
+      for (const t of transitions) if (allow()) out.write(`stage ${JSON.stringify(t)}\n`);
     },
     async deadLetter(rejections) {
       for (const r of rejections) await write(out, `dead-letter ${deadLetterLine(r)}\n`);
