@@ -4,7 +4,13 @@ export interface ScoreChanges {
    * True when the slot's new scores differ from the last published ones beyond the deltas (or were never
    * published); in that case records them and advances the slot's sequence number.
    */
-  changed(slot: number, churnRisk: number, engagement: number, stageIndex: number): boolean;
+  changed(
+    slot: number,
+    churnRisk: number,
+    engagement: number,
+    stageIndex: number,
+    segmentsMask?: number,
+  ): boolean;
   /** The slot's last published sequence number (0: never; otherwise above `seqBase`). */
   seq(slot: number): number;
   /** Last published churn risk (NaN: never). */
@@ -25,8 +31,8 @@ export interface ScoreDeltas {
 }
 
 /**
- * Columnar per-slot memory of the last published scores: 2 + 2 + 1 + 4 = 9 bytes per customer, grown by
- * doubling. A stage change always publishes; risk and engagement publish when they move at least their delta (a
+ * Columnar per-slot memory of the last published scores: 2 + 2 + 1 + 4 + 4 = 13 bytes per customer, grown by
+ * doubling. A stage or segment-membership change always publishes; risk and engagement publish when they move at least their delta (a
  * delta of 0 publishes every re-score). Sequence numbers are `seqBase` + the customer's update count; the engine
  * passes its start time in ms × 1000, so they keep increasing across restarts (as long as no customer gets
  * more than 1000 updates per millisecond of the previous run's life).
@@ -39,6 +45,7 @@ export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapa
   let engagement = new Int16Array(0);
   let stage = new Int8Array(0);
   let seq = new Uint32Array(0);
+  let segments = new Uint32Array(0);
 
   const grow = (slot: number): void => {
     let next = Math.max(capacity, initialCapacity);
@@ -51,19 +58,22 @@ export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapa
     s.set(stage);
     const q = new Uint32Array(next);
     q.set(seq);
-    [risk, engagement, stage, seq, capacity] = [r, e, s, q, next];
+    const m = new Uint32Array(next);
+    m.set(segments);
+    [risk, engagement, stage, seq, segments, capacity] = [r, e, s, q, m, next];
   };
 
   return {
     get capacity() {
       return capacity;
     },
-    changed(slot, churnRisk, eng, stageIndex) {
+    changed(slot, churnRisk, eng, stageIndex, segmentsMask = 0) {
       if (slot >= capacity) grow(slot);
       const prevRisk = risk[slot] as number;
       const units = Math.round(churnRisk * RISK_UNITS);
       const moved =
         stage[slot] !== stageIndex ||
+        segments[slot] !== segmentsMask >>> 0 ||
         prevRisk < 0 ||
         Math.abs(units - prevRisk) >= riskDeltaUnits ||
         Math.abs(eng - (engagement[slot] as number)) >= deltas.minEngagementDelta;
@@ -71,6 +81,7 @@ export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapa
       risk[slot] = units;
       engagement[slot] = eng;
       stage[slot] = stageIndex;
+      segments[slot] = segmentsMask >>> 0;
       seq[slot] = (seq[slot] as number) + 1;
       return true;
     },

@@ -23,6 +23,8 @@ export interface UpdateContext {
   readonly model: { readonly name: string; readonly version: string };
   /** The event time the scores reflect (epoch ms). */
   readonly eventTime: number;
+  /** The customer's current segments: a bit per segment (compared) and their names (published). */
+  readonly segments?: (slot: number) => { readonly mask: number; readonly names: string[] };
 }
 
 /**
@@ -43,7 +45,8 @@ export function changedScoreUpdates(
     const risk = Math.round((scored.churnRisk[i] as number) * 10_000) / 10_000;
     const engagement = scored.engagement[i] as number;
     const stageIndex = scored.stage[i] as number;
-    if (!changes.changed(slot, risk, engagement, stageIndex)) continue;
+    const seg = ctx.segments?.(slot);
+    if (!changes.changed(slot, risk, engagement, stageIndex, seg?.mask ?? 0)) continue;
     positions.push(i);
     updates.push({
       customerId: ctx.customerId(slot),
@@ -52,7 +55,7 @@ export function changedScoreUpdates(
       churnRisk: risk,
       engagement,
       stage: STAGES[stageIndex] as Stage,
-      segments: [],
+      segments: seg?.names ?? [],
       reasons: scored.reasons?.[i] ?? [],
       model: ctx.model,
       ...bgnbdFields(scored, i),
