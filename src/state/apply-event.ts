@@ -100,10 +100,12 @@ export function applyEvent(cols: CustomerColumns, slot: number, e: CustomerEvent
     case APP_OPEN:
       day.bumpSmall(d, DAY_SMALL.sessions);
       fiveDay.bumpCount(b, FIVE_DAY_COUNTS.sessions);
+      maxInto(f64, f + F64.lastAppOpenMs, ts);
       break;
     case CART_ADD:
       day.bumpSmall(d, DAY_SMALL.cartAdds);
       fiveDay.bumpSmall(b, FIVE_DAY_SMALL.cartAdds);
+      maxInto(f64, f + F64.lastCartAddMs, ts);
       break;
     case CHECKOUT_START:
       day.bumpSmall(d, DAY_SMALL.checkouts);

@@ -34,6 +34,8 @@ const X = {
   sincePurchase: at('days_since_last_purchase'),
   tenure: at('tenure_days'),
   sinceFirstPurchase: at('days_since_first_purchase'),
+  sinceCartAdd: at('days_since_last_cart_add'),
+  sinceAppOpen: at('days_since_last_app_open'),
   events1: at('events_1d'),
   events7: at('events_7d'),
   events30: at('events_30d'),
@@ -101,6 +103,8 @@ export function computeFeatures(
   const firstPurchaseMs = f64[f + F64.firstPurchaseMs]!;
   out[o + X.sinceFirstPurchase] =
     firstPurchaseMs === Infinity ? 0 : sinceDays(nowMs, firstPurchaseMs, TENURE_CAP_DAYS);
+  out[o + X.sinceCartAdd] = sinceDays(nowMs, f64[f + F64.lastCartAddMs]!, RECENCY_CAP_DAYS);
+  out[o + X.sinceAppOpen] = sinceDays(nowMs, f64[f + F64.lastAppOpenMs]!, RECENCY_CAP_DAYS);
 
   const events7 = day.sumCount(slot, DAY_COUNTS.events, nowMs, d7);
   const events30 = fiveDay.sumCount(slot, FIVE_DAY_COUNTS.events, nowMs, d30);

@@ -61,7 +61,11 @@ export const F64 = {
   lastSignupMs: 10,
   /** Earliest purchase (BG/NBD's time origin: T = age since it, tx = last purchase since it). */
   firstPurchaseMs: 11,
-  optOut: 12,
+  /** Latest cart_add (a max; -1 = never): days_since_last_cart_add and the cart-abandon timer. */
+  lastCartAddMs: 12,
+  /** Latest app_open (a max; -1 = never): days_since_last_app_open. */
+  lastAppOpenMs: 13,
+  optOut: 14,
 } as const;
 /** Float64 scalars per slot. */
 export const F64_STRIDE = F64.optOut + M;

@@ -138,6 +138,17 @@ export const FEATURES: readonly FeatureDef[] = [
     'recency',
     "Days since the earliest purchase (capped at 3650); 0 when never. BG/NBD's customer age T.",
   ),
+  // Appended for the silent-customer timers (cart abandonment, app dormancy); see src/segment/timers.ts.
+  f(
+    'days_since_last_cart_add',
+    'intent',
+    'Days (fractional) since the latest cart_add; 365 when never (capped at 365).',
+  ),
+  f(
+    'days_since_last_app_open',
+    'recency',
+    'Days (fractional) since the latest app_open; 365 when never (capped at 365).',
+  ),
 ];
 
 /** Feature names in vector order. */

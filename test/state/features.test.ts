@@ -119,6 +119,8 @@ const expected: Record<string, number> = {
   cancelled: 0, // cancel 2024-03-01 precedes the subscribes of 2024-06-11
   subscribed: 1,
   days_since_first_purchase: 147 + 2 / 24, // 2024-01-20T10:00 (leap February) to 2024-06-15T12:00
+  days_since_last_cart_add: 3.5, // 2024-06-12T00:00 (the 2024-05-20 one is older)
+  days_since_last_app_open: 5 + 5 / 24, // 2024-06-10T07:00
 };
 
 describe('feature catalog coverage', () => {
@@ -169,6 +171,8 @@ describe('lifecycle and defaults', () => {
     expect(feature(store, 'bob', 'last_nps', NOW)).toBe(-1);
     expect(feature(store, 'bob', 'avg_csat', NOW)).toBe(0);
     expect(feature(store, 'bob', 'unsubscribed_email', NOW)).toBe(0);
+    expect(feature(store, 'bob', 'days_since_last_cart_add', NOW)).toBe(365);
+    expect(feature(store, 'bob', 'days_since_last_app_open', NOW)).toBe(365);
   });
 
   it('a cancel and a subscribe in the same millisecond leave neither cancelled nor subscribed', () => {
@@ -188,6 +192,33 @@ describe('lifecycle and defaults', () => {
     expect(feature(store, 'dan', 'days_since_last_purchase', NOW)).toBe(365);
     expect(feature(store, 'dan', 'tenure_days', NOW)).toBe(3650);
     expect(feature(store, 'dan', 'days_since_first_purchase', NOW)).toBe(3650);
+    store.apply([
+      decoded(at('dan', 'cart_add', '2002-01-01T00:00:00Z')),
+      decoded(at('dan', 'app_open', '2002-01-01T00:00:00Z')),
+    ]);
+    expect(feature(store, 'dan', 'days_since_last_cart_add', NOW)).toBe(365);
+    expect(feature(store, 'dan', 'days_since_last_app_open', NOW)).toBe(365);
+  });
+
+  it('days since the last cart_add / app_open follow the latest one, not the latest to arrive', () => {
+    const store = createCustomerStore();
+    store.apply([
+      decoded(at('fay', 'cart_add', '2024-06-14T00:00:00Z')),
+      decoded(at('fay', 'app_open', '2024-06-13T12:00:00Z')),
+      decoded(at('fay', 'page_view', '2024-06-15T06:00:00Z')),
+    ]);
+    expect(feature(store, 'fay', 'days_since_last_cart_add', NOW)).toBe(1.5);
+    expect(feature(store, 'fay', 'days_since_last_app_open', NOW)).toBe(2);
+    // Late arrivals older than the latest change nothing; other types never move these clocks.
+    store.apply([
+      decoded(at('fay', 'cart_add', '2024-06-01T00:00:00Z')),
+      decoded(at('fay', 'app_open', '2024-06-01T00:00:00Z')),
+      decoded(at('fay', 'session', '2024-06-15T11:00:00Z', { value: 60 })),
+    ]);
+    expect(feature(store, 'fay', 'days_since_last_cart_add', NOW)).toBe(1.5);
+    expect(feature(store, 'fay', 'days_since_last_app_open', NOW)).toBe(2);
+    // Read before the latest cart_add (a replay cut-off): never negative.
+    expect(feature(store, 'fay', 'days_since_last_cart_add', Date.parse('2024-06-13T00:00:00Z'))).toBe(0);
   });
 
   it('days since the first purchase follow the earliest purchase, even one that arrives late', () => {

@@ -1,0 +1,344 @@
+import { featureIndex, FEATURE_NAMES } from '../state/feature-catalog.js';
+import { RECENCY_CAP_DAYS, TENURE_CAP_DAYS } from '../state/compute-features.js';
+import { DAY_MS, WINDOW_1D, WINDOW_30D, WINDOW_7D, WINDOW_90D } from '../state/windows.js';
+import type { WindowSpec } from '../state/windows.js';
+
+/**
+ * Timers for silent customers: one pending event-time deadline per customer slot, fired by watermark advances
+ * (the engine moves the watermark by wall clock when the stream is idle), so "cart added, no purchase within
+ * 1 h" or "no app open for 7 days" re-scores the customer at that moment although no event arrives.
+ */
+
+/** Default of {@link DeadlineSchedulerOptions.granularityMs}: one bucket per minute of event time. */
+export const DEFAULT_GRANULARITY_MS = 60_000;
+
+/** Options of `createDeadlineScheduler(opts)`. */
+export interface DeadlineSchedulerOptions {
+  /**
+   * Width of a bucket in milliseconds. It is only the bucketing: deadlines are kept and fired to the
+   * millisecond. Wider buckets mean fewer buckets and longer scans of the bucket holding the watermark.
+   * @default 60_000
+   */
+  readonly granularityMs?: number;
+}
+
+/** Pending event-time deadlines, at most one per slot. Created by `createDeadlineScheduler(opts)`. */
+export interface DeadlineScheduler {
+  /**
+   * Sets the slot's deadline to `atMs` (epoch ms, event time), replacing any pending one. A non-finite
+   * `atMs` (`Infinity` from {@link nextDeadline}: nothing to wait for, or NaN) cancels; a negative one is 0.
+   * Throws RangeError for a slot that is not an integer in [0, 2^31) (a programming error, not input).
+   */
+  schedule(slot: number, atMs: number): void;
+  /** Drops the slot's pending deadline; false when it had none. */
+  cancel(slot: number): boolean;
+  /**
+   * Removes and returns the slots whose deadline is <= `watermarkMs`. Each pending deadline is returned
+   * exactly once. Order: by bucket (every slot of an earlier bucket first); within a bucket, in the order
+   * deadlines were first scheduled into it. Finer order carries no meaning: a due batch is re-scored at one
+   * watermark, and sorting would cost n log n on every call.
+   */
+  due(watermarkMs: number): number[];
+  /** The slot's pending deadline (epoch ms), or -1 when none. */
+  deadlineOf(slot: number): number;
+  /** Pending deadlines. */
+  readonly size: number;
+  /** Bytes held: per-slot deadlines, bucket lists (with growth slack) and an estimate per bucket. */
+  memoryBytes(): number;
+}
+
+/** Estimated JS overhead of one bucket (Map entry, list object, ArrayBuffer header), for memoryBytes(). */
+const BUCKET_OVERHEAD_BYTES = 200;
+const NONE = -1;
+/** Stale entries tolerated beyond half the pending count before the buckets are compacted. */
+const COMPACT_SLACK = 4096;
+
+/** A growable list of slots; one per non-empty bucket, never one per deadline. */
+interface SlotList {
+  items: Int32Array;
+  length: number;
+}
+
+/**
+ * Creates an empty deadline scheduler for up to millions of pending deadlines without an object per deadline:
+ * per slot an exact deadline in a Float64Array (-1 = none), and a bucket map from `floor(deadline /
+ * granularityMs)` to a growable Int32Array of slots. Replacing or cancelling a deadline only rewrites the
+ * slot's entry: the old list entry goes stale and is skipped when its bucket is drained (lazy deletion), and
+ * the buckets are compacted when stale entries exceed half the pending ones. About 25-30 bytes per pending
+ * deadline at a million (bench/timers.bench.ts), against ~180 for a heap of objects.
+ */
+export function createDeadlineScheduler(opts: DeadlineSchedulerOptions = {}): DeadlineScheduler {
+  return new BucketDeadlineScheduler(opts.granularityMs ?? DEFAULT_GRANULARITY_MS);
+}
+
+class BucketDeadlineScheduler implements DeadlineScheduler {
+  // Fields assigned in one fixed order: one hidden class.
+  private readonly granularityMs: number;
+  private deadlines = new Float64Array(1024).fill(NONE);
+  private readonly buckets = new Map<number, SlotList>();
+  /** No bucket has a key below this (the drain cursor). */
+  private lowTick = Infinity;
+  private pending = 0;
+  /** List entries held in all buckets, stale ones included. */
+  private entries = 0;
+
+  constructor(granularityMs: number) {
+    if (!(Number.isFinite(granularityMs) && granularityMs >= 1)) {
+      throw new RangeError(`granularityMs must be a finite number >= 1, got ${granularityMs}`);
+    }
+    this.granularityMs = granularityMs;
+  }
+
+  get size(): number {
+    return this.pending;
+  }
+
+  schedule(slot: number, atMs: number): void {
+    checkSlot(slot);
+    if (!Number.isFinite(atMs)) {
+      this.cancel(slot);
+      return;
+    }
+    const at = atMs > 0 ? atMs : 0;
+    if (slot >= this.deadlines.length) this.grow(slot);
+    const old = this.deadlines[slot]!;
+    const tick = Math.floor(at / this.granularityMs);
+    this.deadlines[slot] = at;
+    // Same bucket as the pending deadline: its entry is already there, so push nothing (no duplicate).
+    if (old !== NONE && Math.floor(old / this.granularityMs) === tick) return;
+    if (old === NONE) this.pending++;
+    this.push(tick, slot);
+    if (tick < this.lowTick) this.lowTick = tick;
+    // Amortised O(1): a compaction costs O(entries) and comes after at least pending / 2 stale pushes.
+    if (this.entries > this.pending + (this.pending >> 1) + COMPACT_SLACK) this.compact();
+  }
+
+  cancel(slot: number): boolean {
+    // Not a slot index, or none pending: nothing to cancel (a typed array read out of range is undefined).
+    const at = this.deadlines[slot];
+    if (!Number.isInteger(slot) || at === undefined || at === NONE) return false;
+    this.deadlines[slot] = NONE;
+    this.pending--;
+    return true;
+  }
+
+  deadlineOf(slot: number): number {
+    return slot >= 0 && slot < this.deadlines.length ? this.deadlines[slot]! : NONE;
+  }
+
+  due(watermarkMs: number): number[] {
+    const out: number[] = [];
+    const wmTick = Math.floor(watermarkMs / this.granularityMs);
+    if (this.buckets.size === 0 || !(wmTick >= this.lowTick)) return out;
+    // Walk ticks one by one while that is cheaper than sorting the map's keys (a long idle jump of the
+    // watermark over few buckets takes the key path, so the cost is min(ticks crossed, buckets) x log).
+    if (wmTick - this.lowTick <= 4 * this.buckets.size) {
+      for (let t = this.lowTick; t <= wmTick; t++) this.drain(t, watermarkMs, out);
+    } else {
+      const ticks: number[] = [];
+      for (const t of this.buckets.keys()) if (t <= wmTick) ticks.push(t);
+      ticks.sort((a, b) => a - b);
+      for (const t of ticks) this.drain(t, watermarkMs, out);
+    }
+    this.lowTick = this.buckets.size === 0 ? Infinity : wmTick;
+    return out;
+  }
+
+  memoryBytes(): number {
+    let bytes = this.deadlines.byteLength;
+    for (const list of this.buckets.values()) bytes += list.items.byteLength + BUCKET_OVERHEAD_BYTES;
+    return bytes;
+  }
+
+  /** Emits the due slots of bucket `tick`; keeps the valid, not yet due ones (only in the watermark's bucket). */
+  private drain(tick: number, watermarkMs: number, out: number[]): void {
+    const list = this.buckets.get(tick);
+    if (list === undefined) return;
+    const { items, length } = list;
+    const d = this.deadlines;
+    const g = this.granularityMs;
+    let kept = 0;
+    for (let i = 0; i < length; i++) {
+      const slot = items[i]!;
+      const at = d[slot]!;
+      // Stale: cancelled, fired already (a duplicate entry), or moved to another bucket since.
+      if (at === NONE || Math.floor(at / g) !== tick) continue;
+      if (at <= watermarkMs) {
+        d[slot] = NONE;
+        this.pending--;
+        out.push(slot);
+      } else items[kept++] = slot;
+    }
+    this.entries -= length - kept;
+    if (kept === 0) this.buckets.delete(tick);
+    else list.length = kept;
+  }
+
+  private push(tick: number, slot: number): void {
+    let list = this.buckets.get(tick);
+    if (list === undefined) {
+      list = { items: new Int32Array(8), length: 0 };
+      this.buckets.set(tick, list);
+    } else if (list.length === list.items.length) {
+      const items = new Int32Array(list.items.length * 2);
+      items.set(list.items);
+      list.items = items;
+    }
+    list.items[list.length++] = slot;
+    this.entries++;
+  }
+
+  /**
+   * Drops stale and duplicate entries from every bucket. A slot moved A -> B -> A has two valid entries in A;
+   * they are told apart without extra memory by flipping the slot's deadline to `-at - 2` (<= -2, never a
+   * real value or NONE) at its first entry, and flipping it back after the bucket.
+   */
+  private compact(): void {
+    const d = this.deadlines;
+    const g = this.granularityMs;
+    for (const [tick, list] of this.buckets) {
+      const { items, length } = list;
+      let kept = 0;
+      for (let i = 0; i < length; i++) {
+        const slot = items[i]!;
+        const at = d[slot]!;
+        if (at < 0 || Math.floor(at / g) !== tick) continue;
+        d[slot] = -at - 2;
+        items[kept++] = slot;
+      }
+      for (let i = 0; i < kept; i++) d[items[i]!] = -d[items[i]!]! - 2;
+      this.entries -= length - kept;
+      if (kept === 0) this.buckets.delete(tick);
+      else {
+        list.length = kept;
+        // Give back lists that stale entries had grown: to the next power of two >= 2 x kept.
+        if (kept * 4 <= items.length && items.length > 8) {
+          list.items = items.slice(0, Math.max(8, 2 ** Math.ceil(Math.log2(kept * 2))));
+        }
+      }
+    }
+  }
+
+  private grow(slot: number): void {
+    let capacity = this.deadlines.length;
+    while (capacity <= slot) capacity *= 2;
+    const deadlines = new Float64Array(capacity).fill(NONE);
+    deadlines.set(this.deadlines);
+    this.deadlines = deadlines;
+  }
+}
+
+function checkSlot(slot: number): void {
+  if (!(Number.isInteger(slot) && slot >= 0 && slot < 2 ** 31)) {
+    throw new RangeError(`slot must be an integer in [0, 2^31), got ${slot}`);
+  }
+}
+
+/** A rule threshold on a clock feature: the rule can flip when `feature` reaches `days`. */
+export interface DeadlineThreshold {
+  /** A `days_since_*` feature (or `tenure_days`): one that grows by one per day of event time. */
+  readonly feature: string;
+  /** Threshold in days (fractional: 1 h = 1 / 24). */
+  readonly days: number;
+}
+
+/** Cap of each clock feature (it stops growing there), by vector position; `days_since_*` and tenure. */
+const CLOCK_CAPS = new Map<number, number>();
+for (const [i, name] of FEATURE_NAMES.entries()) {
+  if (name === 'tenure_days' || name === 'days_since_first_purchase') CLOCK_CAPS.set(i, TENURE_CAP_DAYS);
+  else if (name.startsWith('days_since_')) CLOCK_CAPS.set(i, RECENCY_CAP_DAYS);
+}
+// days_since_first_purchase reads 0 and stays 0 while there is no purchase: not a clock then.
+const FIRST_PURCHASE = featureIndex('days_since_first_purchase');
+const PURCHASES = featureIndex('purchases_lifetime');
+
+/** Whether a threshold on `name` can be timed by {@link nextDeadline} (for validating rule configuration). */
+export function isClockFeature(name: string): boolean {
+  return CLOCK_CAPS.has(featureIndex(name));
+}
+
+/**
+ * Tile width (ms) of the level behind each windowed feature (`*_1d`, `*_7d`, `*_30d`, `*_90d`), by vector
+ * position, from the window specs so a change of level in windows.ts carries over.
+ */
+const WINDOWED: { readonly index: number; readonly tileMs: number }[] = [];
+const BY_SUFFIX: Record<string, WindowSpec> = {
+  '1d': WINDOW_1D,
+  '7d': WINDOW_7D,
+  '30d': WINDOW_30D,
+  '90d': WINDOW_90D,
+};
+for (const [i, name] of FEATURE_NAMES.entries()) {
+  const spec = BY_SUFFIX[/_(\d+d)$/.exec(name)?.[1] ?? ''];
+  if (spec !== undefined) WINDOWED.push({ index: i, tileMs: spec.level.tileMs });
+}
+WINDOWED.sort((a, b) => a.tileMs - b.tileMs);
+
+interface CompiledThresholds {
+  readonly index: Int32Array;
+  readonly days: Float64Array;
+}
+// Compiled once per thresholds array (rule sets are long-lived): the hot path then reads two typed arrays
+// instead of hashing feature names for every customer scored. Weak, so a reloaded rule set is collected.
+const compiled = new WeakMap<readonly DeadlineThreshold[], CompiledThresholds>();
+
+function compile(thresholds: readonly DeadlineThreshold[]): CompiledThresholds {
+  let c = compiled.get(thresholds);
+  if (c === undefined) {
+    // Left out: thresholds on features that do not move with time alone, and those above the feature's cap
+    // (it stops there, so they are never crossed by waiting).
+    const usable = thresholds.filter((t) => {
+      const cap = CLOCK_CAPS.get(featureIndex(t.feature));
+      return cap !== undefined && t.days <= cap;
+    });
+    c = {
+      index: Int32Array.from(usable, (t) => featureIndex(t.feature)),
+      days: Float64Array.from(usable, (t) => t.days),
+    };
+    compiled.set(thresholds, c);
+  }
+  return c;
+}
+
+/**
+ * The earliest event time after `nowMs` at which the customer's features can change with no new event, as
+ * epoch ms, or Infinity when none can (schedule it with {@link DeadlineScheduler.schedule}; Infinity cancels).
+ * `features[offset..]` is the customer's vector computed at `nowMs`. Two sources:
+ * - a threshold `{ feature, days }` on a clock feature now at `v < days` (and `days` under the feature's cap)
+ *   is crossed at `nowMs + (days - v)` days, to the nearest ms. `v` is a Float32, so the moment is exact for
+ *   recent times and within 2^-24 relative of the elapsed time otherwise (~30 ms at 7 days); a re-score that
+ *   comes a hair early simply yields the next deadline. Thresholds on other features are ignored;
+ * - a windowed count (`*_1d`, `*_7d`, `*_30d`, `*_90d`) > 0 can drop when its window moves, i.e. at the next
+ *   boundary of its level's tiles (docs/windows.md): the next UTC day for 1d/7d, the next 5-day tile for 30d,
+ *   the next 15-day tile for 90d. Taking the earliest boundary among the non-empty windows is exact in the
+ *   sense that no change is missed; it can fire when the dropped tile was empty (a re-score that changes
+ *   nothing), never late. A customer with only 30d/90d activity left wakes every 5 or 15 days, not daily.
+ * The result is always at least `nowMs + 1`, so a re-score at the deadline cannot re-arm the same instant.
+ */
+export function nextDeadline(
+  features: Float32Array,
+  offset: number,
+  nowMs: number,
+  thresholds: readonly DeadlineThreshold[],
+): number {
+  let next = Infinity;
+  const { index, days } = compile(thresholds);
+  for (let k = 0; k < index.length; k++) {
+    const i = index[k]!;
+    const t = days[k]!;
+    const v = features[offset + i]!;
+    if (!(t > v)) continue;
+    if (i === FIRST_PURCHASE && !(features[offset + PURCHASES]! > 0)) continue;
+    const at = nowMs + Math.round((t - v) * DAY_MS);
+    if (at < next) next = at;
+  }
+  for (const w of WINDOWED) {
+    if (!(features[offset + w.index]! > 0)) continue;
+    const at = (Math.floor(nowMs / w.tileMs) + 1) * w.tileMs;
+    if (at < next) next = at;
+    // WINDOWED is sorted by tile width and every width divides the next, so the first non-empty window has
+    // the earliest boundary: stop there.
+    break;
+  }
+  return next === Infinity ? next : Math.max(next, Math.floor(nowMs) + 1);
+}
