@@ -11,6 +11,8 @@ import {
   type ShadowScorer,
 } from '../score/index.js';
 import { serveModelControl } from './model-control.js';
+import { serveQueries } from './query-control.js';
+import { loadSegmentRules, watchSegmentRules } from '../segment/index.js';
 import { resolveProjectPath } from './paths.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { formatSummary, startSummaryPrinter } from './summary.js';
@@ -69,6 +71,8 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     await ops.close();
     throw err;
   });
+  const rulesFile = config.segments.file === '' ? undefined : resolveProjectPath(config.segments.file);
+  const rules = rulesFile === undefined ? undefined : await loadSegmentRules(rulesFile);
   const started = startEngine({
     config,
     log,
@@ -76,15 +80,31 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     source: opened.source,
     sink: opened.sink,
     model,
+    ...(rules === undefined ? {} : { segments: rules }),
     ...(models.shadow === undefined ? {} : { shadow: models.shadow.scorer }),
   });
   // Hot swaps happen between micro-batches; the registry disposes the old model once the scorer lets go of it.
   models.champion.onChange((change) => started.swapModel(change.model));
   models.shadow?.registry.onChange((change) => models.shadow?.scorer.swapModel(change.model));
-  const stopControl =
-    opened.nc === undefined
-      ? () => undefined
-      : serveModelControl(opened.nc, config.publish.prefix, models.champion, log);
+  // Rules edited while running take effect at once; a bad edit keeps the rules in force and says why.
+  const rulesWatch =
+    rulesFile === undefined || !config.segments.watch
+      ? undefined
+      : watchSegmentRules(
+          rulesFile,
+          (next) => started.swapSegmentRules(next),
+          (err) =>
+            log.error({ err, file: rulesFile }, 'segment rules refused; the previous rules stay in force'),
+        );
+  const stopControl = (() => {
+    if (opened.nc === undefined) return () => undefined;
+    const stopModels = serveModelControl(opened.nc, config.publish.prefix, models.champion, log);
+    const stopQueries = serveQueries(opened.nc, config.publish.prefix, started, log);
+    return () => {
+      stopModels();
+      stopQueries();
+    };
+  })();
   Object.assign(live, { runtime: opened, engine: started });
   log.info(
     { mode: opened.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` },
@@ -97,6 +117,7 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     opsPort: ops.port,
     async stop() {
       await started.stop().catch(() => undefined);
+      rulesWatch?.close();
       stopControl();
       await opened.close();
       await models.close();

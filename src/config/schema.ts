@@ -149,6 +149,30 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    segments: Type.Object(
+      {
+        file: Type.String({
+          default: 'config/segments.json',
+          description: 'Segment rules file (CEL rules; see docs/segments.md). Empty: no segments.',
+        }),
+        watch: Type.Boolean({
+          default: true,
+          description: 'Reload the rules file on change, without restart.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    aggregates: Type.Object(
+      {
+        retentionPeriodDays: Type.Integer({
+          default: 30,
+          minimum: 1,
+          description: 'Period of the retention rate (CE − CN) / CS × 100, days.',
+        }),
+        passMs: ms(10_000, 'Wall time one pass of the live aggregates over every customer takes.', 1000),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     simulator: Type.Object(
       {
         customers: Type.Integer({ default: 5_000, minimum: 1, description: 'Simulated customers.' }),

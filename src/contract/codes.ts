@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   MODEL_INVALID: 'A model directory failed validation (manifest, feature list, input width, weights).',
   NATS_SERVER_UNAVAILABLE: 'The embedded nats-server could not be started.',
   NATS_SETUP_FAILED: 'The JetStream stream or consumer could not be created or bound.',
+  SEGMENTS_INVALID:
+    'The segment rules file was refused (unreadable, bad JSON or shape, syntax error, unknown identifier, non-boolean rule, duplicate or invalid name, more than 32 segments); the message names the rule and the identifier.',
 } as const;
 
 /** An engine error code. */

@@ -2,6 +2,7 @@ import {
   BehaviorSubject,
   Subject,
   concatMap,
+  mergeMap,
   finalize,
   filter,
   map,
@@ -23,13 +24,34 @@ import {
   type OutputSink,
   type ScoreChanges,
 } from '../publish/index.js';
-import { coalesceMicroBatches, type MicroBatch } from '../rx/index.js';
-import { createScorer, type ScoredBatch, type ShadowScorer } from '../score/index.js';
+import { coalesceMicroBatches, type KeyedBatch, type MicroBatch } from '../rx/index.js';
+import { compileSegmentRules, type DryRunResult, type SegmentRuleSet } from '../segment/index.js';
+import { createAggregator, type Aggregates } from './aggregates.js';
+import {
+  createCustomerLifecycle,
+  type CustomerLifecycle,
+  type LifecycleEvents,
+  type SegmentSummary,
+} from './customer-lifecycle.js';
+import { profileOf } from './profile.js';
+import { createScorer, STAGE_THRESHOLDS, type ScoredBatch, type ShadowScorer } from '../score/index.js';
 import type { ChurnModel } from '../score/types.js';
 import { createCustomerStore } from '../state/index.js';
 import type { CustomerStore } from '../state/types.js';
 import { createApplyStage, type IngestTotals } from './apply-stage.js';
 import { idleTicker } from './idle-ticker.js';
+
+const NO_SEGMENTS = compileSegmentRules({ segments: [] }, '(none)');
+
+/** Live aggregates as gauges, after each completed pass (segment sizes are kept live by the membership). */
+function exportAggregates(a: Aggregates, lifecycle: CustomerLifecycle, metrics: EngineMetrics): void {
+  for (const [stage, n] of Object.entries(a.stages)) metrics.stageCustomers.set({ stage }, n);
+  for (const [band, n] of Object.entries(a.risk)) metrics.riskCustomers.set({ band }, n);
+  for (const s of lifecycle.segments()) metrics.segmentCustomers.set({ segment: s.name }, s.size);
+  if (!Number.isNaN(a.retentionRate)) metrics.retentionRate.set(a.retentionRate);
+  metrics.averageClv.set(a.averageClv);
+  metrics.loyaltyPointsOutstanding.set(a.loyaltyPointsOutstanding);
+}
 
 /** The engine's lifecycle, held in one place. */
 export type EngineState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -44,6 +66,8 @@ export interface EngineDeps {
   readonly model: ChurnModel;
   /** A challenger scored in shadow on the same micro-batches; its scores never reach score updates. */
   readonly shadow?: ShadowScorer;
+  /** Segment rules in force at start (default: none); replace them with `swapSegmentRules`. */
+  readonly segments?: SegmentRuleSet;
   /** Wall clock (default Date.now). */
   readonly clock?: () => number;
   /** Scheduler for micro-batch delays and idle ticks (default asyncScheduler). */
@@ -66,6 +90,35 @@ export interface Engine {
    * disposes it).
    */
   swapModel(model: ChurnModel): Promise<ChurnModel>;
+  /** Puts new segment rules in force and re-scores every customer so memberships follow at once. */
+  swapSegmentRules(rules: SegmentRuleSet): void;
+  /** One customer's features, scores, segments, stage, reasons and model; undefined when unknown. */
+  profile(customerId: string): Promise<CustomerProfile | undefined>;
+  /** Segments with their rules and sizes. */
+  segments(): SegmentSummary[];
+  /** How many customers a proposed rule matches now, with a sample; the rule is not activated. */
+  dryRun(rule: string, sampleSize: number): DryRunResult;
+  /** The last completed pass of the live aggregates. */
+  aggregates(): Aggregates;
+}
+
+/** A customer as `churnflow.customers.get` returns it. */
+export interface CustomerProfile {
+  readonly found: true;
+  readonly customerId: string;
+  /** Event time the profile reflects (the watermark), epoch ms. */
+  readonly eventTime: number;
+  readonly features: Record<string, number>;
+  readonly churnRisk: number;
+  readonly engagement: number;
+  readonly stage: string;
+  readonly segments: string[];
+  readonly reasons: ScoreUpdate['reasons'];
+  readonly model: { readonly name: string; readonly version: string };
+  readonly pAlive?: number;
+  readonly expectedPurchases?: number;
+  /** Sequence number of the last score update published for the customer (0: none yet). */
+  readonly seq: number;
 }
 
 /**
@@ -79,6 +132,12 @@ export function startEngine(deps: EngineDeps): Engine {
   const stop$ = new Subject<void>();
   const store = createCustomerStore({ horizonDays: config.state.horizonDays });
   const published = createScoreChanges(config.publish, clock() * 1000);
+  const lifecycle = createCustomerLifecycle(deps.segments ?? NO_SEGMENTS, store, published);
+  const aggregator = createAggregator(store, published, {
+    retentionPeriodDays: config.aggregates.retentionPeriodDays,
+    churnAfterDays: STAGE_THRESHOLDS.churnedInactiveDays,
+  });
+  const recheck$ = new Subject<KeyedBatch>();
   const totals = { events: 0, deadLetters: 0, duplicates: 0, lastEventWallMs: 0, scoreUpdates: 0 };
   const scorer = createScorer({
     model: deps.model,
@@ -111,11 +170,16 @@ export function startEngine(deps: EngineDeps): Engine {
       // The changed customers are decided inside the scorer's call, so only they get reasons (explaining costs
       // several predictions) and with the very model that scored them.
       let changed: { updates: ScoreUpdate[]; positions: number[] } = { updates: [], positions: [] };
+      let events: LifecycleEvents = { segmentChanges: [], stageTransitions: [] };
+      const customerId = (slot: number) => store.customerId(slot);
       const scored = await scorer.score(batch.keys, (b) => {
+        // Segments first: a membership change is itself a reason to publish the customer's update.
+        events = lifecycle.onScored(b, eventTime, customerId);
         changed = changedScoreUpdates(b, published, {
-          customerId: (slot) => store.customerId(slot),
+          customerId,
           model: modelRef(b.modelName, b.modelVersion),
           eventTime,
+          segments: lifecycle.segmentsOf,
         });
         return changed.positions;
       });
@@ -126,7 +190,7 @@ export function startEngine(deps: EngineDeps): Engine {
         const reasons = scored.reasons?.[row];
         if (reasons !== undefined) (changed.updates[j] as ScoreUpdate).reasons = reasons;
       });
-      return { ...changed, sinceMs: batch.sinceMs };
+      return { ...changed, events, sinceMs: batch.sinceMs };
     } catch (err) {
       // A model that yields NaN for some input must not stop the engine: the batch keeps its last published
       // scores, the failure is counted and logged; anything else is a fatal fault.
@@ -137,6 +201,17 @@ export function startEngine(deps: EngineDeps): Engine {
         'model failed on a micro-batch',
       );
       return undefined;
+    }
+  };
+
+  const publishLifecycle = (events: LifecycleEvents): void => {
+    if (events.segmentChanges.length > 0) {
+      deps.sink.publishSegmentChanges(events.segmentChanges);
+      for (const c of events.segmentChanges) metrics.segmentChanges.inc({ segment: c.segment, kind: c.kind });
+    }
+    if (events.stageTransitions.length > 0) {
+      deps.sink.publishStageTransitions(events.stageTransitions);
+      for (const t of events.stageTransitions) metrics.stageTransitions.inc({ stage: t.to });
     }
   };
 
@@ -170,9 +245,24 @@ export function startEngine(deps: EngineDeps): Engine {
     takeUntil(stop$),
     decode({ options: config.ingest, clock }),
     concatMap(apply),
+    // Events move the watermark: customers whose timer fell due re-score now, not at the next tick.
+    mergeMap((b) => {
+      const due = lifecycle.due(store.watermarkMs);
+      return due.length === 0 ? [b] : [b, { keys: due, sinceMs: [Number.NaN] }];
+    }),
     finalize(() => inputDone$.next()),
     mergeWith(
+      recheck$.pipe(takeUntil(inputDone$)),
       idleTicker(store, totals, { ...config.state, clock, scheduler: deps.scheduler }).pipe(
+        map((b) => {
+          // Each tick also advances the aggregates pass and fires the timers the idle watermark reached.
+          const before = aggregator.current();
+          aggregator.step(store.watermarkMs, Math.ceil((store.slotEnd * 250) / config.aggregates.passMs));
+          if (aggregator.current() !== before) exportAggregates(aggregator.current(), lifecycle, metrics);
+          metrics.timersPending.set(lifecycle.pendingTimers);
+          const due = lifecycle.due(store.watermarkMs);
+          return due.length === 0 ? b : { keys: [...b.keys, ...due], sinceMs: [Number.NaN] };
+        }),
         takeUntil(inputDone$),
       ),
     ),
@@ -183,8 +273,10 @@ export function startEngine(deps: EngineDeps): Engine {
       scheduler: deps.scheduler,
     }),
     map((result) => {
-      if (result === undefined || result.updates.length === 0) return;
-      const { updates, positions, sinceMs } = result;
+      if (result === undefined) return;
+      const { updates, positions, sinceMs, events } = result;
+      publishLifecycle(events);
+      if (updates.length === 0) return;
       deps.sink.publishScores(updates);
       totals.scoreUpdates += updates.length;
       metrics.scoreUpdates.inc(updates.length);
@@ -224,6 +316,20 @@ export function startEngine(deps: EngineDeps): Engine {
     totals,
     done,
     swapModel: (model) => scorer.swapModel(model),
+    swapSegmentRules(rules) {
+      const slots = lifecycle.swapRules(rules);
+      log.info(
+        { file: rules.file, segments: rules.rules.length, recheck: slots.length },
+        'segment rules in force',
+      );
+      for (let i = 0; i < slots.length; i += config.score.maxBatch) {
+        recheck$.next({ keys: slots.slice(i, i + config.score.maxBatch), sinceMs: [Number.NaN] });
+      }
+    },
+    profile: (customerId) => profileOf(customerId, { store, scorer, lifecycle, published, modelRef }),
+    segments: () => lifecycle.segments(),
+    dryRun: (rule, sampleSize) => lifecycle.dryRun(rule, sampleSize),
+    aggregates: () => aggregator.current(),
     async stop() {
       if (state$.value === 'running') {
         state$.next('draining');

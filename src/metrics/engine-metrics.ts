@@ -27,6 +27,19 @@ export interface EngineMetrics {
   readonly customers: Gauge;
   /** Event-time watermark, epoch seconds. */
   readonly watermarkSeconds: Gauge;
+  /** Segment enter/exit events published, by segment and kind. */
+  readonly segmentChanges: Counter<'segment' | 'kind'>;
+  /** Stage transitions published, by the stage entered. */
+  readonly stageTransitions: Counter<'stage'>;
+  /** Customers with a pending timer (a moment a rule or window can change without an event). */
+  readonly timersPending: Gauge;
+  /** Live aggregates, refreshed after each full pass. */
+  readonly segmentCustomers: Gauge<'segment'>;
+  readonly stageCustomers: Gauge<'stage'>;
+  readonly riskCustomers: Gauge<'band'>;
+  readonly retentionRate: Gauge;
+  readonly averageClv: Gauge;
+  readonly loyaltyPointsOutstanding: Gauge;
   /** 1 while connected to NATS. */
   readonly natsConnected: Gauge;
   /** NATS connection and consumer incidents, by kind (disconnect, reconnect, heartbeats_missed, …). */
@@ -101,6 +114,56 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     watermarkSeconds: new Gauge({
       name: 'churnflow_watermark_seconds',
       help: 'Event-time watermark (epoch seconds)',
+      registers,
+    }),
+    segmentChanges: new Counter({
+      name: 'churnflow_segment_changes_total',
+      help: 'Segment enter/exit events published',
+      labelNames: ['segment', 'kind'],
+      registers,
+    }),
+    stageTransitions: new Counter({
+      name: 'churnflow_stage_transitions_total',
+      help: 'Lifecycle stage transitions published, by the stage entered',
+      labelNames: ['stage'],
+      registers,
+    }),
+    timersPending: new Gauge({
+      name: 'churnflow_timers_pending',
+      help: 'Customers with a pending timer',
+      registers,
+    }),
+    segmentCustomers: new Gauge({
+      name: 'churnflow_segment_customers',
+      help: 'Members per segment',
+      labelNames: ['segment'],
+      registers,
+    }),
+    stageCustomers: new Gauge({
+      name: 'churnflow_stage_customers',
+      help: 'Customers per lifecycle stage',
+      labelNames: ['stage'],
+      registers,
+    }),
+    riskCustomers: new Gauge({
+      name: 'churnflow_risk_customers',
+      help: 'Customers per churn-risk band',
+      labelNames: ['band'],
+      registers,
+    }),
+    retentionRate: new Gauge({
+      name: 'churnflow_retention_rate_percent',
+      help: 'Retention over the configured period: (CE - CN) / CS x 100',
+      registers,
+    }),
+    averageClv: new Gauge({
+      name: 'churnflow_average_clv',
+      help: 'Mean historical customer lifetime value (purchase revenue per customer)',
+      registers,
+    }),
+    loyaltyPointsOutstanding: new Gauge({
+      name: 'churnflow_loyalty_points_outstanding',
+      help: 'Loyalty points outstanding over all customers',
       registers,
     }),
     natsConnected: new Gauge({

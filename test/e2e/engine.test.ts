@@ -54,11 +54,14 @@ describe('engine end to end over NATS', () => {
     expect(latest('ann@example.com')['stage']).toBe('advocate');
     expect(latest('bob.smith')['stage']).toBe('evaluation');
     expect(latest('carol')['stage']).toBe('first_purchase');
+    // Segments from the default pack: a referral makes an advocate; first seen 5 days ago, a new customer.
+    expect(latest('ann@example.com')['segments']).toContain('advocates');
+    expect(latest('carol')['segments']).toContain('new_customers');
     for (const u of updates) {
       expect(u['churnRisk']).toBeGreaterThanOrEqual(0);
       expect(u['churnRisk']).toBeLessThanOrEqual(1);
       expect(Number.isInteger(u['engagement'])).toBe(true);
-      expect(u['segments']).toEqual([]);
+      expect(Array.isArray(u['segments'])).toBe(true);
       expect(Array.isArray(u['reasons'])).toBe(true);
       expect((u['model'] as { name: string }).name).toBeTypeOf('string');
       expect(u['eventTime']).toBeGreaterThanOrEqual(now - DAY);

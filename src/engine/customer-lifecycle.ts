@@ -1,0 +1,143 @@
+import type { SegmentChange as SegmentChangePayload, StageTransition } from '../contract/lifecycle-events.js';
+import { createStageTransitions } from '../publish/stage-transitions.js';
+import { engagementScore, STAGE_THRESHOLDS, type ScoredBatch } from '../score/index.js';
+import {
+  createActivation,
+  createSegmentMembership,
+  dryRunRule,
+  planActivation,
+  recencyThresholds,
+  SEGMENT_VARIABLES,
+  writeActivation,
+  type DryRunResult,
+  type DryRunRow,
+  type SegmentRuleSet,
+} from '../segment/index.js';
+import { createDeadlineScheduler, nextDeadline } from '../segment/timers.js';
+import { FEATURE_COUNT } from '../state/feature-catalog.js';
+import type { CustomerStore } from '../state/types.js';
+import type { ScoreChanges } from '../publish/index.js';
+
+/** What the lifecycle layer produced for one scored batch, ready to publish. */
+export interface LifecycleEvents {
+  readonly segmentChanges: SegmentChangePayload[];
+  readonly stageTransitions: StageTransition[];
+}
+
+/** A segment as `churnflow.segments.list` describes it. */
+export interface SegmentSummary {
+  readonly name: string;
+  readonly description: string;
+  readonly enter: string;
+  readonly exit: string;
+  readonly minDwellMs: number;
+  readonly size: number;
+}
+
+/**
+ * Segments, stage transitions and timers around scoring: memberships with hysteresis and dwell, a deadline per
+ * customer (the next moment a rule threshold or a window can change for them without any event), and what an
+ * operator can ask about segments (list, dry run).
+ */
+export interface CustomerLifecycle {
+  /** Evaluates segments and stage for a scored batch and re-arms each customer's timer. */
+  onScored(batch: ScoredBatch, eventTime: number, customerId: (slot: number) => string): LifecycleEvents;
+  /** The customer's segments for a score update: bitmask (compared) and names (published). */
+  segmentsOf(slot: number): { mask: number; names: string[] };
+  /** Customers whose timer is due at this watermark (removed from the schedule). */
+  due(watermarkMs: number): number[];
+  /** Pending timers. */
+  readonly pendingTimers: number;
+  /** New rules in force; returns every customer to re-score so memberships follow at once. */
+  swapRules(rules: SegmentRuleSet): number[];
+  segments(): SegmentSummary[];
+  /** How many customers a proposed rule matches now, with a sample; nothing is activated. */
+  dryRun(rule: string, sampleSize: number): DryRunResult;
+}
+
+/** Creates the {@link CustomerLifecycle} over the engine's store and published scores. */
+export function createCustomerLifecycle(
+  rules: SegmentRuleSet,
+  store: CustomerStore,
+  published: ScoreChanges,
+): CustomerLifecycle {
+  const membership = createSegmentMembership(rules);
+  const transitions = createStageTransitions();
+  const deadlines = createDeadlineScheduler();
+  // Stage rules that flip with silence alone, as thresholds on recency features.
+  const stageThresholds = [
+    { feature: 'days_since_last_activity', days: STAGE_THRESHOLDS.lapsedInactiveDays },
+    { feature: 'days_since_last_activity', days: STAGE_THRESHOLDS.churnedInactiveDays },
+    { feature: 'days_since_last_purchase', days: STAGE_THRESHOLDS.lapsedNoPurchaseDays },
+  ];
+  let thresholds = [...stageThresholds, ...recencyThresholds(rules)];
+
+  return {
+    onScored(batch, eventTime, customerId) {
+      const rows = batch.slots.length;
+      const segmentChanges = membership
+        .evaluate(batch.slots, rows, batch.features, batch, eventTime, customerId)
+        .map((c) => ({
+          customerId: c.customerId,
+          segment: c.segment,
+          kind: c.kind,
+          prior: c.kind === 'exited',
+          member: c.kind === 'entered',
+          reason: [...c.reason],
+          dwellMs: c.dwellMs,
+          eventTime: c.eventTime,
+          idempotencyKey: c.idempotencyKey,
+        }));
+      const stageTransitions: StageTransition[] = [];
+      for (let i = 0; i < rows; i++) {
+        const slot = batch.slots[i] as number;
+        const t = transitions.observe(slot, customerId(slot), batch.stage[i] as number, eventTime);
+        if (t !== undefined) stageTransitions.push(t);
+        deadlines.schedule(slot, nextDeadline(batch.features, i * FEATURE_COUNT, eventTime, thresholds));
+      }
+      return { segmentChanges, stageTransitions };
+    },
+    segmentsOf: (slot) => ({ mask: membership.maskOf(slot), names: membership.segmentsOf(slot) }),
+    due: (watermarkMs) => deadlines.due(watermarkMs),
+    get pendingTimers() {
+      return deadlines.size;
+    },
+    swapRules(next) {
+      membership.swapRules(next);
+      thresholds = [...stageThresholds, ...recencyThresholds(next)];
+      return membership.slotsToRecheck();
+    },
+    segments() {
+      const sizes = membership.sizes();
+      return membership.ruleSet.rules.map((r) => ({
+        name: r.name,
+        description: r.description,
+        enter: r.enter.source,
+        exit: r.exit.source,
+        minDwellMs: r.minDwellMs,
+        size: sizes[r.name] ?? 0,
+      }));
+    },
+    dryRun(rule, sampleSize) {
+      return dryRunRule(rule, dryRunRows(store, published), sampleSize);
+    },
+  };
+}
+
+/** Every live customer as a rule sees it now: features at the watermark, last published scores. */
+function* dryRunRows(store: CustomerStore, published: ScoreChanges): Generator<DryRunRow> {
+  const plan = planActivation(SEGMENT_VARIABLES);
+  const features = new Float32Array(FEATURE_COUNT);
+  const scores = { churnRisk: new Float32Array(1), engagement: new Uint8Array(1), stage: new Uint8Array(1) };
+  for (let slot = 0; slot < store.slotEnd; slot++) {
+    if (!store.isLive(slot)) continue;
+    store.features(slot, store.watermarkMs, features, 0);
+    const risk = published.risk(slot);
+    scores.churnRisk[0] = Number.isNaN(risk) ? 0 : risk;
+    scores.engagement[0] = engagementScore(features, 0);
+    scores.stage[0] = Math.max(0, published.stage(slot));
+    const activation = createActivation();
+    writeActivation(activation, plan, features, scores, 0);
+    yield { customerId: store.customerId(slot), activation };
+  }
+}

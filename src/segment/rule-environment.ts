@@ -1,0 +1,50 @@
+import { Environment } from '@marcbachmann/cel-js';
+import { FEATURE_NAMES } from '../state/feature-catalog.js';
+
+/** Score variables a rule may read besides the features: name -> CEL type. */
+export const SCORE_VARIABLES: Readonly<Record<string, 'double' | 'string'>> = {
+  churnRisk: 'double',
+  engagement: 'double',
+  stage: 'string',
+  pAlive: 'double',
+  expectedPurchases: 'double',
+};
+
+/** The BG/NBD variables: absent when the model has no BG/NBD parameters (a rule reading them then holds still). */
+export const BASELINE_VARIABLES: readonly string[] = ['pAlive', 'expectedPurchases'];
+
+/** Every variable a segment rule may read: each engine feature (FEATURES order), then the score variables. */
+export const SEGMENT_VARIABLES: readonly string[] = [...FEATURE_NAMES, ...Object.keys(SCORE_VARIABLES)];
+
+const known = new Set(SEGMENT_VARIABLES);
+
+/** True when `name` is a variable rules may read. */
+export function isSegmentVariable(name: string): boolean {
+  return known.has(name);
+}
+
+/**
+ * The CEL environment every rule is checked and compiled in: features and numeric scores are `double`,
+ * `stage` is a `string`. Undeclared identifiers are refused (no `dyn` fallback), so a typo is a load error.
+ * Mixed int/double arithmetic and equality are allowed (`purchases_90d == 1`, `revenue_90d / 3`): CEL leaves
+ * them undefined, and a retention analyst should not have to write `1.0`.
+ */
+export function createRuleEnvironment(): Environment {
+  const env = new Environment({
+    unlistedVariablesAreDyn: false,
+    limits: { maxAstNodes: 2000, maxDepth: 64 },
+  });
+  for (const name of FEATURE_NAMES) env.registerVariable(name, 'double');
+  for (const [name, type] of Object.entries(SCORE_VARIABLES)) env.registerVariable(name, type);
+  // CEL ints arrive as bigint; features are plain numbers.
+  env.registerOperator('double == int', (a: number, b: bigint) => a === Number(b));
+  env.registerOperator('double + int', (a: number, b: bigint) => a + Number(b));
+  env.registerOperator('int + double', (a: bigint, b: number) => Number(a) + b);
+  env.registerOperator('double - int', (a: number, b: bigint) => a - Number(b));
+  env.registerOperator('int - double', (a: bigint, b: number) => Number(a) - b);
+  env.registerOperator('double * int', (a: number, b: bigint) => a * Number(b));
+  env.registerOperator('int * double', (a: bigint, b: number) => Number(a) * b);
+  env.registerOperator('double / int', (a: number, b: bigint) => a / Number(b));
+  env.registerOperator('int / double', (a: bigint, b: number) => Number(a) / b);
+  return env;
+}
