@@ -74,7 +74,11 @@ export const ConfigSchema = Type.Object(
           description: 'Events older than the watermark by more than this are dead-lettered (too_old).',
         }),
         idleAfterMs: ms(2_000, 'Quiet time after which event time follows the wall clock.'),
-        rescoreSweepMs: ms(60_000, 'Every customer is re-scored at least this often (wall clock).', 1000),
+        rescoreSweepMs: ms(
+          900_000,
+          'Safety net: every customer is re-scored at least this often (wall clock); timers handle rules and windows.',
+          1000,
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
