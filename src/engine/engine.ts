@@ -179,7 +179,7 @@ export function startEngine(deps: EngineDeps): Engine {
           customerId,
           model: modelRef(b.modelName, b.modelVersion),
           eventTime,
-          segments: lifecycle.segmentsOf,
+          segments: (slot) => lifecycle.segmentsOf(slot),
         });
         return changed.positions;
       });

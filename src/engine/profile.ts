@@ -1,4 +1,3 @@
-import type { ScoreUpdate } from '../contract/score-update.js';
 import type { ScoreChanges } from '../publish/index.js';
 import { STAGES, type Scorer } from '../score/index.js';
 import { FEATURE_NAMES } from '../state/feature-catalog.js';
@@ -40,7 +39,7 @@ export async function profileOf(
     engagement: scored.engagement[0] as number,
     stage: STAGES[scored.stage[0] as number] as string,
     segments: deps.lifecycle.segmentsOf(slot).names,
-    reasons: (scored.reasons?.[0] ?? []) as ScoreUpdate['reasons'],
+    reasons: scored.reasons?.[0] ?? [],
     model: deps.modelRef(scored.modelName, scored.modelVersion),
     ...(alive !== undefined && Number.isFinite(alive) ? { pAlive: alive } : {}),
     ...(expected !== undefined && Number.isFinite(expected) ? { expectedPurchases: expected } : {}),
