@@ -67,7 +67,8 @@ describe('segments in a running engine', () => {
       5_000,
       'entries',
     );
-    expect(Date.now() - t0).toBeLessThan(3_000);
+    // Typically ~250 ms (200 ms of debounce); the bound leaves room for a loaded CI machine.
+    expect(Date.now() - t0).toBeLessThan(2_000);
     const entered = changes.filter((c) => c['segment'] === 'big_first_order');
     expect(new Set(entered.map((c) => c['customerId']))).toEqual(
       new Set([0, 1, 2, 3, 4].map((c) => `shopper-${c}`)),
