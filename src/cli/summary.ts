@@ -11,6 +11,8 @@ export interface Summary {
   readonly deadLetters: number;
   readonly risk: Record<(typeof RISK_BANDS)[number], number>;
   readonly stages: Record<string, number>;
+  /** Members per segment (non-empty ones). */
+  readonly segments: Record<string, number>;
 }
 
 /**
@@ -49,6 +51,12 @@ export function summarize(
     deadLetters: engine.totals.deadLetters,
     risk,
     stages,
+    segments: Object.fromEntries(
+      engine
+        .segments()
+        .filter((sg) => sg.size > 0)
+        .map((sg) => [sg.name, sg.size]),
+    ),
   };
 }
 
@@ -57,12 +65,15 @@ export function formatSummary(s: Summary): string {
   const risk = Object.entries(s.risk)
     .map(([b, n]) => `${b}:${n}`)
     .join(' ');
+  const segments = Object.entries(s.segments)
+    .map(([k, n]) => `${k}:${n}`)
+    .join(' ');
   const stages = Object.entries(s.stages)
     .map(([k, n]) => `${k}:${n}`)
     .join(' ');
   return (
     `events/s ${s.eventsPerSec} | updates/s ${s.updatesPerSec} | customers ${s.customers} | ` +
-    `dead letters ${s.deadLetters}\n  risk ${risk}\n  stages ${stages}`
+    `dead letters ${s.deadLetters}\n  risk ${risk}\n  stages ${stages}\n  segments ${segments}`
   );
 }
 
