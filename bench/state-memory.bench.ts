@@ -15,6 +15,9 @@
  * Prerequisites: Node 20+, `npm ci`; nothing else (no NATS). About 1 GB of RAM at the default size.
  */
 import { createScoreChanges } from '../src/publish/index.js';
+import { createSegmentMembership, loadSegmentRules } from '../src/segment/index.js';
+import { createDeadlineScheduler } from '../src/segment/timers.js';
+import { FEATURE_COUNT } from '../src/state/feature-catalog.js';
 import type { CustomerEvent } from '../src/contract/event.js';
 import type { DecodedEvent } from '../src/decode/types.js';
 import { DAY_MS, createCustomerStore } from '../src/state/index.js';
@@ -107,7 +110,7 @@ function memory(): { rss: number; heap: number; heapTotal: number; arrayBuffers:
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
 /** Columnar store: memory per customer and apply throughput; the store is unreachable once this returns. */
-function measureColumnar(customers: number): number {
+async function measureColumnar(customers: number): Promise<number> {
   const rand = rng(42);
   const seq = { next: 1 };
   const before = memory();
@@ -137,7 +140,12 @@ function measureColumnar(customers: number): number {
   // The engine also keeps, per customer, its last published scores and sequence (publish/score-changes.ts).
   const published = createScoreChanges({ minRiskDelta: 0.01, minEngagementDelta: 1 });
   for (let slot = 0; slot < store.slotEnd; slot++) published.changed(slot, rand(), slot % 101, slot % 9);
+  // ...its segment memberships (the default pack, evaluated on every customer's real features) and one pending
+  // timer each (segment/membership.ts, segment/timers.ts): everything per customer the engine holds.
+  const segments = await measureSegmentsAndTimers(store);
   const after = memory();
+  // Read after the measurement, so the structures are still reachable when memory is sampled.
+  if (segments.timers.size !== store.size) throw new Error('every customer should hold a timer');
   if (store.size !== customers) throw new Error(`store holds ${store.size} customers, expected ${customers}`);
   const perRss = (after.rss - before.rss) / customers;
   const perHeap = (after.heap - before.heap) / customers;
@@ -145,7 +153,7 @@ function measureColumnar(customers: number): number {
     `customers ${fmt(customers)}, events ${fmt(events)}, apply ${fmt((events / applyMs) * 1000)} events/s`,
   );
   console.log(
-    `columnar store + published scores: rss ${fmt(perRss)} B/customer, heapUsed+arrayBuffers ${fmt(perHeap)} B/customer`,
+    `engine per-customer state (store, published scores, ${segments.count} segments, timer): rss ${fmt(perRss)} B/customer, heapUsed+arrayBuffers ${fmt(perHeap)} B/customer`,
   );
   console.log(
     `  of which typed-array columns ${fmt(store.columnBytes / customers)} B/customer (budget 1,024 B)`,
@@ -226,13 +234,41 @@ function measureNaive(customers: number, columnarPerHeap: number): void {
   console.log(`ratio naive / columnar (heapUsed+arrayBuffers): ${fmt(perHeap / columnarPerHeap, 1)}x`);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const customers = Number(process.argv[2] ?? 1_000_000);
   if (!Number.isInteger(customers) || customers <= 0)
     throw new Error(`bad customer count: ${process.argv[2]}`);
   console.log(`node ${process.version}, ${customers} customers, ids like ${customerId(customers - 1)}`);
-  const perHeap = measureColumnar(customers);
+  const perHeap = await measureColumnar(customers);
   measureNaive(Math.min(customers, BASELINE_MAX), perHeap);
 }
 
-main();
+await main();
+
+/** Evaluates the default segment pack for every customer in 1,024-row batches and arms a timer for each. */
+async function measureSegmentsAndTimers(store: ReturnType<typeof createCustomerStore>) {
+  const rules = await loadSegmentRules('config/segments.json');
+  const membership = createSegmentMembership(rules);
+  const timers = createDeadlineScheduler();
+  const rows = 1024;
+  const features = new Float32Array(rows * FEATURE_COUNT);
+  const scores = {
+    churnRisk: new Float32Array(rows),
+    engagement: new Uint8Array(rows),
+    stage: new Uint8Array(rows),
+  };
+  const slots: number[] = [];
+  const flush = (): void => {
+    membership.evaluate(slots, slots.length, features, scores, store.watermarkMs, (s) => store.customerId(s));
+    for (const slot of slots) timers.schedule(slot, store.watermarkMs + (slot % 1440) * 60_000);
+    slots.length = 0;
+  };
+  for (let slot = 0; slot < store.slotEnd; slot++) {
+    store.features(slot, store.watermarkMs, features, slots.length * FEATURE_COUNT);
+    scores.churnRisk[slots.length] = (slot % 100) / 100;
+    slots.push(slot);
+    if (slots.length === rows) flush();
+  }
+  if (slots.length > 0) flush();
+  return { count: rules.rules.length, membership, timers };
+}
