@@ -8,7 +8,6 @@ import {
   createShadowScorer,
   selectBackend,
   type ModelRegistry,
-  type ShadowScorer,
 } from '../score/index.js';
 import { serveModelControl } from './model-control.js';
 import { serveQueries } from './query-control.js';
@@ -45,8 +44,8 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
 
   const backend = await selectBackend(log);
   const models = await openModels(config, log, registry);
-  const model = models.champion.current();
-  log.info({ backend, model: model.name, version: model.version, dir: model.dir }, 'churn model loaded');
+  const loaded = models.champion.current();
+  log.info({ backend, model: loaded.name, version: loaded.version, dir: loaded.dir }, 'churn model loaded');
 
   // The ops server comes up first, so /healthz and /readyz answer (503 "starting") while NATS is out of reach.
   const live: { engine?: Engine; runtime?: Runtime } = {};
@@ -73,6 +72,13 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
   });
   const rulesFile = config.segments.file === '' ? undefined : resolveProjectPath(config.segments.file);
   const rules = rulesFile === undefined ? undefined : await loadSegmentRules(rulesFile);
+  // From here to the onChange registrations nothing awaits: a version the registry admitted meanwhile is the
+  // one taken, and no swap can dispose a model between being taken and being followed.
+  const model = models.champion.current();
+  const shadowScorer =
+    models.shadow === undefined
+      ? undefined
+      : createShadowScorer({ model: models.shadow.registry.current(), metrics: models.metrics });
   const started = startEngine({
     config,
     log,
@@ -81,11 +87,11 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     sink: opened.sink,
     model,
     ...(rules === undefined ? {} : { segments: rules }),
-    ...(models.shadow === undefined ? {} : { shadow: models.shadow.scorer }),
+    ...(shadowScorer === undefined ? {} : { shadow: shadowScorer }),
   });
   // Hot swaps happen between micro-batches; the registry disposes the old model once the scorer lets go of it.
   models.champion.onChange((change) => started.swapModel(change.model));
-  models.shadow?.registry.onChange((change) => models.shadow?.scorer.swapModel(change.model));
+  models.shadow?.registry.onChange((change) => shadowScorer?.swapModel(change.model));
   // Rules edited while running take effect at once; a bad edit keeps the rules in force and says why.
   const rulesWatch =
     rulesFile === undefined || !config.segments.watch
@@ -176,21 +182,19 @@ async function openModels(config: Readonly<Config>, log: Logger, registry: Regis
     watch: config.score.watchModels,
   };
   const champion = await createModelRegistry({ ...common, name: config.score.model, role: 'champion' });
-  let shadow: { registry: ModelRegistry; scorer: ShadowScorer } | undefined;
+  let shadow: { registry: ModelRegistry } | undefined;
   if (config.score.shadowModel !== '') {
     const shadowRegistry = await createModelRegistry({
       ...common,
       name: config.score.shadowModel,
       role: 'shadow',
     });
-    shadow = {
-      registry: shadowRegistry,
-      scorer: createShadowScorer({ model: shadowRegistry.current(), metrics: modelMetrics }),
-    };
+    shadow = { registry: shadowRegistry };
   }
   return {
     champion,
     shadow,
+    metrics: modelMetrics,
     close: async () => {
       await champion.close();
       await shadow?.registry.close();

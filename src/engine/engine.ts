@@ -197,7 +197,7 @@ export function startEngine(deps: EngineDeps): Engine {
       if (!(err instanceof ChurnflowError) || err.code !== 'MODEL_INVALID') throw err;
       metrics.scoreFailures.inc(batch.keys.length);
       log.error(
-        { err, customers: batch.keys.length, model: deps.model.name },
+        { err, customers: batch.keys.length, model: scorer.model.name },
         'model failed on a micro-batch',
       );
       return undefined;
@@ -218,7 +218,7 @@ export function startEngine(deps: EngineDeps): Engine {
   /** The challenger copies the batch at once and runs beside the champion; it never delays or fails it. */
   const shadowScore = (shadow: ShadowScorer, scored: ScoredBatch): void => {
     const slots = scored.slots;
-    void shadow.score(scored.features, slots.length, scored.churnRisk).then((outcome) => {
+    const run = shadow.score(scored.features, slots.length, scored.churnRisk).then((outcome) => {
       if (outcome.kind === 'failed')
         log.warn({ err: outcome.error, model: shadow.model.name }, 'shadow model failed');
       if (
@@ -236,6 +236,8 @@ export function startEngine(deps: EngineDeps): Engine {
         })),
       );
     });
+    // Publishing may throw once the connection drains at shutdown: never an unhandled rejection.
+    run.catch((err: unknown) => log.warn({ err }, 'shadow scores not published'));
   };
 
   // Completes when the input ends (a finite source such as an event file, or stop()), so the idle ticks end too

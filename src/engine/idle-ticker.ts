@@ -41,6 +41,8 @@ export function createIdleTick(
 ): () => KeyedBatch {
   const tickMs = opts.tickMs ?? 250;
   let cursor = 0;
+  // Customers owed to the sweep, fractional: a small population is swept at its real rate, not one per tick.
+  let owed = 0;
   let lastTickWall = opts.clock();
   return () => {
     const now = opts.clock();
@@ -49,7 +51,9 @@ export function createIdleTick(
     if (store.size === 0) return { keys: [], sinceMs: [Number.NaN] };
     if (now - totals.lastEventWallMs >= opts.idleAfterMs) store.advanceTo(store.watermarkMs + elapsed);
     const end = store.slotEnd;
-    const n = Math.min(end, Math.ceil((end * tickMs) / opts.rescoreSweepMs));
+    owed = Math.min(end, owed + (end * tickMs) / opts.rescoreSweepMs);
+    const n = Math.floor(owed);
+    owed -= n;
     const keys: number[] = [];
     for (let i = 0; i < n; i++) {
       if (store.isLive(cursor)) keys.push(cursor);

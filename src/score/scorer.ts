@@ -111,11 +111,11 @@ class BatchScorer implements Scorer {
       modelVersion: model.version,
       ...bgnbdColumns(model, m, rows, this.horizonDays),
     };
-    if (this.reasonsK === 0 || model.explain === undefined || explainRows === undefined) return batch;
-    // Explaining costs several predictions: only the rows the caller picks (those it will publish) are
-    // explained, inside the chain, so a swap cannot dispose the model meanwhile.
+    if (explainRows === undefined) return batch;
+    // The caller decides inside the chain which rows it publishes; only those are explained (explaining costs
+    // several predictions), and only when reasons are wanted and the model can give them.
     const picked = explainRows(batch);
-    if (picked.length === 0) return batch;
+    if (picked.length === 0 || this.reasonsK === 0 || model.explain === undefined) return batch;
     const sub = new Float32Array(picked.length * FEATURE_COUNT);
     picked.forEach((row, j) =>
       sub.set(m.subarray(row * FEATURE_COUNT, (row + 1) * FEATURE_COUNT), j * FEATURE_COUNT),

@@ -300,6 +300,11 @@ function compile(thresholds: readonly DeadlineThreshold[]): CompiledThresholds {
   return c;
 }
 
+/** Relative Float32 rounding room around a threshold (a few ULPs of 2^-24). */
+const STRICT_SLACK = 2 ** -21;
+/** How far past a threshold a strict comparison is re-checked, ms. */
+const STRICT_STEP_MS = 250;
+
 /**
  * The earliest event time after `nowMs` at which the customer's features can change with no new event, as
  * epoch ms, or Infinity when none can (schedule it with {@link DeadlineScheduler.schedule}; Infinity cancels).
@@ -327,9 +332,11 @@ export function nextDeadline(
     const i = index[k]!;
     const t = days[k]!;
     const v = features[offset + i]!;
-    if (!(t > v)) continue;
+    // At the deadline the Float32 feature can land exactly on (or a rounding step past) the threshold, where a
+    // strict `>` rule is still false: keep such a threshold armed for one more short step past it.
+    if (!(t > v) && !(v - t <= t * STRICT_SLACK)) continue;
     if (i === FIRST_PURCHASE && !(features[offset + PURCHASES]! > 0)) continue;
-    const at = nowMs + Math.round((t - v) * DAY_MS);
+    const at = t > v ? nowMs + Math.round((t - v) * DAY_MS) : nowMs + STRICT_STEP_MS;
     if (at < next) next = at;
   }
   for (const w of WINDOWED) {

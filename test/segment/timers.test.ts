@@ -170,6 +170,14 @@ function vec(values: Record<string, number>): Float32Array {
 }
 
 describe('nextDeadline', () => {
+  it('keeps a threshold armed one short step past it, so a strict `>` rule flips too', () => {
+    const th: DeadlineThreshold[] = [{ feature: 'days_since_last_app_open', days: 7 }];
+    // At its deadline the feature equals the threshold: `days_since_last_app_open > 7` is still false.
+    expect(nextDeadline(vec({ days_since_last_app_open: 7 }), 0, NOW, th)).toBe(NOW + 250);
+    // Well past it, the rule has flipped already: nothing left to time.
+    expect(nextDeadline(vec({ days_since_last_app_open: 7.01 }), 0, NOW, th)).toBe(Infinity);
+  });
+
   const NOW = Date.parse('2024-06-15T12:00:00Z');
   const nextUtcDay = Date.parse('2024-06-16T00:00:00Z');
 
