@@ -26,6 +26,9 @@ export interface LoadedChurnModel extends ChurnModel {
   explain(features: Float32Array, rows: number, k: number): Promise<Reason[][]>;
 }
 
+/** Float noise tolerated around [0, 1] before an output counts as "not a probability". */
+const PROBABILITY_SLACK = 1e-5;
+
 /**
  * Loads a churn model directory: validates `manifest.json` against the feature catalog, then loads the model
  * files by `manifest.format` ('layers': a LayersModel as TF.js or the Keras converter writes it, Keras 2 or 3;
@@ -170,9 +173,11 @@ class TfChurnModel implements LoadedChurnModel {
     }
     for (let i = 0; i < rows; i++) {
       const v = p[i]!;
-      if (Number.isNaN(v)) {
-        const why = `model ${this.name}@${this.version} gave NaN for row ${i}`;
-        throw new ChurnflowError('MODEL_INVALID', `${this.file}: ${why}`, { file: this.file });
+      // Not a probability (NaN, or clearly outside [0, 1]: a model without its final sigmoid) is refused, not
+      // clamped into one; float noise at the bounds is clamped.
+      if (!(v >= -PROBABILITY_SLACK && v <= 1 + PROBABILITY_SLACK)) {
+        const why = `model ${this.name}@${this.version} gave ${v} for row ${i}, not a probability in [0, 1]`;
+        throw new ChurnflowError('MODEL_INVALID', `${this.file}: ${why}`, { file: this.file, key: 'output' });
       }
       p[i] = v < 0 ? 0 : v > 1 ? 1 : v;
     }

@@ -74,20 +74,27 @@ describe('loadChurnModel', () => {
     model.dispose();
   });
 
-  it('clamps outputs to [0, 1]', async () => {
+  it('refuses outputs that are not probabilities (a model without its sigmoid) instead of clamping them', async () => {
     await using t = await tempDir();
     const model = mlp(SOME_FEATURES.length, [], 1, 'linear');
     const [kernel] = model.getWeights();
-    model.setWeights([tf.zerosLike(kernel!), tf.tensor1d([5])]);
-    await writeModelDir(t.dir, model, manifestFor(SOME_FEATURES));
-    const high = await loadChurnModel(t.dir);
-    expect(Array.from(await high.predict(randomMatrix(2, 1), 2))).toEqual([1, 1]);
-    model.setWeights([tf.zerosLike(kernel!), tf.tensor1d([-5])]);
-    await writeModelDir(t.dir, model, manifestFor(SOME_FEATURES));
-    const low = await loadChurnModel(t.dir);
-    expect(Array.from(await low.predict(randomMatrix(2, 1), 2))).toEqual([0, 0]);
-    high.dispose();
-    low.dispose();
+    for (const bias of [5, -5]) {
+      model.setWeights([tf.zerosLike(kernel!), tf.tensor1d([bias])]);
+      await writeModelDir(t.dir, model, manifestFor(SOME_FEATURES));
+      const refused = await loadChurnModel(t.dir)
+        .then(async (m) => {
+          // Refused at load (its smoke row) or, at the latest, when predicting.
+          try {
+            await m.predict(randomMatrix(2, 1), 2);
+            return undefined;
+          } finally {
+            m.dispose();
+          }
+        })
+        .catch((err: unknown) => err);
+      expect(refused).toMatchObject({ code: 'MODEL_INVALID' });
+      expect(String((refused as Error).message)).toMatch(/not a probability|probability/);
+    }
     model.dispose();
   });
 
