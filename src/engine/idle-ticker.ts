@@ -1,4 +1,4 @@
-import { interval, map, filter, type Observable, type SchedulerLike } from 'rxjs';
+import { interval, map, type Observable, type SchedulerLike } from 'rxjs';
 import type { KeyedBatch } from '../rx/index.js';
 import type { CustomerStore } from '../state/types.js';
 import type { IngestTotals } from './apply-stage.js';
@@ -27,10 +27,9 @@ export function idleTicker(
   opts: IdleTickerOptions,
 ): Observable<KeyedBatch> {
   const tick = createIdleTick(store, totals, opts);
-  return interval(opts.tickMs ?? 250, opts.scheduler).pipe(
-    map(tick),
-    filter((b) => b.keys.length > 0),
-  );
+  // Every tick is emitted, empty slices too: the engine does more per tick (timers, aggregates) and drops empty
+  // batches itself.
+  return interval(opts.tickMs ?? 250, opts.scheduler).pipe(map(tick));
 }
 
 /** One tick of {@link idleTicker}: advance an idle watermark, return the next slice of the sweep. */

@@ -3,7 +3,7 @@
  * BG/NBD on the same training customers → holdout evaluation of both → a model directory (`model.json`,
  * `weights.bin`, `manifest.json`, `report.md`) the engine loads as is.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MANIFEST_JSON, checkManifest, type ModelManifest } from '../score/manifest.js';
@@ -141,9 +141,13 @@ export async function trainChurnModel(opts: TrainChurnModelOptions): Promise<Tra
       path.join(opts.outDir, MANIFEST_JSON),
     ) as TrainReport['manifest'];
     const rows = { train: train.rows, validation: val.rows, test: test.rows };
-    await mkdir(opts.outDir, { recursive: true });
-    await saveLayersModelToDir(fit.model, opts.outDir);
-    await writeFile(path.join(opts.outDir, MANIFEST_JSON), JSON.stringify(manifest, null, 2) + '\n');
+    // Written under a dot name and renamed when complete: a running engine watching the models directory never
+    // sees (and refuses) a half-written version.
+    const staging = path.join(path.dirname(opts.outDir), `.${path.basename(opts.outDir)}.tmp`);
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true });
+    await saveLayersModelToDir(fit.model, staging);
+    await writeFile(path.join(staging, MANIFEST_JSON), JSON.stringify(manifest, null, 2) + '\n');
     const facts = {
       command: opts.command ?? 'churnflow train',
       source: opts.source.description,
@@ -155,7 +159,9 @@ export async function trainChurnModel(opts: TrainChurnModelOptions): Promise<Tra
       epochs: fit.epochs,
       backend: tf.getBackend(),
     };
-    await writeFile(path.join(opts.outDir, REPORT_MD), modelReport(manifest, facts));
+    await writeFile(path.join(staging, REPORT_MD), modelReport(manifest, facts));
+    await rm(opts.outDir, { recursive: true, force: true });
+    await rename(staging, opts.outDir);
     return {
       dir: opts.outDir,
       manifest,

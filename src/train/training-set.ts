@@ -20,10 +20,10 @@ export interface ChurnDefinition {
 }
 
 /**
- * Event types that are not the customer's doing: a brand's sends keep arriving at a customer who has left,
- * so they count neither as activity for the label nor for who is "active" at a cut-off.
+ * Event types that are not engagement: a brand's sends keep arriving at a customer who has left, and a cancel is
+ * the customer leaving; neither counts as activity for the label nor for who is "active" at a cut-off.
  */
-export const NOT_CUSTOMER_ACTIVITY: readonly string[] = ['message_sent'];
+export const NOT_CUSTOMER_ACTIVITY: readonly string[] = ['message_sent', 'cancel'];
 
 /** Options of {@link TrainingSetBuilder}; every field has a default. */
 export interface TrainingSetOptions extends CutoffOptions {

@@ -40,7 +40,7 @@ describe('segments in a running engine', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cf-rules-'));
     const rulesFile = join(dir, 'segments.json');
     copyFileSync('config/segments.json', rulesFile);
-    const config = testConfig(fx.server.url, { 'segments.file': rulesFile });
+    const config = testConfig(fx.server.url, { 'segments.file': rulesFile, 'aggregates.passMs': 1_000 });
     await using app = await startTestEngine(config);
     const prefix = config.publish.prefix;
     // Segment events are <prefix>.segments.<segment>.entered|exited; <prefix>.segments.list/.dryrun are requests.
@@ -113,8 +113,15 @@ describe('segments in a running engine', () => {
     const dry = await request(`${prefix}.segments.dryrun`, { rule: 'revenue_lifetime > 100.0', sample: 3 });
     expect(dry).toMatchObject({ matches: 5, evaluated: 20 });
     expect(dry['sample']).toHaveLength(3);
+    await waitFor(
+      async () => (await request(`${prefix}.aggregates.get`, {}))['customers'] === 20,
+      5_000,
+      'a pass',
+    );
     const aggregates = await request(`${prefix}.aggregates.get`, {});
-    expect(aggregates).toHaveProperty('retentionRate');
+    // 5 customers spent 900, 15 spent 20: points are 1 per currency unit, CLV the mean revenue.
+    expect(aggregates).toMatchObject({ customers: 20, loyaltyPointsOutstanding: 4800, averageClv: 240 });
+    expect((aggregates['stages'] as Record<string, number>)['first_purchase']).toBe(20);
     expect(
       await scrapeMetric(app.opsPort, 'churnflow_segment_changes_total', { segment: 'big_first_order' }),
     ).toBe(10);
@@ -144,9 +151,14 @@ describe('segments in a running engine', () => {
     await js.publish(eventSubject(config.ingest.subjectPrefix, 'quiet', 'cart_add'), packr.pack(e));
     await waitFor(() => app.engine.totals.events === 1, 10_000, 'the cart add applied');
     expect(changes).toHaveLength(0);
+    // The full sweep is an hour away: only the customer's timer can bring the entry.
+    await waitFor(
+      async () => (await scrapeMetric(app.opsPort, 'churnflow_timers_pending')) === 1,
+      5_000,
+      'armed',
+    );
     await waitFor(() => changes.length === 1, 15_000, 'cart_abandoners entered');
     expect(changes[0]).toMatchObject({ customerId: 'quiet', kind: 'entered' });
     expect(changes[0]?.['eventTime']).toBeGreaterThanOrEqual(e.ts + 3_000);
-    expect(await scrapeMetric(app.opsPort, 'churnflow_timers_pending')).toBeGreaterThanOrEqual(0);
   }, 30_000);
 });

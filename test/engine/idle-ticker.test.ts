@@ -64,7 +64,7 @@ describe('idle ticks', () => {
     expect(store.watermarkMs).toBe(T0);
   });
 
-  it('run on the given scheduler and skip empty slices', () => {
+  it('run on the given scheduler, one batch per tick', () => {
     const { store, totals } = setup();
     const scheduler = new VirtualTimeScheduler(undefined, 1_000);
     const batches: number[][] = [];

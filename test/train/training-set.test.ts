@@ -21,7 +21,8 @@ const build = (opts: TrainingSetOptions) => replayTrainingSet(simulatorTrainingS
 const set = await build({ cutoffDays: CUTOFFS, seed: 21 });
 const idOf = (r: number): string => set.customerIds[set.customer[r]!]!;
 
-const own = (e: CustomerEvent): boolean => e.type !== 'message_sent';
+// Independent of the code under test: a brand's send and a cancel are not the customer's engagement.
+const own = (e: CustomerEvent): boolean => e.type !== 'message_sent' && e.type !== 'cancel';
 
 describe('buildTrainingSet', () => {
   it('takes one row per customer active in the 30 days before each cut-off', () => {
