@@ -1,6 +1,12 @@
 import type { SegmentChange as SegmentChangePayload, StageTransition } from '../contract/lifecycle-events.js';
 import { createStageTransitions } from '../publish/stage-transitions.js';
-import { engagementScore, STAGE_THRESHOLDS, type ScoredBatch } from '../score/index.js';
+import {
+  bgnbdColumns,
+  engagementScore,
+  STAGE_THRESHOLDS,
+  type ChurnModel,
+  type ScoredBatch,
+} from '../score/index.js';
 import {
   createActivation,
   createSegmentMembership,
@@ -52,7 +58,7 @@ export interface CustomerLifecycle {
   swapRules(rules: SegmentRuleSet): number[];
   segments(): SegmentSummary[];
   /** How many customers a proposed rule matches now, with a sample; nothing is activated. */
-  dryRun(rule: string, sampleSize: number): DryRunResult;
+  dryRun(rule: string, sampleSize: number, model: ChurnModel, bgnbdHorizonDays: number): DryRunResult;
 }
 
 /** Creates the {@link CustomerLifecycle} over the engine's store and published scores. */
@@ -93,7 +99,9 @@ export function createCustomerLifecycle(
         const slot = batch.slots[i] as number;
         const t = transitions.observe(slot, customerId(slot), batch.stage[i] as number, eventTime);
         if (t !== undefined) stageTransitions.push(t);
-        deadlines.schedule(slot, nextDeadline(batch.features, i * FEATURE_COUNT, eventTime, thresholds));
+        const next = nextDeadline(batch.features, i * FEATURE_COUNT, eventTime, thresholds);
+        // A member kept in by its minimum dwell may leave the moment the dwell ends.
+        deadlines.schedule(slot, Math.min(next, membership.dwellEndsAt(slot, eventTime)));
       }
       return { segmentChanges, stageTransitions };
     },
@@ -118,25 +126,35 @@ export function createCustomerLifecycle(
         size: sizes[r.name] ?? 0,
       }));
     },
-    dryRun(rule, sampleSize) {
-      return dryRunRule(rule, dryRunRows(store, published), sampleSize);
+    dryRun(rule, sampleSize, model, bgnbdHorizonDays) {
+      return dryRunRule(rule, dryRunRows(store, published, model, bgnbdHorizonDays), sampleSize);
     },
   };
 }
 
-/** Every live customer as a rule sees it now: features at the watermark, last published scores. */
-function* dryRunRows(store: CustomerStore, published: ScoreChanges): Generator<DryRunRow> {
+/**
+ * Every live customer as a rule sees it now: features at the watermark, last published risk and stage,
+ * engagement and BG/NBD from the features. One activation object is reused: each row is evaluated before the next.
+ */
+function* dryRunRows(
+  store: CustomerStore,
+  published: ScoreChanges,
+  model: ChurnModel,
+  horizonDays: number,
+): Generator<DryRunRow> {
   const plan = planActivation(SEGMENT_VARIABLES);
   const features = new Float32Array(FEATURE_COUNT);
-  const scores = { churnRisk: new Float32Array(1), engagement: new Uint8Array(1), stage: new Uint8Array(1) };
+  const activation = createActivation();
   for (let slot = 0; slot < store.slotEnd; slot++) {
     if (!store.isLive(slot)) continue;
     store.features(slot, store.watermarkMs, features, 0);
     const risk = published.risk(slot);
-    scores.churnRisk[0] = Number.isNaN(risk) ? 0 : risk;
-    scores.engagement[0] = engagementScore(features, 0);
-    scores.stage[0] = Math.max(0, published.stage(slot));
-    const activation = createActivation();
+    const scores = {
+      churnRisk: Float32Array.of(Number.isNaN(risk) ? 0 : risk),
+      engagement: Uint8Array.of(engagementScore(features, 0)),
+      stage: Uint8Array.of(Math.max(0, published.stage(slot))),
+      ...bgnbdColumns(model, features, 1, horizonDays),
+    };
     writeActivation(activation, plan, features, scores, 0);
     yield { customerId: store.customerId(slot), activation };
   }

@@ -320,6 +320,8 @@ export function startEngine(deps: EngineDeps): Engine {
     swapModel: (model) => scorer.swapModel(model),
     swapSegmentRules(rules) {
       const slots = lifecycle.swapRules(rules);
+      // Removed segments must not linger as gauges; the next aggregates pass sets the current ones.
+      metrics.segmentCustomers.reset();
       log.info(
         { file: rules.file, segments: rules.rules.length, recheck: slots.length },
         'segment rules in force',
@@ -330,7 +332,8 @@ export function startEngine(deps: EngineDeps): Engine {
     },
     profile: (customerId) => profileOf(customerId, { store, scorer, lifecycle, published, modelRef }),
     segments: () => lifecycle.segments(),
-    dryRun: (rule, sampleSize) => lifecycle.dryRun(rule, sampleSize),
+    dryRun: (rule, sampleSize) =>
+      lifecycle.dryRun(rule, sampleSize, scorer.model, config.score.bgnbdHorizonDays),
     aggregates: () => aggregator.current(),
     async stop() {
       if (state$.value === 'running') {

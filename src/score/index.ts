@@ -36,3 +36,4 @@ export { createModelRegistry, compareVersions } from './model-registry.js';
 export type { ModelChange, ModelRegistry, RegistryStatus, RollbackResult } from './model-registry.js';
 export { createShadowScorer } from './shadow.js';
 export type { ShadowOutcome, ShadowScorer, ShadowStats } from './shadow.js';
+export { bgnbdColumns } from './bgnbd-columns.js';

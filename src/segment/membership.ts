@@ -33,6 +33,11 @@ export interface SegmentMembership {
   ): SegmentChange[];
   /** Names of the segments `slot` belongs to, in rule order (for score updates). */
   segmentsOf(slot: number): string[];
+  /**
+   * The earliest moment (epoch ms) after `nowMs` at which a membership of `slot` leaves its `minDwellMs`, so
+   * an exit that already holds can happen without waiting for another event; Infinity when none is pending.
+   */
+  dwellEndsAt(slot: number, nowMs: number): number;
   /** The membership bitmask of `slot` (bit i = rule i). */
   maskOf(slot: number): number;
   /** Members per segment. */
@@ -139,6 +144,19 @@ class ColumnarMembership implements SegmentMembership {
       this.mask[slot] = m >>> 0;
     }
     return changes;
+  }
+
+  dwellEndsAt(slot: number, nowMs: number): number {
+    let next = Infinity;
+    const m = slot < this.capacity ? (this.mask[slot] as number) : 0;
+    const base = slot * this.stride;
+    for (let i = 0; m !== 0 && i < this.rules.length; i++) {
+      const dwell = (this.rules[i] as CompiledSegmentRule).minDwellMs;
+      if (dwell === 0 || ((m >>> i) & 1) === 0) continue;
+      const ends = (this.since[base + i] as number) * 1000 + dwell;
+      if (ends > nowMs && ends < next) next = ends;
+    }
+    return next;
   }
 
   segmentsOf(slot: number): string[] {

@@ -8,6 +8,7 @@ describe('src/score public surface', () => {
         'ENGAGEMENT_SCALES',
         'ModelRefusedError',
         'admitModel',
+        'bgnbdColumns',
         'bgnbdExpectedPurchases',
         'bgnbdPAlive',
         'compareVersions',

@@ -91,6 +91,13 @@ describe('membership: minimum dwell', () => {
     expect(step(m, { churnRisk: 0.1 }, T0 + 1999)).toEqual([]);
     expect(step(m, { churnRisk: 0.1 }, T0 + 3000)).toHaveLength(1);
   });
+  it('says when the dwell of a membership ends, so a timer can let the member leave then', () => {
+    const m = createSegmentMembership(dwell);
+    expect(m.dwellEndsAt(0, T0)).toBe(Infinity);
+    step(m, { churnRisk: 0.9 }, T0);
+    expect(m.dwellEndsAt(0, T0 + HOUR_MS)).toBe(T0 + DAY_MS);
+    expect(m.dwellEndsAt(0, T0 + DAY_MS)).toBe(Infinity);
+  });
   it('an exit that no longer holds after the dwell does not fire', () => {
     const m = createSegmentMembership(dwell);
     step(m, { churnRisk: 0.9 }, T0);
