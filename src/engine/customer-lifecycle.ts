@@ -30,6 +30,9 @@ export interface LifecycleEvents {
   readonly stageTransitions: StageTransition[];
 }
 
+/** Customers evaluated per turn of the event loop by a dry run. */
+const DRY_RUN_SLICE = 20_000;
+
 /** A segment as `churnflow.segments.list` describes it. */
 export interface SegmentSummary {
   readonly name: string;
@@ -58,7 +61,12 @@ export interface CustomerLifecycle {
   swapRules(rules: SegmentRuleSet): number[];
   segments(): SegmentSummary[];
   /** How many customers a proposed rule matches now, with a sample; nothing is activated. */
-  dryRun(rule: string, sampleSize: number, model: ChurnModel, bgnbdHorizonDays: number): DryRunResult;
+  dryRun(
+    rule: string,
+    sampleSize: number,
+    model: ChurnModel,
+    bgnbdHorizonDays: number,
+  ): Promise<DryRunResult>;
 }
 
 /** Creates the {@link CustomerLifecycle} over the engine's store and published scores. */
@@ -126,8 +134,19 @@ export function createCustomerLifecycle(
         size: sizes[r.name] ?? 0,
       }));
     },
-    dryRun(rule, sampleSize, model, bgnbdHorizonDays) {
-      return dryRunRule(rule, dryRunRows(store, published, model, bgnbdHorizonDays), sampleSize);
+    async dryRun(rule, sampleSize, model, bgnbdHorizonDays) {
+      // In slices with a turn of the event loop between them: a million customers take seconds, and the stream
+      // must keep flowing meanwhile. The rule is checked (and refused) before any customer is read.
+      const total = { matches: 0, evaluated: 0, sample: [] as string[] };
+      for (let from = 0; from === 0 || from < store.slotEnd; from += DRY_RUN_SLICE) {
+        const rows = dryRunRows(store, published, model, bgnbdHorizonDays, from, from + DRY_RUN_SLICE);
+        const part = dryRunRule(rule, rows, sampleSize - total.sample.length);
+        total.matches += part.matches;
+        total.evaluated += part.evaluated;
+        total.sample.push(...part.sample);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return total;
     },
   };
 }
@@ -141,11 +160,13 @@ function* dryRunRows(
   published: ScoreChanges,
   model: ChurnModel,
   horizonDays: number,
+  fromSlot: number,
+  toSlot: number,
 ): Generator<DryRunRow> {
   const plan = planActivation(SEGMENT_VARIABLES);
   const features = new Float32Array(FEATURE_COUNT);
   const activation = createActivation();
-  for (let slot = 0; slot < store.slotEnd; slot++) {
+  for (let slot = fromSlot; slot < Math.min(toSlot, store.slotEnd); slot++) {
     if (!store.isLive(slot)) continue;
     store.features(slot, store.watermarkMs, features, 0);
     const risk = published.risk(slot);

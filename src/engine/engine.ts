@@ -97,7 +97,7 @@ export interface Engine {
   /** Segments with their rules and sizes. */
   segments(): SegmentSummary[];
   /** How many customers a proposed rule matches now, with a sample; the rule is not activated. */
-  dryRun(rule: string, sampleSize: number): DryRunResult;
+  dryRun(rule: string, sampleSize: number): Promise<DryRunResult>;
   /** The last completed pass of the live aggregates. */
   aggregates(): Aggregates;
 }

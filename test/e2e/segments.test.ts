@@ -113,6 +113,9 @@ describe('segments in a running engine', () => {
     const dry = await request(`${prefix}.segments.dryrun`, { rule: 'revenue_lifetime > 100.0', sample: 3 });
     expect(dry).toMatchObject({ matches: 5, evaluated: 20 });
     expect(dry['sample']).toHaveLength(3);
+    const refused = await request(`${prefix}.segments.dryrun`, { rule: 'revenue_9d > 1.0' });
+    expect(refused).toMatchObject({ error: 'failed' });
+    expect(String(refused['message'])).toContain('revenue_9d');
     await waitFor(
       async () => (await request(`${prefix}.aggregates.get`, {}))['customers'] === 20,
       5_000,
