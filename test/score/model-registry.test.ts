@@ -6,8 +6,8 @@ import { beforeAll, describe, it, expect } from 'vitest';
 import { ChurnflowError } from '../../src/contract/codes.js';
 import { createModelMetrics, type ModelMetrics } from '../../src/metrics/model-metrics.js';
 import { selectBackend } from '../../src/score/backend.js';
+import { compareVersions } from '../../src/score/model-version.js';
 import {
-  compareVersions,
   createModelRegistry,
   type ModelChange,
   type ModelRegistry,
