@@ -46,7 +46,9 @@ export interface EngineMetrics {
   readonly natsIncidents: Counter<'kind'>;
 }
 
-const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10];
+const LATENCY_BUCKETS = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 const SIZE_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384];
 
 /** Registers every engine metric on `registry` (prefix `churnflow_`). */
