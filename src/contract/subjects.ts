@@ -11,6 +11,14 @@
 /** The default subject prefix events are published under: `events.<customer>.<type>`. */
 export const DEFAULT_EVENT_PREFIX = 'events';
 
+/**
+ * The subject of the engine's clock ticks inside the event stream: `<prefix>.$clock.tick`. `$clock` is not a
+ * canonical customer token (`$` is always escaped), so no customer's events can ever be on it.
+ */
+export function clockTickSubject(prefix: string): string {
+  return `${prefix}.$clock.tick`;
+}
+
 // Ids made of these characters only are their own token: the common case costs one regex test and no string.
 const VERBATIM_ONLY = /^[A-Za-z0-9_-]+$/;
 const HEX = '0123456789ABCDEF';

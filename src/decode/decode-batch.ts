@@ -1,11 +1,15 @@
 import type { CustomerEvent } from '../contract/event.js';
+import { clockTickSubject } from '../contract/subjects.js';
 import type { InboundBatch, InboundMessage } from '../ingest/types.js';
 import { payloadEncoding } from './content-type.js';
 import { Undecodable, decodePayload } from './decode-payload.js';
 import type { DecodeOptions } from './options.js';
 import { Problem, ascii, show } from './problem.js';
-import type { DecodedBatch, DecodedEvent, Rejection } from './types.js';
+import { decodeClockTick } from './clock-tick.js';
+import type { ClockTick, DecodedBatch, DecodedEvent, Rejection } from './types.js';
 import { validateEvent } from './validate-event.js';
+
+const NO_TICKS: readonly ClockTick[] = Object.freeze([]);
 
 function reject(message: InboundMessage, problem: Problem): Rejection {
   return {
@@ -48,19 +52,42 @@ function decodeMessage(message: InboundMessage, opts: DecodeOptions, nowMs: numb
 }
 
 /**
- * Decodes and validates one inbound batch: every message becomes either a {@link DecodedEvent} (in batch order)
- * or a {@link Rejection} carrying its dead-letter reason, subject, original bytes, stream sequence and
- * Content-Type.
- * Pure and total: bad input is a value, never a throw.
- * @param nowMs wall-clock now, epoch ms, read once for the whole batch (bounds `ts` by `opts.maxFutureMs`).
+ * The time `ts` is bounded against: when the stream stored the message (JetStream keeps it, so a replay judges
+ * the same), else `fallbackMs` (sources without a stored time), else no bound.
  */
-export function decodeBatch(batch: InboundBatch, opts: DecodeOptions, nowMs: number): DecodedBatch {
+function referenceTime(message: InboundMessage, fallbackMs: number): number {
+  const stored = message.publishedAtMs;
+  return Number.isFinite(stored) && stored > 0 ? stored : fallbackMs;
+}
+
+/**
+ * Decodes and validates one inbound batch: every message becomes either a {@link DecodedEvent} (in batch order),
+ * a {@link ClockTick} (the engine's own idle-time marks on `<prefix>.$clock.tick`), or a {@link Rejection}
+ * carrying its dead-letter reason, subject, original bytes, stream sequence and Content-Type.
+ * Pure and total: bad input is a value, never a throw. Deterministic: `ts` is bounded by
+ * `opts.maxFutureMs` against each message's stored time, never the wall clock at processing.
+ * @param fallbackNowMs the bound's reference for messages without a stored time (default: unbounded)
+ */
+export function decodeBatch(
+  batch: InboundBatch,
+  opts: DecodeOptions,
+  fallbackNowMs = Number.POSITIVE_INFINITY,
+): DecodedBatch {
   const events: DecodedEvent[] = [];
   const rejected: Rejection[] = [];
+  let ticks: ClockTick[] | undefined;
   const { messages } = batch;
+  const tickSubject = clockTickSubject(opts.subjectPrefix);
   // Indexed loop, no callbacks: no closure per batch or per message on the hot path.
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]!;
+    const nowMs = referenceTime(message, fallbackNowMs);
+    if (message.subject === tickSubject) {
+      const tick = decodeClockTick(message, opts, nowMs);
+      if (tick instanceof Problem) rejected.push(reject(message, tick));
+      else (ticks ??= []).push({ before: events.length, atMs: tick, streamSeq: message.streamSeq });
+      continue;
+    }
     const result = decodeMessage(message, opts, nowMs);
     if (result instanceof Problem) {
       rejected.push(reject(message, result));
@@ -76,5 +103,5 @@ export function decodeBatch(batch: InboundBatch, opts: DecodeOptions, nowMs: num
       });
     }
   }
-  return { events, rejected, source: batch };
+  return { events, rejected, ticks: ticks ?? NO_TICKS, source: batch };
 }

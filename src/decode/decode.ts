@@ -8,11 +8,6 @@ import type { DecodedBatch } from './types.js';
 export interface DecodeDeps {
   /** Limits and the subject prefix; see {@link DecodeOptions}. */
   readonly options: DecodeOptions;
-  /**
-   * Wall clock, epoch ms, read once per batch for the future-timestamp bound.
-   * @default Date.now
-   */
-  readonly clock?: () => number;
 }
 
 /**
@@ -21,6 +16,6 @@ export interface DecodeDeps {
  */
 export function decode(deps: DecodeDeps): OperatorFunction<InboundBatch, DecodedBatch> {
   const { options } = deps;
-  const clock = deps.clock ?? Date.now;
-  return map((batch) => decodeBatch(batch, options, clock()));
+  // No wall clock: each message's `ts` is bounded against the time the stream stored it (see decodeBatch).
+  return map((batch) => decodeBatch(batch, options));
 }

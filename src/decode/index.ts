@@ -11,4 +11,4 @@ export type { PayloadEncoding } from './content-type.js';
 export { decodePayload, Undecodable } from './decode-payload.js';
 export { validateEvent } from './validate-event.js';
 export { Problem } from './problem.js';
-export type { DecodedBatch, DecodedEvent, Rejection } from './types.js';
+export type { ClockTick, DecodedBatch, DecodedEvent, Rejection } from './types.js';

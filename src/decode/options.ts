@@ -14,8 +14,9 @@ export interface DecodeOptions {
    */
   readonly maxPayloadBytes: number;
   /**
-   * How far an event's `ts` may lie ahead of the wall clock, in milliseconds, before it is dead-lettered as
-   * `too_far_in_future` (producers' clocks drift; a bound keeps one bad clock from dragging the watermark).
+   * How far an event's `ts` may lie ahead of the time the stream stored it, in milliseconds, before it is
+   * dead-lettered as `too_far_in_future` (producers' clocks drift; a bound keeps one bad clock from dragging the
+   * watermark). The stored time, not the wall clock at processing, so a replay refuses exactly the same events.
    * @default 300000 (5 minutes)
    */
   readonly maxFutureMs: number;

@@ -27,9 +27,23 @@ export interface Rejection {
   readonly contentType?: string;
 }
 
+/**
+ * A mark of event time the engine wrote into the stream while it was idle (`<prefix>.$clock.tick`): it moves the
+ * timer clock at its position in the stream, so a replay fires the same timers at the same place.
+ */
+export interface ClockTick {
+  /** Index into the batch's `events` of the first event after the tick (events.length: after them all). */
+  readonly before: number;
+  /** The event time it marks, epoch ms. */
+  readonly atMs: number;
+  readonly streamSeq: number;
+}
+
 /** The result of decoding one inbound batch; `source` is kept so the batch can be acked after state applies it. */
 export interface DecodedBatch {
   readonly events: DecodedEvent[];
   readonly rejected: Rejection[];
+  /** Clock ticks in stream order, positioned among `events`. */
+  readonly ticks: readonly ClockTick[];
   readonly source: InboundBatch;
 }

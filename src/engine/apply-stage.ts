@@ -1,58 +1,89 @@
 import { catalogIndex } from '../contract/catalog.js';
-import type { DecodedBatch, Rejection } from '../decode/types.js';
+import type { DecodedBatch, DecodedEvent, Rejection } from '../decode/types.js';
 import type { EngineMetrics } from '../metrics/index.js';
 import type { OutputSink } from '../publish/index.js';
-import type { KeyedBatch } from '../rx/index.js';
+import { DUPLICATE, REJECTED } from '../state/index.js';
 import type { CustomerStore } from '../state/types.js';
 import type { Logger } from '../log/index.js';
+import type { EvaluationPlanner } from './evaluation-planner.js';
 
 /** Running totals the console summary and tests read. */
 export interface IngestTotals {
   events: number;
   deadLetters: number;
   duplicates: number;
-  /** Wall-clock ms of the last batch with events (0: none yet). */
-  lastEventWallMs: number;
+  /** Wall-clock ms of the last batch that carried any message (0: none yet); the idle ticker reads it. */
+  lastMessageWallMs: number;
+}
+
+/** Dependencies of {@link createApplyStage}. */
+export interface ApplyStageDeps {
+  readonly store: CustomerStore;
+  readonly planner: EvaluationPlanner;
+  readonly sink: OutputSink;
+  readonly metrics: EngineMetrics;
+  readonly totals: IngestTotals;
+  readonly clock: () => number;
+  readonly log: Logger;
+  /** True once the engine drains: dead-letter retries give up then (the batch stays unacked, so it is redelivered). */
+  readonly stopping: () => boolean;
 }
 
 /**
- * Applies a decoded batch to customer state, dead-letters what the decoder or the state refused, waits until the
- * dead letters are stored, then acknowledges the whole batch: at-least-once, and nothing refused is lost.
- * Returns the touched customers with when their newest cause arrived in JetStream.
+ * Applies a decoded batch in stream order: each clock tick and each event's time advance the planner's clock
+ * (firing due timers BEFORE the event that reached them is applied), each accepted event is applied and its
+ * customer evaluated (a row with its features), duplicates are skipped. Then it dead-letters what the decoder or
+ * the state refused, waits until the dead letters are stored, and acknowledges the whole batch: at-least-once,
+ * and nothing refused is lost. Every decision reads the stream only, so any batching gives the same rows.
  */
-export function createApplyStage(deps: {
-  store: CustomerStore;
-  sink: OutputSink;
-  metrics: EngineMetrics;
-  totals: IngestTotals;
-  clock: () => number;
-  log: Logger;
-  /** True once the engine drains: dead-letter retries give up then (the batch stays unacked, so it is redelivered). */
-  stopping: () => boolean;
-}): (batch: DecodedBatch) => Promise<KeyedBatch> {
-  const { store, metrics, totals } = deps;
+export function createApplyStage(deps: ApplyStageDeps): (batch: DecodedBatch) => Promise<void> {
+  const { store, planner, metrics, totals } = deps;
   // Acks are cumulative (AckPolicy.All): once a batch could not be acked, no later one may be, or it would ack it.
   let acksBlocked = false;
+  // Set per event before applyOne: the clock moves only for an event the store accepts (never a duplicate or a
+  // refusal), and moves before the event changes the state, so timers due by then see the state before it.
+  let pendingTs = 0;
+  const beforeApply = (): void => planner.advance(pendingTs);
+  const byType = new Map<string, number>();
   return async (batch) => {
     metrics.ingestBatchSize.observe(batch.source.messages.length);
-    const result = store.apply(batch.events);
-    const rejected: Rejection[] =
-      result.rejected.length === 0 ? batch.rejected : [...batch.rejected, ...result.rejected];
+    const refused: Rejection[] = [];
+    const { events, ticks } = batch;
+    let tick = 0;
+    let applied = 0;
+    let duplicates = 0;
+    byType.clear();
+    for (let i = 0; i < events.length; i++) {
+      while (tick < ticks.length && ticks[tick]!.before === i) planner.advance(ticks[tick++]!.atMs);
+      const d = events[i] as DecodedEvent;
+      pendingTs = Math.floor(d.event.ts);
+      const slot = store.applyOne(d, beforeApply);
+      if (slot === DUPLICATE) duplicates++;
+      else if (slot === REJECTED) refused.push(store.lastRejection as Rejection);
+      else {
+        applied++;
+        planner.onEvent(slot, d.publishedAtMs);
+        const type = catalogIndex(d.event.type) >= 0 ? d.event.type : 'custom';
+        byType.set(type, (byType.get(type) ?? 0) + 1);
+      }
+    }
+    while (tick < ticks.length) planner.advance(ticks[tick++]!.atMs);
+    const rejected = refused.length === 0 ? batch.rejected : [...batch.rejected, ...refused];
     if (rejected.length > 0) {
       if (await storeDeadLetters(rejected, deps)) {
         for (const r of rejected) metrics.deadLettered.inc({ reason: r.reason });
       } else acksBlocked = true;
     }
     if (!acksBlocked) batch.source.ack();
-    countByType(batch, metrics);
-    metrics.duplicates.inc(result.duplicates);
-    totals.events += result.applied;
+    // Only applied events count as events in: a redelivery skipped as a duplicate is counted as a duplicate.
+    for (const [type, n] of byType) metrics.eventsIn.inc({ type }, n);
+    metrics.duplicates.inc(duplicates);
+    totals.events += applied;
     totals.deadLetters += rejected.length;
-    totals.duplicates += result.duplicates;
-    if (batch.events.length > 0) totals.lastEventWallMs = deps.clock();
+    totals.duplicates += duplicates;
+    if (batch.source.messages.length > 0) totals.lastMessageWallMs = deps.clock();
     metrics.customers.set(store.size);
     metrics.watermarkSeconds.set(store.watermarkMs / 1000);
-    return { keys: result.touched, sinceMs: [oldestPublish(batch)] };
   };
 }
 
@@ -84,19 +115,4 @@ async function storeDeadLetters(
       await new Promise((r) => setTimeout(r, delayMs));
     }
   }
-}
-
-/** One counter increment per type per batch: labelled increments cost far more than an array bump. */
-function countByType(batch: DecodedBatch, metrics: EngineMetrics): void {
-  const counts = new Map<string, number>();
-  for (const e of batch.events) {
-    const type = catalogIndex(e.event.type) >= 0 ? e.event.type : 'custom';
-    counts.set(type, (counts.get(type) ?? 0) + 1);
-  }
-  for (const [type, n] of counts) metrics.eventsIn.inc({ type }, n);
-}
-
-function oldestPublish(batch: DecodedBatch): number {
-  const first = batch.events[0];
-  return first === undefined ? Number.NaN : first.publishedAtMs;
 }

@@ -1,37 +1,33 @@
 import type { SegmentChange as SegmentChangePayload, StageTransition } from '../contract/lifecycle-events.js';
 import { createStageTransitions } from '../publish/stage-transitions.js';
-import {
-  bgnbdColumns,
-  engagementScore,
-  STAGE_THRESHOLDS,
-  type ChurnModel,
-  type ScoredBatch,
-} from '../score/index.js';
-import {
-  createActivation,
-  createSegmentMembership,
-  dryRunRule,
-  planActivation,
-  recencyThresholds,
-  SEGMENT_VARIABLES,
-  writeActivation,
-  type DryRunResult,
-  type DryRunRow,
-  type SegmentRuleSet,
-} from '../segment/index.js';
-import { createDeadlineScheduler, nextDeadline } from '../segment/timers.js';
-import { FEATURE_COUNT } from '../state/feature-catalog.js';
+import type { ChurnModel, ScoredBatch } from '../score/index.js';
+import { createSegmentMembership, type DryRunResult, type SegmentRuleSet } from '../segment/index.js';
+import { createDryRunScan, type DryRunOptions } from './dry-run-scan.js';
+import type { SegmentChange } from '../segment/types.js';
 import type { CustomerStore } from '../state/types.js';
 import type { ScoreChanges } from '../publish/index.js';
+import type { RowBatch } from './evaluation-rows.js';
 
 /** What the lifecycle layer produced for one scored batch, ready to publish. */
 export interface LifecycleEvents {
   readonly segmentChanges: SegmentChangePayload[];
   readonly stageTransitions: StageTransition[];
+  /** Each row's segment bitmask right after its evaluation (what its score update carries). */
+  readonly masks: Uint32Array;
+  /**
+   * Customers whose segments changed because a minimum dwell ended: at what time, their new mask, and the row
+   * they came before (rows.length: after the last), so updates keep stream order.
+   */
+  readonly dwellExits: DwellExit[];
 }
 
-/** Customers evaluated per turn of the event loop by a dry run. */
-const DRY_RUN_SLICE = 20_000;
+/** A membership that ended with its minimum dwell, between two rows of a scored batch. */
+export interface DwellExit {
+  readonly slot: number;
+  readonly atMs: number;
+  readonly mask: number;
+  readonly beforeRow: number;
+}
 
 /** A segment as `churnflow.segments.list` describes it. */
 export interface SegmentSummary {
@@ -49,23 +45,32 @@ export interface SegmentSummary {
  * operator can ask about segments (list, dry run).
  */
 export interface CustomerLifecycle {
-  /** Evaluates segments and stage for a scored batch and re-arms each customer's timer. */
-  onScored(batch: ScoredBatch, eventTime: number, customerId: (slot: number) => string): LifecycleEvents;
-  /** The customer's segments for a score update: bitmask (compared) and names (published). */
+  /**
+   * Evaluates segments and stage for a scored batch, row by row in stream order, each at its own event time;
+   * before each row (and after the last) the members whose minimum dwell ended by the row's clock leave.
+   */
+  onScored(batch: ScoredBatch, rows: RowBatch, customerId: (slot: number) => string): LifecycleEvents;
+  /** The customer's segments now: bitmask (compared) and names (published). */
   segmentsOf(slot: number): { mask: number; names: string[] };
-  /** Customers whose timer is due at this watermark (removed from the schedule). */
-  due(watermarkMs: number): number[];
-  /** Pending timers. */
-  readonly pendingTimers: number;
+  /** Segment names of a bitmask, in rule order. */
+  namesOf(mask: number): string[];
+  /** The earliest pending dwell end (an idle engine ticks the clock to it), Infinity when none. */
+  earliestDwellEnd(): number;
+  /** Forgets a customer (erase, slot reuse): memberships, stage, counters; no events. */
+  forget(slot: number): void;
   /** New rules in force; returns every customer to re-score so memberships follow at once. */
   swapRules(rules: SegmentRuleSet): number[];
   segments(): SegmentSummary[];
-  /** How many customers a proposed rule matches now, with a sample; nothing is activated. */
+  /**
+   * How many customers a proposed rule matches now, with a sample (at most 100 ids); nothing is activated. Runs in
+   * time-budgeted slices, times out and can be cancelled: see `createDryRunScan`.
+   */
   dryRun(
     rule: string,
     sampleSize: number,
     model: ChurnModel,
     bgnbdHorizonDays: number,
+    options?: DryRunOptions,
   ): Promise<DryRunResult>;
 }
 
@@ -77,50 +82,56 @@ export function createCustomerLifecycle(
 ): CustomerLifecycle {
   const membership = createSegmentMembership(rules);
   const transitions = createStageTransitions();
-  const deadlines = createDeadlineScheduler();
-  // Stage rules that flip with silence alone, as thresholds on recency features.
-  const stageThresholds = [
-    { feature: 'days_since_last_activity', days: STAGE_THRESHOLDS.lapsedInactiveDays },
-    { feature: 'days_since_last_activity', days: STAGE_THRESHOLDS.churnedInactiveDays },
-    { feature: 'days_since_last_purchase', days: STAGE_THRESHOLDS.lapsedNoPurchaseDays },
-  ];
-  let thresholds = [...stageThresholds, ...recencyThresholds(rules)];
+  const toPayload = (c: SegmentChange): SegmentChangePayload => ({
+    customerId: c.customerId,
+    segment: c.segment,
+    kind: c.kind,
+    prior: c.kind === 'exited',
+    member: c.kind === 'entered',
+    reason: [...c.reason],
+    dwellMs: c.dwellMs,
+    eventTime: c.eventTime,
+    idempotencyKey: c.idempotencyKey,
+  });
 
   return {
-    onScored(batch, eventTime, customerId) {
-      const rows = batch.slots.length;
-      const segmentChanges = membership
-        .evaluate(batch.slots, rows, batch.features, batch, eventTime, customerId)
-        .map((c) => ({
-          customerId: c.customerId,
-          segment: c.segment,
-          kind: c.kind,
-          prior: c.kind === 'exited',
-          member: c.kind === 'entered',
-          reason: [...c.reason],
-          dwellMs: c.dwellMs,
-          eventTime: c.eventTime,
-          idempotencyKey: c.idempotencyKey,
-        }));
+    onScored(batch, rows, customerId) {
+      const n = batch.slots.length;
+      const changes: SegmentChange[] = [];
       const stageTransitions: StageTransition[] = [];
-      for (let i = 0; i < rows; i++) {
+      const masks = new Uint32Array(n);
+      const dwellExits: DwellExit[] = [];
+      const dwellEnded = (clockMs: number, beforeRow: number): void => {
+        for (const c of membership.dwellEnded(clockMs, customerId)) {
+          changes.push(c);
+          dwellExits.push({ slot: c.slot, atMs: c.eventTime, mask: membership.maskOf(c.slot), beforeRow });
+        }
+      };
+      for (let i = 0; i < n; i++) {
+        dwellEnded(rows.clockMs[i] as number, i);
         const slot = batch.slots[i] as number;
-        const t = transitions.observe(slot, customerId(slot), batch.stage[i] as number, eventTime);
+        const atMs = rows.atMs[i] as number;
+        membership.evaluateRow(slot, i, batch.features, batch, atMs, customerId, changes);
+        masks[i] = membership.maskOf(slot);
+        const t = transitions.observe(slot, customerId(slot), batch.stage[i] as number, atMs);
         if (t !== undefined) stageTransitions.push(t);
-        const next = nextDeadline(batch.features, i * FEATURE_COUNT, eventTime, thresholds);
-        // A member kept in by its minimum dwell may leave the moment the dwell ends.
-        deadlines.schedule(slot, Math.min(next, membership.dwellEndsAt(slot, eventTime)));
       }
-      return { segmentChanges, stageTransitions };
+      dwellEnded(rows.endClockMs, n);
+      return { segmentChanges: changes.map(toPayload), stageTransitions, masks, dwellExits };
     },
     segmentsOf: (slot) => ({ mask: membership.maskOf(slot), names: membership.segmentsOf(slot) }),
-    due: (watermarkMs) => deadlines.due(watermarkMs),
-    get pendingTimers() {
-      return deadlines.size;
+    namesOf(mask) {
+      const out: string[] = [];
+      for (const r of membership.ruleSet.rules) if ((mask >>> r.index) & 1) out.push(r.name);
+      return out;
+    },
+    earliestDwellEnd: () => membership.earliestDwellEnd(),
+    forget(slot) {
+      membership.forget(slot);
+      transitions.forget(slot);
     },
     swapRules(next) {
       membership.swapRules(next);
-      thresholds = [...stageThresholds, ...recencyThresholds(next)];
       return membership.slotsToRecheck();
     },
     segments() {
@@ -134,49 +145,7 @@ export function createCustomerLifecycle(
         size: sizes[r.name] ?? 0,
       }));
     },
-    async dryRun(rule, sampleSize, model, bgnbdHorizonDays) {
-      // In slices with a turn of the event loop between them: a million customers take seconds, and the stream
-      // must keep flowing meanwhile. The rule is checked (and refused) before any customer is read.
-      const total = { matches: 0, evaluated: 0, sample: [] as string[] };
-      for (let from = 0; from === 0 || from < store.slotEnd; from += DRY_RUN_SLICE) {
-        const rows = dryRunRows(store, published, model, bgnbdHorizonDays, from, from + DRY_RUN_SLICE);
-        const part = dryRunRule(rule, rows, sampleSize - total.sample.length);
-        total.matches += part.matches;
-        total.evaluated += part.evaluated;
-        total.sample.push(...part.sample);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      return total;
-    },
+    // Slices with a wall-time budget, a timeout, cancellation, one at a time: its own file.
+    dryRun: createDryRunScan(store, published),
   };
-}
-
-/**
- * Every live customer as a rule sees it now: features at the watermark, last published risk and stage,
- * engagement and BG/NBD from the features. One activation object is reused: each row is evaluated before the next.
- */
-function* dryRunRows(
-  store: CustomerStore,
-  published: ScoreChanges,
-  model: ChurnModel,
-  horizonDays: number,
-  fromSlot: number,
-  toSlot: number,
-): Generator<DryRunRow> {
-  const plan = planActivation(SEGMENT_VARIABLES);
-  const features = new Float32Array(FEATURE_COUNT);
-  const activation = createActivation();
-  for (let slot = fromSlot; slot < Math.min(toSlot, store.slotEnd); slot++) {
-    if (!store.isLive(slot)) continue;
-    store.features(slot, store.watermarkMs, features, 0);
-    const risk = published.risk(slot);
-    const scores = {
-      churnRisk: Float32Array.of(Number.isNaN(risk) ? 0 : risk),
-      engagement: Uint8Array.of(engagementScore(features, 0)),
-      stage: Uint8Array.of(Math.max(0, published.stage(slot))),
-      ...bgnbdColumns(model, features, 1, horizonDays),
-    };
-    writeActivation(activation, plan, features, scores, 0);
-    yield { customerId: store.customerId(slot), activation };
-  }
 }

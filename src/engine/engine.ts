@@ -2,9 +2,7 @@ import {
   BehaviorSubject,
   Subject,
   concatMap,
-  mergeMap,
   finalize,
-  filter,
   map,
   mergeWith,
   takeUntil,
@@ -18,7 +16,7 @@ import { decode } from '../decode/index.js';
 import type { InboundBatch } from '../ingest/types.js';
 import type { EngineMetrics } from '../metrics/index.js';
 import { createScoreChanges, type OutputSink, type ScoreChanges } from '../publish/index.js';
-import { coalesceMicroBatches, type KeyedBatch } from '../rx/index.js';
+import { drainInBatches, type FlowGate } from '../rx/index.js';
 import { compileSegmentRules, type DryRunResult, type SegmentRuleSet } from '../segment/index.js';
 import { createAggregator, type Aggregates } from './aggregates.js';
 import {
@@ -33,6 +31,8 @@ import type { ChurnModel } from '../score/types.js';
 import { createCustomerStore } from '../state/index.js';
 import type { CustomerStore } from '../state/types.js';
 import { createApplyStage, type IngestTotals } from './apply-stage.js';
+import { createEvaluationPlanner } from './evaluation-planner.js';
+import { RowBuffer } from './evaluation-rows.js';
 import { idleTicker } from './idle-ticker.js';
 
 const NO_SEGMENTS = compileSegmentRules({ segments: [] }, '(none)');
@@ -66,6 +66,14 @@ export interface EngineDeps {
   readonly clock?: () => number;
   /** Scheduler for micro-batch delays and idle ticks (default asyncScheduler). */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Writes a clock tick into the event stream (`<prefix>.$clock.tick`) when the engine is idle and a timer is due;
+   * the engine's clock moves when it reads the tick back, so replays fire timers at the same place. Without it
+   * (in-process sources) the clock moves directly.
+   */
+  readonly publishTick?: (atMs: number) => Promise<void>;
+  /** Back-pressure to the source: told the scoring backlog after every batch applied or scored. */
+  readonly flow?: FlowGate;
 }
 
 /** A running engine. */
@@ -75,6 +83,10 @@ export interface Engine {
   /** Last published scores per customer slot. */
   readonly published: ScoreChanges;
   readonly totals: Readonly<IngestTotals & { scoreUpdates: number }>;
+  /** The timer clock: max event time applied and clock tick read (epoch ms). */
+  readonly clockMs: number;
+  /** Evaluations waiting to be scored. */
+  readonly backlog: number;
   /** Resolves when the pipeline has ended (after stop(), or rejects when it failed). */
   readonly done: Promise<void>;
   /** Stops taking input, scores and publishes what is in flight, flushes the sink. */
@@ -90,8 +102,16 @@ export interface Engine {
   profile(customerId: string): Promise<CustomerProfile | undefined>;
   /** Segments with their rules and sizes. */
   segments(): SegmentSummary[];
-  /** How many customers a proposed rule matches now, with a sample; the rule is not activated. */
-  dryRun(rule: string, sampleSize: number): Promise<DryRunResult>;
+  /**
+   * How many customers a proposed rule matches now, with a sample (at most 100 ids); the rule is not activated. In
+   * time-budgeted slices; rejects with DRY_RUN_TIMEOUT after segments.dryRunTimeoutMs, with DRY_RUN_CANCELLED when
+   * `signal` aborts or the engine stops.
+   */
+  dryRun(
+    rule: string,
+    sampleSize: number,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<DryRunResult>;
   /** The last completed pass of the live aggregates. */
   aggregates(): Aggregates;
 }
@@ -124,23 +144,32 @@ export function startEngine(deps: EngineDeps): Engine {
   const clock = deps.clock ?? Date.now;
   const state$ = new BehaviorSubject<EngineState>('starting');
   const stop$ = new Subject<void>();
+  const dryRunStop = new AbortController();
   const store = createCustomerStore({ horizonDays: config.state.horizonDays });
   const published = createScoreChanges(config.publish, clock() * 1000);
-  const lifecycle = createCustomerLifecycle(deps.segments ?? NO_SEGMENTS, store, published);
+  const rules = deps.segments ?? NO_SEGMENTS;
+  const lifecycle = createCustomerLifecycle(rules, store, published);
   const aggregator = createAggregator(store, published, {
     retentionPeriodDays: config.aggregates.retentionPeriodDays,
     churnAfterDays: STAGE_THRESHOLDS.churnedInactiveDays,
   });
-  const recheck$ = new Subject<KeyedBatch>();
-  const totals = { events: 0, deadLetters: 0, duplicates: 0, lastEventWallMs: 0, scoreUpdates: 0 };
+  const rows = new RowBuffer();
+  const planner = createEvaluationPlanner({
+    store,
+    rows,
+    rules,
+    rescoreIntervalMs: config.state.rescoreIntervalMs,
+  });
+  const totals = { events: 0, deadLetters: 0, duplicates: 0, lastMessageWallMs: 0, scoreUpdates: 0 };
   const scorer = createScorer({
     model: deps.model,
     reasons: config.score.reasons,
     bgnbdHorizonDays: config.score.bgnbdHorizonDays,
-    featuresOf: (slot, out, offset) => store.features(slot, store.watermarkMs, out, offset),
+    featuresOf: (slot, out, offset) => store.features(slot, planner.clockMs, out, offset),
   });
   const apply = createApplyStage({
     store,
+    planner,
     sink: deps.sink,
     metrics,
     totals,
@@ -161,37 +190,65 @@ export function startEngine(deps: EngineDeps): Engine {
     sink: deps.sink,
     ...(deps.shadow === undefined ? {} : { shadow: deps.shadow }),
   });
+  const flow = deps.flow;
+  // Rows made outside the stream (rule swaps, local ticks) announce themselves here.
+  const queued$ = new Subject<void>();
+  // A rule swap re-evaluates every customer: fed into the queue a slice at a time as scoring drains it.
+  let recheck: number[] = [];
+  const feedRecheck = (): void => {
+    if (recheck.length === 0 || rows.length >= config.score.maxBatch) return;
+    planner.recheck(recheck.splice(0, config.score.maxBatch));
+    queued$.next();
+  };
+  const score = async (batch: Parameters<typeof stage.score>[0]) => {
+    flow?.update(rows.length);
+    const out = await stage.score(batch);
+    feedRecheck();
+    return out;
+  };
+  const tick = async (atMs: number): Promise<void> => {
+    if (deps.publishTick !== undefined) return deps.publishTick(atMs);
+    planner.advance(atMs);
+    queued$.next();
+  };
 
   // Completes when the input ends (a finite source such as an event file, or stop()), so the idle ticks end too
   // and the pipeline can drain and complete.
   const inputDone$ = new Subject<void>();
   const pipeline$ = deps.source.pipe(
     takeUntil(stop$),
-    decode({ options: config.ingest, clock }),
-    concatMap(apply),
-    // Events move the watermark: customers whose timer fell due re-score now, not at the next tick.
-    mergeMap((b) => {
-      const due = lifecycle.due(store.watermarkMs);
-      return due.length === 0 ? [b] : [b, { keys: due, sinceMs: [Number.NaN] }];
+    decode({ options: config.ingest }),
+    concatMap(async (b) => {
+      await apply(b);
+      flow?.update(rows.length);
     }),
     finalize(() => inputDone$.next()),
     mergeWith(
-      recheck$.pipe(takeUntil(inputDone$)),
-      idleTicker(store, totals, { ...config.state, clock, scheduler: deps.scheduler }).pipe(
-        map((b) => {
-          // Each tick also advances the aggregates pass and fires the timers the idle watermark reached.
+      queued$.pipe(takeUntil(inputDone$)),
+      idleTicker(
+        {
+          totals,
+          clockMs: () => planner.clockMs,
+          nextDueMs: () => Math.min(planner.earliestDeadline(), lifecycle.earliestDwellEnd()),
+          tick: (atMs) =>
+            tick(atMs).catch((err: unknown) => {
+              log.warn({ err, atMs }, 'clock tick not written; retrying at the next idle check');
+              throw err;
+            }),
+        },
+        { ...config.state, clock, scheduler: deps.scheduler },
+      ).pipe(
+        map(() => {
+          // Each check also advances the aggregates pass (wall-clock paced; they publish no events).
           const before = aggregator.current();
           aggregator.step(store.watermarkMs, Math.ceil((store.slotEnd * 250) / config.aggregates.passMs));
           if (aggregator.current() !== before) exportAggregates(aggregator.current(), lifecycle, metrics);
-          metrics.timersPending.set(lifecycle.pendingTimers);
-          const due = lifecycle.due(store.watermarkMs);
-          return due.length === 0 ? b : { keys: [...b.keys, ...due], sinceMs: [Number.NaN] };
+          metrics.timersPending.set(planner.pendingTimers);
         }),
         takeUntil(inputDone$),
       ),
     ),
-    filter((b) => b.keys.length > 0),
-    coalesceMicroBatches(stage.score, {
+    drainInBatches(rows, score, {
       maxBatch: config.score.maxBatch,
       maxDelayMs: config.score.maxDelayMs,
       scheduler: deps.scheduler,
@@ -225,6 +282,12 @@ export function startEngine(deps: EngineDeps): Engine {
     store,
     published,
     totals,
+    get clockMs() {
+      return planner.clockMs;
+    },
+    get backlog() {
+      return rows.length;
+    },
     done,
     swapModel: (model) => scorer.swapModel(model),
     swapSegmentRules(rules) {
@@ -235,17 +298,27 @@ export function startEngine(deps: EngineDeps): Engine {
         { file: rules.file, segments: rules.rules.length, recheck: slots.length },
         'segment rules in force',
       );
-      for (let i = 0; i < slots.length; i += config.score.maxBatch) {
-        recheck$.next({ keys: slots.slice(i, i + config.score.maxBatch), sinceMs: [Number.NaN] });
-      }
+      planner.setRules(rules);
+      recheck = slots;
+      feedRecheck();
     },
     profile: (customerId) =>
       profileOf(customerId, { store, scorer, lifecycle, published, modelRef: stage.modelRef }),
     segments: () => lifecycle.segments(),
-    dryRun: (rule, sampleSize) =>
-      lifecycle.dryRun(rule, sampleSize, scorer.model, config.score.bgnbdHorizonDays),
+    dryRun: (rule, sampleSize, options) =>
+      lifecycle.dryRun(rule, sampleSize, scorer.model, config.score.bgnbdHorizonDays, {
+        timeoutMs: config.segments.dryRunTimeoutMs,
+        sliceMs: config.segments.dryRunSliceMs,
+        signal:
+          options?.signal === undefined
+            ? dryRunStop.signal
+            : AbortSignal.any([options.signal, dryRunStop.signal]),
+      }),
     aggregates: () => aggregator.current(),
     async stop() {
+      // A running dry run must not hold shutdown up: it ends within one slice.
+      dryRunStop.abort();
+      flow?.release();
       if (state$.value === 'running') {
         state$.next('draining');
         stop$.next();

@@ -1,63 +1,61 @@
-import { interval, map, type Observable, type SchedulerLike } from 'rxjs';
-import type { KeyedBatch } from '../rx/index.js';
-import type { CustomerStore } from '../state/types.js';
+import { Observable, interval, type SchedulerLike } from 'rxjs';
 import type { IngestTotals } from './apply-stage.js';
 
 /** Options of {@link idleTicker}. */
 export interface IdleTickerOptions {
-  /** Quiet time after which event time follows the wall clock (ms). */
+  /** Quiet time (no message at all) after which the engine ticks its clock forward (ms). */
   readonly idleAfterMs: number;
-  /** Every customer is re-scored at least once per this period (ms). */
-  readonly rescoreSweepMs: number;
-  /** Tick period (default 250 ms). */
-  readonly tickMs?: number;
+  /** How far behind the wall clock a tick stays, leaving room for slightly late events (ms). */
+  readonly tickLagMs: number;
+  /** Check period (default 250 ms). */
+  readonly checkEveryMs?: number;
   readonly clock: () => number;
   readonly scheduler?: SchedulerLike;
 }
 
-/**
- * Keeps time moving when the stream is quiet and re-scores silent customers. Each tick: if no event arrived
- * for `idleAfterMs`, advance the watermark by the wall time elapsed since the last tick (relative, so a replay of
- * old history is not thrown to "now"); and hand a slice of all customers to scoring so that a full sweep takes
- * `rescoreSweepMs`. Sweep batches carry NaN as their cause time: they are not event-to-score latencies.
- */
-export function idleTicker(
-  store: CustomerStore,
-  totals: IngestTotals,
-  opts: IdleTickerOptions,
-): Observable<KeyedBatch> {
-  const tick = createIdleTick(store, totals, opts);
-  // Every tick is emitted, empty slices too: the engine does more per tick (timers, aggregates) and drops empty
-  // batches itself.
-  return interval(opts.tickMs ?? 250, opts.scheduler).pipe(map(tick));
+/** What the ticker reads and drives. */
+export interface IdleTickerDeps {
+  readonly totals: IngestTotals;
+  /** The timer clock now (epoch ms). */
+  readonly clockMs: () => number;
+  /** The earliest moment a timer or a dwell end is due (Infinity: none). */
+  readonly nextDueMs: () => number;
+  /**
+   * Moves the clock to `atMs`. With a stream this writes a clock tick INTO the stream and the engine moves when it
+   * reads it back, so a replay of the stream fires the same timers at the same place; without one it is direct.
+   */
+  readonly tick: (atMs: number) => Promise<void>;
 }
 
-/** One tick of {@link idleTicker}: advance an idle watermark, return the next slice of the sweep. */
-export function createIdleTick(
-  store: CustomerStore,
-  totals: IngestTotals,
-  opts: IdleTickerOptions,
-): () => KeyedBatch {
-  const tickMs = opts.tickMs ?? 250;
-  let cursor = 0;
-  // Customers owed to the sweep, fractional: a small population is swept at its real rate, not one per tick.
-  let owed = 0;
-  let lastTickWall = opts.clock();
+/**
+ * Keeps silent customers' timers firing when the stream is quiet: every `checkEveryMs`, when no message arrived for
+ * `idleAfterMs` and a timer or a dwell end is due by `wall clock - tickLagMs`, it ticks the clock there. One tick is
+ * in flight at a time. Emits after every check (the engine also steps its aggregates then).
+ */
+export function idleTicker(deps: IdleTickerDeps, opts: IdleTickerOptions): Observable<number> {
+  const check = createIdleCheck(deps, opts);
+  return new Observable<number>((subscriber) =>
+    interval(opts.checkEveryMs ?? 250, opts.scheduler).subscribe(() => {
+      check();
+      subscriber.next(opts.clock());
+    }),
+  );
+}
+
+/** One check of {@link idleTicker}; exported for tests on virtual time. */
+export function createIdleCheck(deps: IdleTickerDeps, opts: IdleTickerOptions): () => void {
+  let inFlightTo = 0;
+  let sentAtWall = 0;
   return () => {
     const now = opts.clock();
-    const elapsed = now - lastTickWall;
-    lastTickWall = now;
-    if (store.size === 0) return { keys: [], sinceMs: [Number.NaN] };
-    if (now - totals.lastEventWallMs >= opts.idleAfterMs) store.advanceTo(store.watermarkMs + elapsed);
-    const end = store.slotEnd;
-    owed = Math.min(end, owed + (end * tickMs) / opts.rescoreSweepMs);
-    const n = Math.floor(owed);
-    owed -= n;
-    const keys: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (store.isLive(cursor)) keys.push(cursor);
-      cursor = cursor + 1 >= end ? 0 : cursor + 1;
-    }
-    return { keys, sinceMs: [Number.NaN] };
+    // A tick sent but not yet read back (or lost): wait for it, but not forever.
+    if (deps.clockMs() < inFlightTo && now - sentAtWall < 5 * opts.idleAfterMs) return;
+    if (now - Math.max(deps.totals.lastMessageWallMs, sentAtWall) < opts.idleAfterMs) return;
+    const to = Math.floor(now - opts.tickLagMs);
+    if (!(deps.nextDueMs() <= to) || to <= deps.clockMs()) return;
+    inFlightTo = to;
+    sentAtWall = now;
+    // A failed tick is retried at a later check; it never stops the engine.
+    deps.tick(to).catch(() => (inFlightTo = 0));
   };
 }

@@ -3,20 +3,20 @@ import type { Config } from '../config/index.js';
 import { ChurnflowError } from '../contract/codes.js';
 import type { ScoreUpdate } from '../contract/score-update.js';
 import type { EngineMetrics } from '../metrics/index.js';
-import { changedScoreUpdates, type OutputSink, type ScoreChanges } from '../publish/index.js';
-import type { MicroBatch } from '../rx/index.js';
-import type { ScoredBatch, Scorer, ShadowScorer } from '../score/index.js';
+import { changedScoreUpdate, type OutputSink, type ScoreChanges } from '../publish/index.js';
+import { STAGES, type ScoredBatch, type Scorer, type ShadowScorer, type Stage } from '../score/index.js';
 import type { CustomerStore } from '../state/types.js';
 import type { IngestTotals } from './apply-stage.js';
-import type { CustomerLifecycle, LifecycleEvents } from './customer-lifecycle.js';
+import type { CustomerLifecycle, DwellExit, LifecycleEvents } from './customer-lifecycle.js';
+import type { RowBatch } from './evaluation-rows.js';
 
 /** What scoring one micro-batch yields for publishing. */
 export interface ScoredOutput {
   readonly updates: ScoreUpdate[];
-  /** Batch rows of the updates (for the freshness histogram). */
+  /** Batch rows of the updates (for the freshness histogram; -1: an update without a row, e.g. a dwell end). */
   readonly positions: number[];
   readonly events: LifecycleEvents;
-  readonly sinceMs: readonly number[];
+  readonly sinceMs: Float64Array;
 }
 
 /** Dependencies of {@link createScoreStage}. */
@@ -40,7 +40,7 @@ export interface ScoreStageDeps {
  * events. The shadow model runs beside it and never delays or fails it.
  */
 export function createScoreStage(deps: ScoreStageDeps): {
-  score: (batch: MicroBatch) => Promise<ScoredOutput | undefined>;
+  score: (batch: RowBatch) => Promise<ScoredOutput | undefined>;
   publish: (result: ScoredOutput | undefined) => void;
   modelRef: (name: string, version: string) => Readonly<{ name: string; version: string }>;
 } {
@@ -54,45 +54,123 @@ export function createScoreStage(deps: ScoreStageDeps): {
     return ref;
   };
 
-  const score = async (batch: MicroBatch): Promise<ScoredOutput | undefined> => {
-    const eventTime = store.watermarkMs;
+  const score = async (batch: RowBatch): Promise<ScoredOutput | undefined> => {
+    if (batch.slots.length === 0) return clockOnly(batch);
     const t0 = performance.now();
     try {
       // The changed customers are decided inside the scorer's call, so only they get reasons (explaining costs
       // several predictions) and with the very model that scored them.
       let changed: { updates: ScoreUpdate[]; positions: number[] } = { updates: [], positions: [] };
-      let events: LifecycleEvents = { segmentChanges: [], stageTransitions: [] };
+      let events: LifecycleEvents | undefined;
       const customerId = (slot: number) => store.customerId(slot);
-      const scored = await scorer.score(batch.keys, (b) => {
-        // Segments first: a membership change is itself a reason to publish the customer's update.
-        events = lifecycle.onScored(b, eventTime, customerId);
-        changed = changedScoreUpdates(b, published, {
-          customerId,
-          model: modelRef(b.modelName, b.modelVersion),
-          eventTime,
-          segments: (slot) => lifecycle.segmentsOf(slot),
-        });
-        return changed.positions;
-      });
+      const scored = await scorer.score(
+        batch.slots,
+        (b) => {
+          // Segments first: a membership change is itself a reason to publish the customer's update.
+          events = lifecycle.onScored(b, batch, customerId);
+          changed = inStreamOrder(b, batch, events, modelRef(b.modelName, b.modelVersion));
+          return changed.positions.filter((p) => p >= 0);
+        },
+        batch.features,
+      );
       metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
-      metrics.scoreBatchSize.observe(batch.keys.length);
-      if (deps.shadow !== undefined) shadowScore(deps.shadow, scored);
+      metrics.scoreBatchSize.observe(batch.slots.length);
+      if (deps.shadow !== undefined && batch.slots.length > 0) shadowScore(deps.shadow, scored);
       changed.positions.forEach((row, j) => {
-        const reasons = scored.reasons?.[row];
+        const reasons = row >= 0 ? scored.reasons?.[row] : undefined;
         if (reasons !== undefined) (changed.updates[j] as ScoreUpdate).reasons = reasons;
       });
-      return { ...changed, events, sinceMs: batch.sinceMs };
+      return { ...changed, events: events as LifecycleEvents, sinceMs: batch.sinceMs };
     } catch (err) {
       // A model that yields NaN for some input must not stop the engine: the batch keeps its last published
       // scores, the failure is counted and logged; anything else is a fatal fault.
       if (!(err instanceof ChurnflowError) || err.code !== 'MODEL_INVALID') throw err;
-      metrics.scoreFailures.inc(batch.keys.length);
+      metrics.scoreFailures.inc(batch.slots.length);
       log.error(
-        { err, customers: batch.keys.length, model: scorer.model.name },
+        { err, customers: batch.slots.length, model: scorer.model.name },
         'model failed on a micro-batch',
       );
       return undefined;
     }
+  };
+
+  /** A batch without rows (the clock moved): only dwell ends can happen. */
+  const clockOnly = (batch: RowBatch): ScoredOutput => {
+    const model = scorer.model;
+    const empty: ScoredBatch = {
+      slots: [],
+      churnRisk: new Float32Array(0),
+      engagement: new Uint8Array(0),
+      stage: new Uint8Array(0),
+      features: batch.features,
+      modelName: model.name,
+      modelVersion: model.version,
+    };
+    const events = lifecycle.onScored(empty, batch, (slot) => store.customerId(slot));
+    const changed = inStreamOrder(empty, batch, events, modelRef(model.name, model.version));
+    return { ...changed, events, sinceMs: batch.sinceMs };
+  };
+
+  /**
+   * The batch's score updates in stream order: before each row, the updates of members whose dwell ended by then
+   * (they carry the customer's last published scores with the new segments), then the row's own update. Sequence
+   * numbers follow that order, so a consumer keeping the highest `seq` ends with the latest state.
+   */
+  const inStreamOrder = (
+    scored: ScoredBatch,
+    rows: RowBatch,
+    events: LifecycleEvents,
+    model: Readonly<{ name: string; version: string }>,
+  ): { updates: ScoreUpdate[]; positions: number[] } => {
+    const updates: ScoreUpdate[] = [];
+    const positions: number[] = [];
+    const customerId = (slot: number) => store.customerId(slot);
+    const ctx = {
+      customerId,
+      model,
+      eventTime: rows.atMs,
+      segments: (_slot: number, row: number) => {
+        const mask = events.masks[row] as number;
+        return { mask, names: lifecycle.namesOf(mask) };
+      },
+    };
+    let d = 0;
+    const exits = events.dwellExits;
+    for (let i = 0; i <= scored.slots.length; i++) {
+      for (; d < exits.length && (exits[d] as DwellExit).beforeRow === i; d++) {
+        const update = dwellUpdate(exits[d] as DwellExit, model);
+        if (update === undefined) continue;
+        updates.push(update);
+        positions.push(-1);
+      }
+      if (i === scored.slots.length) break;
+      const update = changedScoreUpdate(scored, i, published, ctx);
+      if (update === undefined) continue;
+      updates.push(update);
+      positions.push(i);
+    }
+    return { updates, positions };
+  };
+
+  /** The update of a customer whose segments changed when a dwell ended: last published scores, new segments. */
+  const dwellUpdate = (exit: DwellExit, model: Readonly<{ name: string; version: string }>) => {
+    const stageIndex = published.stage(exit.slot);
+    const risk = published.risk(exit.slot);
+    if (stageIndex < 0 || Number.isNaN(risk)) return undefined; // never published: nothing to correct
+    const engagement = published.engagement(exit.slot);
+    if (!published.changed(exit.slot, risk, engagement, stageIndex, exit.mask)) return undefined;
+    const update: ScoreUpdate = {
+      customerId: store.customerId(exit.slot),
+      seq: published.seq(exit.slot),
+      eventTime: exit.atMs,
+      churnRisk: risk,
+      engagement,
+      stage: STAGES[stageIndex] as Stage,
+      segments: lifecycle.namesOf(exit.mask),
+      reasons: [],
+      model,
+    };
+    return update;
   };
 
   const publishLifecycle = (events: LifecycleEvents): void => {
@@ -141,7 +219,7 @@ export function createScoreStage(deps: ScoreStageDeps): {
     metrics.scoreUpdates.inc(updates.length);
     const now = clock();
     for (const p of positions) {
-      const since = sinceMs[p] as number;
+      const since = p < 0 ? Number.NaN : (sinceMs[p] as number);
       if (!Number.isNaN(since)) metrics.eventToScoreSeconds.observe(Math.max(0, now - since) / 1000);
     }
   };

@@ -8,6 +8,7 @@ import type {
 import { Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { EngineMetrics } from '../metrics/index.js';
+import type { FlowGate } from '../rx/index.js';
 import { readDeliveryFacts, type DeliveryFacts } from './delivery-info.js';
 import { ensureConsumer, type EventStreamSpec } from './jetstream-setup.js';
 import type { InboundBatch, InboundMessage } from './types.js';
@@ -23,43 +24,50 @@ export interface JetStreamSourceDeps {
   readonly metrics: EngineMetrics;
   /** Told whenever the consume loop's health changes (readiness). */
   readonly onHealth?: (consuming: boolean, why: string) => void;
+  /** Back-pressure: while closed, no batch is emitted and (iterator mode) no further pull is sent. */
+  readonly flow?: FlowGate;
 }
 
 /**
- * Events from the durable pull consumer as batches in stream order. A batch is what one socket read delivered
- * (collected until the next turn of the event loop), capped at `pullBatch`; its single `ack()` acknowledges it
- * all. The consume loop survives missed heartbeats and a deleted consumer (it is recreated).
+ * Events from the durable pull consumer as batches in stream order. A batch is what the client had received when
+ * the loop looked (everything queued, capped at `pullBatch`); its single `ack()` acknowledges it all. The loop uses
+ * the consumer's iterator: nats.js sends the next pull only as the iterator is read, so while the engine's flow gate
+ * is closed no more messages are requested (bounded memory whatever the backlog). The loop survives missed
+ * heartbeats and a deleted consumer (it is recreated once per incident).
  */
 export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBatch> {
   return new Observable<InboundBatch>((subscriber) => {
     let messages: ConsumerMessages | undefined;
     let closed = false;
-    let pending: JsMsg[] = [];
-    let flushScheduled = false;
-
-    const flush = (): void => {
-      flushScheduled = false;
-      if (pending.length === 0 || closed) return;
-      const batch = pending;
-      pending = [];
-      subscriber.next(toInboundBatch(batch));
-    };
-    const onMessage = (m: JsMsg): void => {
-      pending.push(m);
-      if (pending.length >= deps.pullBatch) flush();
-      else if (!flushScheduled) {
-        flushScheduled = true;
-        // setImmediate runs after the current I/O callbacks: everything one socket read delivered forms a batch.
-        setImmediate(flush);
-      }
-    };
 
     const start = async (): Promise<void> => {
       const consumer: Consumer = await deps.js.consumers.get(deps.spec.stream, deps.spec.consumer);
-      messages = await consumer.consume({ max_messages: deps.pullBatch, callback: onMessage });
+      const iter = await consumer.consume({ max_messages: deps.pullBatch });
+      messages = iter;
       deps.onHealth?.(true, 'consuming');
       deps.log.info({ stream: deps.spec.stream, consumer: deps.spec.consumer }, 'consuming events');
-      watch(messages).catch((err: unknown) => deps.log.error({ err }, 'consumer status watch failed'));
+      watch(iter).catch((err: unknown) => deps.log.error({ err }, 'consumer status watch failed'));
+      read(iter).catch((err: unknown) => {
+        if (closed) return;
+        deps.log.warn({ err, consumer: deps.spec.consumer }, 'consume loop failed; restarting it');
+        iter.stop();
+      });
+    };
+    /** Reads the iterator in batches; awaits the flow gate between batches (that is the back-pressure). */
+    const read = async (iter: ConsumerMessages): Promise<void> => {
+      let pending: JsMsg[] = [];
+      for await (const m of iter) {
+        if (closed) return;
+        pending.push(m);
+        // Nothing more queued right now, or a full batch: hand it over.
+        if (pending.length >= deps.pullBatch || iter.getPending() === 0) {
+          subscriber.next(toInboundBatch(pending));
+          pending = [];
+          const gate = deps.flow?.wait();
+          if (gate !== undefined) await gate;
+        }
+      }
+      if (pending.length > 0 && !closed) subscriber.next(toInboundBatch(pending));
     };
     const watch = async (m: ConsumerMessages): Promise<void> => {
       for await (const s of m.status()) {
@@ -68,18 +76,20 @@ export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBa
           deps.onHealth?.(false, `missed ${s.count} heartbeats`);
           deps.log.warn({ count: s.count }, 'consumer missed heartbeats');
         } else if (s.type === 'consumer_deleted' || s.type === 'consumer_not_found') {
+          // One incident, however many pending pulls report it: recreate once, end this loop, start afresh.
           deps.metrics.natsIncidents.inc({ kind: s.type });
           deps.onHealth?.(false, s.type);
           deps.log.warn({ consumer: deps.spec.consumer, status: s.type }, 'consumer gone; recreating it');
           await retrying('recreate the consumer', () => ensureConsumer(deps.jsm, deps.spec));
-          // The old pull loop does not resume on a recreated consumer: end it, and a fresh one starts below.
           m.stop();
+          break;
         } else if (s.type === 'next' || s.type === 'heartbeat') {
           deps.onHealth?.(true, 'consuming');
         }
       }
+      await m.closed().catch(() => undefined);
       if (!closed) {
-        // The iterator ended under us (e.g. the client gave up a pull): start a fresh consume loop.
+        // The loop ended under us (consumer recreated, or the client gave up a pull): start a fresh one.
         deps.log.warn({ consumer: deps.spec.consumer }, 'consume loop ended; restarting it');
         void retrying('restart consuming', start);
       }

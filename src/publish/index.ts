@@ -1,9 +1,13 @@
 export { createScoreChanges } from './score-changes.js';
 export type { ScoreChanges, ScoreDeltas } from './score-changes.js';
-export { changedScoreUpdates } from './score-updates.js';
+export { changedScoreUpdate, changedScoreUpdates } from './score-updates.js';
 export type { ScoredColumns, UpdateContext } from './score-updates.js';
 export type { OutputSink, ShadowScore } from './sink.js';
 export { natsSink } from './nats-sink.js';
 export type { NatsSinkOptions } from './nats-sink.js';
 export { fileSink, consoleSink } from './stream-sinks.js';
 export type { ConsoleSinkOptions } from './stream-sinks.js';
+export { storeDeadLetters, deadLetterHealth, DEAD_LETTER_RETRY } from './dead-letters.js';
+export type { DeadLetterHealth, DeadLetterRetryBounds, StoreDeadLettersDeps } from './dead-letters.js';
+export { ensureDeadLetterStream } from './dead-letter-stream.js';
+export { DeadLettersNotStoredError } from './store-errors.js';

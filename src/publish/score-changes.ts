@@ -17,6 +17,8 @@ export interface ScoreChanges {
   risk(slot: number): number;
   /** Last published stage index (-1: never). */
   stage(slot: number): number;
+  /** Last published engagement (-1: never). */
+  engagement(slot: number): number;
   /** Slots tracked (the highest slot + 1). */
   readonly capacity: number;
 }
@@ -94,5 +96,6 @@ export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapa
       return units < 0 ? Number.NaN : units / RISK_UNITS;
     },
     stage: (slot) => (slot < capacity ? (stage[slot] as number) : -1),
+    engagement: (slot) => (slot < capacity ? (engagement[slot] as number) : -1),
   };
 }

@@ -21,10 +21,13 @@ export interface ScoredColumns {
 export interface UpdateContext {
   readonly customerId: (slot: number) => string;
   readonly model: { readonly name: string; readonly version: string };
-  /** The event time the scores reflect (epoch ms). */
-  readonly eventTime: number;
-  /** The customer's current segments: a bit per segment (compared) and their names (published). */
-  readonly segments?: (slot: number) => { readonly mask: number; readonly names: string[] };
+  /** The event time the scores reflect (epoch ms): one for the batch, or one per row. */
+  readonly eventTime: number | ArrayLike<number>;
+  /**
+   * The customer's segments as of the row: a bit per segment (compared) and their names (published).
+   * @param row the batch row (a customer may have several rows in one batch)
+   */
+  readonly segments?: (slot: number, row: number) => { readonly mask: number; readonly names: string[] };
 }
 
 /**
@@ -40,28 +43,40 @@ export function changedScoreUpdates(
   const updates: ScoreUpdate[] = [];
   const positions: number[] = [];
   for (let i = 0; i < scored.slots.length; i++) {
-    const slot = scored.slots[i] as number;
-    // Rounded so the payload carries what was compared (Float32 noise would otherwise leak into consumers).
-    const risk = Math.round((scored.churnRisk[i] as number) * 10_000) / 10_000;
-    const engagement = scored.engagement[i] as number;
-    const stageIndex = scored.stage[i] as number;
-    const seg = ctx.segments?.(slot);
-    if (!changes.changed(slot, risk, engagement, stageIndex, seg?.mask ?? 0)) continue;
+    const update = changedScoreUpdate(scored, i, changes, ctx);
+    if (update === undefined) continue;
     positions.push(i);
-    updates.push({
-      customerId: ctx.customerId(slot),
-      seq: changes.seq(slot),
-      eventTime: ctx.eventTime,
-      churnRisk: risk,
-      engagement,
-      stage: STAGES[stageIndex] as Stage,
-      segments: seg?.names ?? [],
-      reasons: scored.reasons?.[i] ?? [],
-      model: ctx.model,
-      ...bgnbdFields(scored, i),
-    });
+    updates.push(update);
   }
   return { updates, positions };
+}
+
+/** Row `i` of {@link changedScoreUpdates}: its update when it is worth publishing, else undefined. */
+export function changedScoreUpdate(
+  scored: ScoredColumns,
+  i: number,
+  changes: ScoreChanges,
+  ctx: UpdateContext,
+): ScoreUpdate | undefined {
+  const slot = scored.slots[i] as number;
+  // Rounded so the payload carries what was compared (Float32 noise would otherwise leak into consumers).
+  const risk = Math.round((scored.churnRisk[i] as number) * 10_000) / 10_000;
+  const engagement = scored.engagement[i] as number;
+  const stageIndex = scored.stage[i] as number;
+  const seg = ctx.segments?.(slot, i);
+  if (!changes.changed(slot, risk, engagement, stageIndex, seg?.mask ?? 0)) return undefined;
+  return {
+    customerId: ctx.customerId(slot),
+    seq: changes.seq(slot),
+    eventTime: typeof ctx.eventTime === 'number' ? ctx.eventTime : (ctx.eventTime[i] as number),
+    churnRisk: risk,
+    engagement,
+    stage: STAGES[stageIndex] as Stage,
+    segments: seg?.names ?? [],
+    reasons: scored.reasons?.[i] ?? [],
+    model: ctx.model,
+    ...bgnbdFields(scored, i),
+  };
 }
 
 /** P(alive) and expected purchases, rounded like the risk, when the batch has them. */

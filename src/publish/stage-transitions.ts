@@ -14,7 +14,7 @@ const STAGE_REASONS: Record<Stage, string> = {
   awareness: 'known, not yet engaged',
 };
 
-/** Columnar memory of each customer's stage and since when, to emit transitions (5 bytes per customer). */
+/** Columnar memory of each customer's stage, since when and how many transitions, to emit them (9 B per customer). */
 export interface StageTransitions {
   /** The transition when the slot's stage differs from the last one seen (first sight: from null), else undefined. */
   observe(
@@ -23,12 +23,15 @@ export interface StageTransitions {
     stageIndex: number,
     eventTime: number,
   ): StageTransition | undefined;
+  /** Forgets a slot (erase, slot reuse): its next stage is a first sight again. */
+  forget(slot: number): void;
 }
 
 /** Creates a {@link StageTransitions} tracker grown by doubling. */
 export function createStageTransitions(initialCapacity = 1024): StageTransitions {
   let stage = new Int8Array(0);
   let sinceSec = new Uint32Array(0);
+  let count = new Uint32Array(0);
   const grow = (slot: number): void => {
     let next = Math.max(stage.length, initialCapacity);
     while (next <= slot) next *= 2;
@@ -36,7 +39,9 @@ export function createStageTransitions(initialCapacity = 1024): StageTransitions
     s.set(stage);
     const t = new Uint32Array(next);
     t.set(sinceSec);
-    [stage, sinceSec] = [s, t];
+    const c = new Uint32Array(next);
+    c.set(count);
+    [stage, sinceSec, count] = [s, t, c];
   };
   return {
     observe(slot, customerId, stageIndex, eventTime) {
@@ -47,6 +52,7 @@ export function createStageTransitions(initialCapacity = 1024): StageTransitions
       const dwellMs = prior < 0 ? 0 : Math.max(0, nowSec - (sinceSec[slot] as number)) * 1000;
       stage[slot] = stageIndex;
       sinceSec[slot] = nowSec;
+      const n = (count[slot] = (count[slot] as number) + 1);
       const to = STAGES[stageIndex] as Stage;
       return {
         customerId,
@@ -55,8 +61,15 @@ export function createStageTransitions(initialCapacity = 1024): StageTransitions
         reason: STAGE_REASONS[to],
         dwellMs,
         eventTime,
-        idempotencyKey: `stage:${customerId}:${to}:${eventTime}`,
+        // Deterministic inputs only (evaluation time, the customer's transition count): a replay re-derives it.
+        idempotencyKey: `stage:${customerId}:${to}:${eventTime}:${n}`,
       };
+    },
+    forget(slot) {
+      if (slot >= stage.length) return;
+      stage[slot] = -1;
+      sinceSec[slot] = 0;
+      count[slot] = 0;
     },
   };
 }

@@ -1,2 +1,4 @@
-export { coalesceMicroBatches } from './coalesce.js';
-export type { CoalesceOptions, KeyedBatch, MicroBatch } from './coalesce.js';
+export { drainInBatches } from './drain-batches.js';
+export type { BatchQueue, DrainOptions } from './drain-batches.js';
+export { createFlowGate } from './flow-gate.js';
+export type { FlowGate } from './flow-gate.js';

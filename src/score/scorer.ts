@@ -60,11 +60,12 @@ class BatchScorer implements Scorer {
   score(
     slots: readonly number[],
     explainRows?: (batch: ScoredBatch) => readonly number[],
+    features?: Float32Array,
   ): Promise<ScoredBatch> {
     // The model is fixed when the batch is asked for, not when it starts: a swap only affects batches
     // requested after it, which is what makes the old model safe to dispose once the queue drains.
     const model = this.current;
-    const run = this.tail.then(() => this.run(slots, model, explainRows));
+    const run = this.tail.then(() => this.run(slots, model, explainRows, features));
     // A failed batch must not poison the chain for the batches queued behind it.
     this.tail = run.catch(() => undefined);
     return run;
@@ -81,12 +82,17 @@ class BatchScorer implements Scorer {
     slots: readonly number[],
     model: ChurnModel,
     explainRows: ((batch: ScoredBatch) => readonly number[]) | undefined,
+    given: Float32Array | undefined,
   ): Promise<ScoredBatch> {
     const rows = slots.length;
     const need = rows * FEATURE_COUNT;
-    if (this.matrix.length < need) this.matrix = new Float32Array(Math.max(need, this.matrix.length * 2));
-    const m = this.matrix;
-    for (let i = 0; i < rows; i++) this.featuresOf(slots[i]!, m, i * FEATURE_COUNT);
+    let m: Float32Array;
+    if (given !== undefined) m = given;
+    else {
+      if (this.matrix.length < need) this.matrix = new Float32Array(Math.max(need, this.matrix.length * 2));
+      m = this.matrix;
+      for (let i = 0; i < rows; i++) this.featuresOf(slots[i]!, m, i * FEATURE_COUNT);
+    }
 
     const engagement = new Uint8Array(rows);
     for (let i = 0; i < rows; i++) engagement[i] = engagementScore(m, i * FEATURE_COUNT);

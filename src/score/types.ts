@@ -72,12 +72,14 @@ export interface Scorer {
   /** The model the next batch will use. */
   readonly model: ChurnModel;
   /**
-   * Scores the given slots with ONE model call. Calls are serialised: a call made while another is in
+   * Scores the given slots (a slot may appear in several rows) with ONE model call. Calls are serialised: a call made while another is in
    * flight starts when that one has finished, so the reused matrix is never overwritten under a caller.
    */
   score(
     slots: readonly number[],
     explainRows?: (batch: ScoredBatch) => readonly number[],
+    /** The rows' features (rows × FEATURE_COUNT) when the caller computed them; otherwise `featuresOf` is asked. */
+    features?: Float32Array,
   ): Promise<ScoredBatch>;
   /**
    * Replaces the model between batches: batches requested after this call use `model`; those requested

@@ -1,5 +1,6 @@
 import { createActivation, planActivation, writeActivation, type ActivationPlan } from './activation.js';
 import { changeReasons } from './change-reasons.js';
+import { createDeadlineScheduler } from './timers.js';
 import type {
   CompiledSegmentRule,
   SegmentActivation,
@@ -19,7 +20,7 @@ export interface SegmentMembership {
    * @param slots the customers' slots, row order
    * @param rows rows to read (<= slots.length)
    * @param features rows x FEATURE_COUNT values, FEATURES order
-   * @param nowMs the batch's event time, epoch ms (the changes' `eventTime`)
+   * @param nowMs each row's event time (one value for all rows, or one per row), epoch ms (the changes' `eventTime`)
    * @param customerId the id of a slot (called only for the rows that change)
    * @returns the flips, in row order then rule order (empty when nothing changed)
    */
@@ -28,16 +29,29 @@ export interface SegmentMembership {
     rows: number,
     features: Float32Array,
     scores: SegmentScores,
-    nowMs: number,
+    nowMs: number | ArrayLike<number>,
     customerId: (slot: number) => string,
   ): SegmentChange[];
+  /** Applies the rules to row `row` only (see {@link evaluate}), appending its flips to `out`. */
+  evaluateRow(
+    slot: number,
+    row: number,
+    features: Float32Array,
+    scores: SegmentScores,
+    nowMs: number,
+    customerId: (slot: number) => string,
+    out: SegmentChange[],
+  ): void;
   /** Names of the segments `slot` belongs to, in rule order (for score updates). */
   segmentsOf(slot: number): string[];
   /**
-   * The earliest moment (epoch ms) after `nowMs` at which a membership of `slot` leaves its `minDwellMs`, so
-   * an exit that already holds can happen without waiting for another event; Infinity when none is pending.
+   * Exits that were held back only by `minDwellMs` and whose dwell has ended by `clockMs` (event time): each member
+   * whose `exit` held at its last evaluation leaves at the moment its dwell ended, in deadline order. The caller
+   * calls this as its clock moves (before each evaluation, in stream order), so it needs no features.
    */
-  dwellEndsAt(slot: number, nowMs: number): number;
+  dwellEnded(clockMs: number, customerId: (slot: number) => string): SegmentChange[];
+  /** The earliest pending dwell end, Infinity when none. */
+  earliestDwellEnd(): number;
   /** The membership bitmask of `slot` (bit i = rule i). */
   maskOf(slot: number): number;
   /** Members per segment. */
@@ -56,8 +70,9 @@ export interface SegmentMembership {
 }
 
 /**
- * Creates the membership table. Memory per customer: 4 B mask + 1 B seen flag + 4 B per segment (the second,
- * in event time, the current state began) = 69 B for 16 segments; arrays grow by doubling.
+ * Creates the membership table. Memory per customer: 4 B mask + 4 B held-exit mask + 4 B flip counter + 1 B seen
+ * flag + 4 B per segment (the second, in event time, the current state began) + 8 B dwell deadline = 85 B for
+ * 16 segments; arrays grow by doubling.
  * @param initialCapacity slots allocated up front @default 1024
  */
 export function createSegmentMembership(ruleSet: SegmentRuleSet, initialCapacity = 1024): SegmentMembership {
@@ -74,10 +89,16 @@ class ColumnarMembership implements SegmentMembership {
   private readonly act: SegmentActivation = createActivation();
   private capacity: number;
   private mask: Uint32Array;
+  /** Bit i: `exit` of rule i held at the last evaluation but the member's dwell was not over. */
+  private heldExits: Uint32Array;
+  /** Flips per slot so far: the last part of an idempotency key, so two flips never share one. */
+  private flips: Uint32Array;
   private seen: Uint8Array;
   /** ceil(eventTimeMs / 1000) when the current state (member or not) of (slot, rule) began; 0 = unknown. */
   private since: Uint32Array;
   private counts: Int32Array;
+  /** Per slot, the earliest dwell end among its held exits. */
+  private readonly dwellEnds = createDeadlineScheduler();
 
   constructor(ruleSet: SegmentRuleSet, capacity: number) {
     this.ruleSet = ruleSet;
@@ -86,6 +107,8 @@ class ColumnarMembership implements SegmentMembership {
     this.plan = planActivation(ruleSet.variables);
     this.capacity = capacity;
     this.mask = new Uint32Array(capacity);
+    this.heldExits = new Uint32Array(capacity);
+    this.flips = new Uint32Array(capacity);
     this.seen = new Uint8Array(capacity);
     this.since = new Uint32Array(capacity * this.stride);
     this.counts = new Int32Array(this.stride);
@@ -96,67 +119,166 @@ class ColumnarMembership implements SegmentMembership {
     rows: number,
     features: Float32Array,
     scores: SegmentScores,
-    nowMs: number,
+    nowMs: number | ArrayLike<number>,
     customerId: (slot: number) => string,
   ): SegmentChange[] {
     const changes: SegmentChange[] = [];
+    for (let r = 0; r < rows; r++) {
+      const t = typeof nowMs === 'number' ? nowMs : (nowMs[r] as number);
+      this.evaluateRow(slots[r] as number, r, features, scores, t, customerId, changes);
+    }
+    return changes;
+  }
+
+  evaluateRow(
+    slot: number,
+    row: number,
+    features: Float32Array,
+    scores: SegmentScores,
+    nowMs: number,
+    customerId: (slot: number) => string,
+    out: SegmentChange[],
+  ): void {
     const { rules, act, stride } = this;
     const n = rules.length;
     // Rounded up so a dwell computed from it is never longer than the truth: minDwellMs is never cut short.
     const nowSec = Math.ceil(nowMs / 1000);
     const haveBaseline = scores.pAlive !== undefined && scores.expectedPurchases !== undefined;
-    for (let r = 0; r < rows; r++) {
-      const slot = slots[r] as number;
-      if (slot >= this.capacity) this.grow(slot);
-      const base = slot * stride;
-      if (this.seen[slot] === 0) {
-        this.seen[slot] = 1;
-        this.since.fill(nowSec, base, base + n);
-      }
-      writeActivation(act, this.plan, features, scores, r);
-      let m = this.mask[slot] as number;
-      for (let i = 0; i < n; i++) {
-        const rule = rules[i] as CompiledSegmentRule;
-        if (rule.usesBaseline && !haveBaseline) continue;
-        const member = ((m >>> i) & 1) === 1;
-        const since = this.since[base + i] as number;
-        if (since === 0) this.since[base + i] = nowSec; // a segment added by swapRules: state begins now
-        const dwellMs = since === 0 ? 0 : Math.max(0, nowMs - since * 1000);
-        const expr = member ? rule.exit : rule.enter;
-        if (member && dwellMs < rule.minDwellMs) continue;
-        if (!this.test(expr.fn, act)) continue;
-        m = member ? m & ~(1 << i) : m | (1 << i);
-        this.since[base + i] = nowSec;
-        this.counts[i] = (this.counts[i] as number) + (member ? -1 : 1);
-        const id = customerId(slot);
-        const kind = member ? 'exited' : 'entered';
-        changes.push({
-          segment: rule.name,
-          customerId: id,
-          slot,
-          kind,
-          reason: changeReasons(expr, act),
-          dwellMs,
-          eventTime: nowMs,
-          idempotencyKey: `${rule.name}:${id}:${kind}:${nowMs}`,
-        });
-      }
-      this.mask[slot] = m >>> 0;
+    if (slot >= this.capacity) this.grow(slot);
+    const base = slot * stride;
+    if (this.seen[slot] === 0) {
+      this.seen[slot] = 1;
+      this.since.fill(nowSec, base, base + n);
     }
-    return changes;
+    writeActivation(act, this.plan, features, scores, row);
+    let m = this.mask[slot] as number;
+    let held = 0;
+    let dwellEnd = Infinity;
+    for (let i = 0; i < n; i++) {
+      const rule = rules[i] as CompiledSegmentRule;
+      if (rule.usesBaseline && !haveBaseline) {
+        // The membership holds still, and so does an exit it was holding back.
+        if (((this.heldExits[slot] as number) >>> i) & 1) {
+          held |= 1 << i;
+          dwellEnd = Math.min(dwellEnd, (this.since[base + i] as number) * 1000 + rule.minDwellMs);
+        }
+        continue;
+      }
+      const member = ((m >>> i) & 1) === 1;
+      const since = this.since[base + i] as number;
+      if (since === 0) this.since[base + i] = nowSec; // a segment added by swapRules: state begins now
+      const dwellMs = since === 0 ? 0 : Math.max(0, nowMs - since * 1000);
+      const expr = member ? rule.exit : rule.enter;
+      if (!this.test(expr.fn, act)) continue;
+      if (member && dwellMs < rule.minDwellMs) {
+        // Exit holds but the dwell is not over: remember it, so the member leaves when the dwell ends.
+        held |= 1 << i;
+        dwellEnd = Math.min(dwellEnd, since * 1000 + rule.minDwellMs);
+        continue;
+      }
+      m = member ? m & ~(1 << i) : m | (1 << i);
+      out.push(
+        this.flip(
+          slot,
+          rule,
+          member ? 'exited' : 'entered',
+          changeReasons(expr, act),
+          dwellMs,
+          nowMs,
+          nowSec,
+          customerId,
+        ),
+      );
+    }
+    this.mask[slot] = m >>> 0;
+    this.heldExits[slot] = held >>> 0;
+    this.dwellEnds.schedule(slot, dwellEnd);
   }
 
-  dwellEndsAt(slot: number, nowMs: number): number {
-    let next = Infinity;
-    const m = slot < this.capacity ? (this.mask[slot] as number) : 0;
+  dwellEnded(clockMs: number, customerId: (slot: number) => string): SegmentChange[] {
+    const out: SegmentChange[] = [];
+    if (!(this.dwellEnds.earliest() <= clockMs)) return out;
+    const at: number[] = [];
+    const slots = this.dwellEnds.due(clockMs, at);
+    // Deadline order, then slot: the same order whatever batch this clock arrived in.
+    const order = slots.map((_, k) => k).sort((a, b) => at[a]! - at[b]! || slots[a]! - slots[b]!);
+    for (const k of order) this.leaveHeld(slots[k]!, clockMs, customerId, out);
+    return out;
+  }
+
+  earliestDwellEnd(): number {
+    return this.dwellEnds.earliest();
+  }
+
+  /** Lets every held exit of `slot` whose dwell has ended by `atMs` happen, each at its own dwell end. */
+  private leaveHeld(
+    slot: number,
+    atMs: number,
+    customerId: (slot: number) => string,
+    out: SegmentChange[],
+  ): void {
     const base = slot * this.stride;
-    for (let i = 0; m !== 0 && i < this.rules.length; i++) {
-      const dwell = (this.rules[i] as CompiledSegmentRule).minDwellMs;
-      if (dwell === 0 || ((m >>> i) & 1) === 0) continue;
-      const ends = (this.since[base + i] as number) * 1000 + dwell;
-      if (ends > nowMs && ends < next) next = ends;
+    let m = this.mask[slot] as number;
+    let held = this.heldExits[slot] as number;
+    let next = Infinity;
+    for (let i = 0; held !== 0 && i < this.rules.length; i++) {
+      if (((held >>> i) & 1) === 0) continue;
+      const rule = this.rules[i] as CompiledSegmentRule;
+      const since = this.since[base + i] as number;
+      const endsAt = since * 1000 + rule.minDwellMs;
+      if (endsAt > atMs) {
+        next = Math.min(next, endsAt);
+        continue;
+      }
+      held &= ~(1 << i);
+      if (((m >>> i) & 1) === 0) continue;
+      m &= ~(1 << i);
+      const reason = [`minimum dwell of ${rule.minDwellMs} ms ended`, rule.exit.source];
+      out.push(
+        this.flip(
+          slot,
+          rule,
+          'exited',
+          reason,
+          rule.minDwellMs,
+          endsAt,
+          Math.ceil(endsAt / 1000),
+          customerId,
+        ),
+      );
     }
-    return next;
+    this.mask[slot] = m >>> 0;
+    this.heldExits[slot] = held >>> 0;
+    this.dwellEnds.schedule(slot, next);
+  }
+
+  /** Records a flip of (slot, rule) at `nowMs` and describes it. */
+  private flip(
+    slot: number,
+    rule: CompiledSegmentRule,
+    kind: 'entered' | 'exited',
+    reason: string[],
+    dwellMs: number,
+    nowMs: number,
+    nowSec: number,
+    customerId: (slot: number) => string,
+  ): SegmentChange {
+    this.since[slot * this.stride + rule.index] = nowSec;
+    this.counts[rule.index] = (this.counts[rule.index] as number) + (kind === 'exited' ? -1 : 1);
+    const n = (this.flips[slot] = (this.flips[slot] as number) + 1);
+    const id = customerId(slot);
+    return {
+      segment: rule.name,
+      customerId: id,
+      slot,
+      kind,
+      reason,
+      dwellMs,
+      eventTime: nowMs,
+      // Deterministic inputs only (the evaluation time and the customer's flip count), so a replay of the same
+      // stream re-derives the same key whatever its batching.
+      idempotencyKey: `${rule.name}:${id}:${kind}:${nowMs}:${n}`,
+    };
   }
 
   segmentsOf(slot: number): string[] {
@@ -199,6 +321,8 @@ class ColumnarMembership implements SegmentMembership {
       }
       this.mask[slot] = nm >>> 0;
     }
+    // Held exits refer to the old rules; the re-evaluation that follows a swap decides them afresh.
+    this.heldExits.fill(0);
     this.ruleSet = next;
     this.rules = next.rules;
     this.stride = stride;
@@ -219,8 +343,11 @@ class ColumnarMembership implements SegmentMembership {
     for (let i = 0; i < this.rules.length; i++)
       if ((m >>> i) & 1) this.counts[i] = (this.counts[i] as number) - 1;
     this.mask[slot] = 0;
+    this.heldExits[slot] = 0;
+    this.flips[slot] = 0;
     this.seen[slot] = 0;
     this.since.fill(0, slot * this.stride, (slot + 1) * this.stride);
+    this.dwellEnds.cancel(slot);
   }
 
   private test(fn: (act: SegmentActivation) => unknown, act: SegmentActivation): boolean {
@@ -237,11 +364,17 @@ class ColumnarMembership implements SegmentMembership {
     while (cap <= slot) cap *= 2;
     const mask = new Uint32Array(cap);
     mask.set(this.mask);
+    const heldExits = new Uint32Array(cap);
+    heldExits.set(this.heldExits);
+    const flips = new Uint32Array(cap);
+    flips.set(this.flips);
     const seen = new Uint8Array(cap);
     seen.set(this.seen);
     const since = new Uint32Array(cap * this.stride);
     since.set(this.since);
     this.mask = mask;
+    this.heldExits = heldExits;
+    this.flips = flips;
     this.seen = seen;
     this.since = since;
     this.capacity = cap;

@@ -36,9 +36,12 @@ export interface DeadlineScheduler {
    * Removes and returns the slots whose deadline is <= `watermarkMs`. Each pending deadline is returned
    * exactly once. Order: by bucket (every slot of an earlier bucket first); within a bucket, in the order
    * deadlines were first scheduled into it. Finer order carries no meaning: a due batch is re-scored at one
-   * watermark, and sorting would cost n log n on every call.
+   * watermark, and sorting would cost n log n on every call. With `deadlinesOut`, each slot's deadline is pushed
+   * there in the same order.
    */
-  due(watermarkMs: number): number[];
+  due(watermarkMs: number, deadlinesOut?: number[]): number[];
+  /** The earliest pending deadline (epoch ms), Infinity when none. */
+  earliest(): number;
   /** The slot's pending deadline (epoch ms), or -1 when none. */
   deadlineOf(slot: number): number;
   /** Pending deadlines. */
@@ -126,22 +129,39 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
     return slot >= 0 && slot < this.deadlines.length ? this.deadlines[slot]! : NONE;
   }
 
-  due(watermarkMs: number): number[] {
+  due(watermarkMs: number, deadlinesOut?: number[]): number[] {
     const out: number[] = [];
     const wmTick = Math.floor(watermarkMs / this.granularityMs);
     if (this.buckets.size === 0 || !(wmTick >= this.lowTick)) return out;
     // Walk ticks one by one while that is cheaper than sorting the map's keys (a long idle jump of the
     // watermark over few buckets takes the key path, so the cost is min(ticks crossed, buckets) x log).
     if (wmTick - this.lowTick <= 4 * this.buckets.size) {
-      for (let t = this.lowTick; t <= wmTick; t++) this.drain(t, watermarkMs, out);
+      for (let t = this.lowTick; t <= wmTick; t++) this.drain(t, watermarkMs, out, deadlinesOut);
     } else {
       const ticks: number[] = [];
       for (const t of this.buckets.keys()) if (t <= wmTick) ticks.push(t);
       ticks.sort((a, b) => a - b);
-      for (const t of ticks) this.drain(t, watermarkMs, out);
+      for (const t of ticks) this.drain(t, watermarkMs, out, deadlinesOut);
     }
     this.lowTick = this.buckets.size === 0 ? Infinity : wmTick;
     return out;
+  }
+
+  earliest(): number {
+    if (this.pending === 0) return Infinity;
+    // Buckets are keyed by floor(deadline / granularity): the lowest bucket holding a valid entry has the minimum.
+    const ticks = [...this.buckets.keys()].sort((a, b) => a - b);
+    const d = this.deadlines;
+    for (const tick of ticks) {
+      const list = this.buckets.get(tick) as SlotList;
+      let min = Infinity;
+      for (let i = 0; i < list.length; i++) {
+        const at = d[list.items[i]!]!;
+        if (at !== NONE && Math.floor(at / this.granularityMs) === tick && at < min) min = at;
+      }
+      if (min !== Infinity) return min;
+    }
+    return Infinity;
   }
 
   memoryBytes(): number {
@@ -151,7 +171,7 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
   }
 
   /** Emits the due slots of bucket `tick`; keeps the valid, not yet due ones (only in the watermark's bucket). */
-  private drain(tick: number, watermarkMs: number, out: number[]): void {
+  private drain(tick: number, watermarkMs: number, out: number[], deadlinesOut?: number[]): void {
     const list = this.buckets.get(tick);
     if (list === undefined) return;
     const { items, length } = list;
@@ -167,6 +187,7 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
         d[slot] = NONE;
         this.pending--;
         out.push(slot);
+        deadlinesOut?.push(at);
       } else items[kept++] = slot;
     }
     this.entries -= length - kept;

@@ -75,7 +75,10 @@ export interface SegmentChange {
   readonly dwellMs: number;
   /** Event time of the evaluation that flipped it, epoch milliseconds. */
   readonly eventTime: number;
-  /** `${segment}:${customerId}:${kind}:${eventTime}`: the same flip re-derived on replay has the same key. */
+  /**
+   * `${segment}:${customerId}:${kind}:${eventTime}:${n}` (n: the customer's flip count): the same flip re-derived
+   * on replay, however the stream is batched, has the same key.
+   */
   readonly idempotencyKey: string;
 }
 

@@ -5,6 +5,11 @@ import { CustomerColumns, F64, F64_STRIDE } from './customer-columns.js';
 import type { ApplyResult, CustomerStore, CustomerStoreOptions } from './types.js';
 import { DAY_MS } from './windows.js';
 
+/** {@link CustomerStore.applyOne}: the message was already applied for its customer (redelivery). */
+export const DUPLICATE = -1;
+/** {@link CustomerStore.applyOne}: the event was refused; the reason is in `lastRejection`. */
+export const REJECTED = -2;
+
 /** Default of {@link CustomerStoreOptions.horizonDays}: events older than this before the watermark are refused. */
 export const DEFAULT_HORIZON_DAYS = 400;
 /** Default of {@link CustomerStoreOptions.initialCapacity}, in customer slots. */
@@ -30,6 +35,8 @@ class ColumnarCustomerStore implements CustomerStore {
   private readonly free: number[] = [];
   private generation = 0;
   private watermark = 0;
+  /** The refusal of the last {@link applyOne} that returned REJECTED. */
+  lastRejection: Rejection | undefined = undefined;
 
   constructor(opts: CustomerStoreOptions) {
     const horizonDays = opts.horizonDays ?? DEFAULT_HORIZON_DAYS;
@@ -64,36 +71,50 @@ class ColumnarCustomerStore implements CustomerStore {
     let applied = 0;
     let duplicates = 0;
     for (const d of events) {
-      const e = d.event;
-      // Event time has millisecond resolution: whole ms make the tie-break keys of apply-event exact.
-      const ts = Math.floor(e.ts);
-      let slot = this.slots.get(e.customerId);
-      const seq = d.streamSeq;
-      // A redelivered message carries a sequence this customer has already passed (0 = unsequenced source).
-      if (slot !== undefined && seq > 0 && seq <= this.cols.f64[slot * F64_STRIDE + F64.maxSeq]!) {
-        duplicates++;
-        continue;
-      }
-      if (!(ts >= 0 && ts < Number.MAX_SAFE_INTEGER / 4)) {
-        rejected.push(reject(d, Number.isFinite(e.ts) ? 'out_of_range' : 'non_finite_number', `ts ${e.ts}`));
-        continue;
-      }
-      if (ts < this.watermark - this.horizonMs) {
-        rejected.push(reject(d, 'too_old', tooOldDetail(e.ts, this.watermark, this.horizonMs)));
-        continue;
-      }
-      if (slot === undefined) slot = this.addCustomer(e.customerId);
-      const f64 = this.cols.f64;
-      if (seq > f64[slot * F64_STRIDE + F64.maxSeq]!) f64[slot * F64_STRIDE + F64.maxSeq] = seq;
-      applyEvent(this.cols, slot, e, ts);
-      if (ts > this.watermark) this.watermark = ts;
-      applied++;
-      if (stamp[slot] !== gen) {
-        stamp[slot] = gen;
-        touched.push(slot);
+      const slot = this.applyOne(d);
+      if (slot === DUPLICATE) duplicates++;
+      else if (slot === REJECTED) rejected.push(this.lastRejection as Rejection);
+      else {
+        applied++;
+        if (stamp[slot] !== gen) {
+          stamp[slot] = gen;
+          touched.push(slot);
+        }
       }
     }
     return { touched, rejected, applied, duplicates };
+  }
+
+  applyOne(d: DecodedEvent, beforeApply?: () => void): number {
+    const e = d.event;
+    // Event time has millisecond resolution: whole ms make the tie-break keys of apply-event exact.
+    const ts = Math.floor(e.ts);
+    let slot = this.slots.get(e.customerId);
+    const seq = d.streamSeq;
+    // A redelivered message carries a sequence this customer has already passed (0 = unsequenced source).
+    if (slot !== undefined && seq > 0 && seq <= this.cols.f64[slot * F64_STRIDE + F64.maxSeq]!) {
+      return DUPLICATE;
+    }
+    if (!(ts >= 0 && ts < Number.MAX_SAFE_INTEGER / 4)) {
+      this.lastRejection = reject(
+        d,
+        Number.isFinite(e.ts) ? 'out_of_range' : 'non_finite_number',
+        `ts ${e.ts}`,
+      );
+      return REJECTED;
+    }
+    // Judged against the watermark of event times only (never the wall clock): a replay decides the same.
+    if (ts < this.watermark - this.horizonMs) {
+      this.lastRejection = reject(d, 'too_old', tooOldDetail(e.ts, this.watermark, this.horizonMs));
+      return REJECTED;
+    }
+    beforeApply?.();
+    if (slot === undefined) slot = this.addCustomer(e.customerId);
+    const f64 = this.cols.f64;
+    if (seq > f64[slot * F64_STRIDE + F64.maxSeq]!) f64[slot * F64_STRIDE + F64.maxSeq] = seq;
+    applyEvent(this.cols, slot, e, ts);
+    if (ts > this.watermark) this.watermark = ts;
+    return slot;
   }
 
   advanceTo(nowMs: number): void {

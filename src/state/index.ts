@@ -1,5 +1,11 @@
 /** The customer-state stage: per-customer rolling features in event time. */
-export { createCustomerStore, DEFAULT_HORIZON_DAYS, DEFAULT_INITIAL_CAPACITY } from './customer-store.js';
+export {
+  createCustomerStore,
+  DEFAULT_HORIZON_DAYS,
+  DEFAULT_INITIAL_CAPACITY,
+  DUPLICATE,
+  REJECTED,
+} from './customer-store.js';
 export { RECENCY_CAP_DAYS, TENURE_CAP_DAYS } from './compute-features.js';
 export { FEATURES, FEATURE_NAMES, FEATURE_COUNT, featureIndex } from './feature-catalog.js';
 export type { FeatureDef } from './feature-catalog.js';

@@ -35,10 +35,21 @@ export interface CustomerStoreOptions {
 export interface CustomerStore {
   /** Customers held. */
   readonly size: number;
-  /** Event-time "now" used for windows: max event time seen, advanced further by {@link advanceTo}. */
+  /**
+   * Max event time applied (plus {@link advanceTo}, which only offline code uses): the reference of `too_old`.
+   * The engine never moves it by the wall clock, so a replay of the same stream accepts and refuses the same.
+   */
   readonly watermarkMs: number;
   /** Applies events in the given order; any order within the allowed lateness yields the same state. */
   apply(events: readonly DecodedEvent[]): ApplyResult;
+  /**
+   * Applies one event: returns the customer's slot, or DUPLICATE (-1: its stream sequence was already applied
+   * for that customer) or REJECTED (-2: refused, the rejection is in {@link lastRejection}). `beforeApply` runs
+   * once the event is known to be accepted, before the state changes (the engine fires due timers there).
+   */
+  applyOne(event: DecodedEvent, beforeApply?: () => void): number;
+  /** The refusal of the last {@link applyOne} that returned REJECTED. */
+  readonly lastRejection: Rejection | undefined;
   /** Moves event time forward (idle stream: wall clock); never backwards. */
   advanceTo(nowMs: number): void;
   /** Writes the slot's feature vector (FEATURES order) at `nowMs` into `out` starting at `offset`. */

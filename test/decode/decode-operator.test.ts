@@ -8,41 +8,38 @@ import { mutatedEventArb, validEventArb } from '../contract/event-arbitraries.js
 import { NOW, batchOf, message, msgpack } from './messages.js';
 
 describe('decode operator', () => {
-  it('reads the clock once per batch and bounds future timestamps by it', async () => {
-    const ahead = { customerId: 'c1', type: 'app_open', ts: NOW + 60_000 };
-    const m = message(msgpack(ahead), 'events.c1.app_open', 1);
-    const readings = [NOW, NOW - 600_000];
-    let calls = 0;
-    const clock = (): number => readings[calls++] ?? Number.NaN;
-
-    const out = await firstValueFrom(
-      from([batchOf([m, m, m]), batchOf([m, m])]).pipe(
-        decode({ options: DEFAULT_DECODE_OPTIONS, clock }),
-        toArray(),
-      ),
-    );
-
-    expect(calls).toBe(2);
-    expect(out.map((b) => b.events.length)).toEqual([3, 0]);
-    expect(out.map((b) => b.rejected.map((r) => r.reason))).toEqual([
-      [],
-      ['too_far_in_future', 'too_far_in_future'],
-    ]);
-  });
-
-  it('defaults to the wall clock', async () => {
-    const now = Date.now();
-    const ok = { customerId: 'c1', type: 'app_open', ts: now };
-    const late = { customerId: 'c1', type: 'app_open', ts: now + 3_600_000 };
+  it('bounds future timestamps by the time the stream stored each message, never the wall clock', async () => {
+    // Stored long ago: what was refused then is refused on every replay, whenever it happens.
+    const storedAt = Date.now() - 30 * 86_400_000;
+    const ok = { customerId: 'c1', type: 'app_open', ts: storedAt + 60_000 };
+    const ahead = { customerId: 'c1', type: 'app_open', ts: storedAt + 3_600_000 };
+    const at = (m: InboundMessage): InboundMessage => ({ ...m, publishedAtMs: storedAt });
     const batch = batchOf([
-      message(msgpack(ok), 'events.c1.app_open', 1),
-      message(msgpack(late), 'events.c1.app_open', 2),
+      at(message(msgpack(ok), 'events.c1.app_open', 1)),
+      at(message(msgpack(ahead), 'events.c1.app_open', 2)),
     ]);
     const [out] = await firstValueFrom(
       from([batch]).pipe(decode({ options: DEFAULT_DECODE_OPTIONS }), toArray()),
     );
     expect(out!.events.map((e) => e.streamSeq)).toEqual([1]);
     expect(out!.rejected.map((r) => r.reason)).toEqual(['too_far_in_future']);
+  });
+
+  it('reads clock ticks in stream order among the events and refuses a tick from the far future', () => {
+    const e = (seq: number) =>
+      message(msgpack({ customerId: 'c1', type: 'app_open', ts: NOW }), 'events.c1.app_open', seq);
+    const tick = (seq: number, ts: number) =>
+      message(new TextEncoder().encode(JSON.stringify({ ts })), 'events.$clock.tick', seq);
+    const out = decodeBatch(
+      batchOf([tick(1, NOW - 5), e(2), tick(3, NOW), tick(4, NOW + 3_600_000), e(5)]),
+      DEFAULT_DECODE_OPTIONS,
+    );
+    expect(out.events.map((d) => d.streamSeq)).toEqual([2, 5]);
+    expect(out.ticks).toEqual([
+      { before: 0, atMs: NOW - 5, streamSeq: 1 },
+      { before: 1, atMs: NOW, streamSeq: 3 },
+    ]);
+    expect(out.rejected.map((r) => [r.streamSeq, r.reason])).toEqual([[4, 'too_far_in_future']]);
   });
 
   it('does not ack: the batch travels on as `source` for the state stage to ack', async () => {

@@ -64,7 +64,15 @@ describe('engine end to end over NATS', () => {
       expect(Array.isArray(u['segments'])).toBe(true);
       expect(Array.isArray(u['reasons'])).toBe(true);
       expect((u['model'] as { name: string }).name).toBeTypeOf('string');
-      expect(u['eventTime']).toBeGreaterThanOrEqual(now - DAY);
+      // Each update reflects the stream's event time when its cause was applied: never before the first event.
+      expect(u['eventTime']).toBeGreaterThanOrEqual(now - 40 * DAY);
+      expect(u['eventTime']).toBeLessThanOrEqual(now);
+    }
+    // A customer is evaluated at its own events and timers: its latest update is at least as recent as its
+    // latest event.
+    for (const id of ['ann@example.com', 'bob.smith', 'carol']) {
+      const lastTs = Math.max(...history.filter((e) => e.customerId === id).map((e) => e.ts));
+      expect(latest(id)['eventTime']).toBeGreaterThanOrEqual(lastTs);
     }
     const annSeqs = updates.filter((u) => u['customerId'] === 'ann@example.com').map((u) => u['seq']);
     // Consecutive from a base above any earlier run's (the engine's start time in ms × 1000).

@@ -1,82 +1,88 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualTimeScheduler } from 'rxjs';
-import { createIdleTick, idleTicker } from '../../src/engine/idle-ticker.js';
-import type { IngestTotals } from '../../src/engine/index.js';
-import { createCustomerStore, featureIndex, FEATURE_COUNT } from '../../src/state/index.js';
-import type { DecodedEvent } from '../../src/decode/types.js';
+import { createIdleCheck, idleTicker, type IdleTickerDeps } from '../../src/engine/idle-ticker.js';
 
-const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 10, 12);
 
-function event(customerId: string, ts: number, seq: number): DecodedEvent {
+/** A ticker over a fake engine clock that moves only when a tick is "read back". */
+function setup(nextDueMs: number) {
+  let wall = T0;
+  let engineClock = T0 - 10_000;
+  const ticks: number[] = [];
+  const deps: IdleTickerDeps = {
+    totals: { events: 0, deadLetters: 0, duplicates: 0, lastMessageWallMs: T0 },
+    clockMs: () => engineClock,
+    nextDueMs: () => nextDueMs,
+    tick: (atMs) => {
+      ticks.push(atMs);
+      return Promise.resolve();
+    },
+  };
+  const check = createIdleCheck(deps, { idleAfterMs: 2_000, tickLagMs: 1_000, clock: () => wall });
   return {
-    event: { customerId, type: 'page_view', ts },
-    subject: `events.${customerId}.page_view`,
-    data: new Uint8Array(),
-    streamSeq: seq,
-    publishedAtMs: ts,
+    check,
+    deps,
+    ticks,
+    advanceWall: (ms: number) => (wall += ms),
+    readBack: () => (engineClock = ticks.at(-1) ?? engineClock),
   };
 }
 
-function setup() {
-  const store = createCustomerStore({});
-  store.apply([event('a', T0, 1), event('b', T0, 2)]);
-  const totals: IngestTotals = { events: 2, deadLetters: 0, duplicates: 0, lastEventWallMs: 0 };
-  return { store, totals };
-}
-
-describe('idle ticks', () => {
-  it('advance event time by the wall clock once the stream is idle, so windows expire and recency grows', () => {
-    const { store, totals } = setup();
-    let wall = 0;
-    const tick = createIdleTick(store, totals, {
-      idleAfterMs: 1_000,
-      rescoreSweepMs: 240_000,
-      tickMs: 60_000,
-      clock: () => wall,
-    });
-    const swept: number[] = [];
-    for (wall = 60_000; wall <= 2 * DAY; wall += 60_000) swept.push(...tick().keys);
-
-    expect(store.watermarkMs).toBe(T0 + 2 * DAY);
-    const out = new Float32Array(FEATURE_COUNT);
-    store.features(store.slotOf('a') as number, store.watermarkMs, out, 0);
-    expect(out[featureIndex('events_1d')]).toBe(0);
-    expect(out[featureIndex('events_7d')]).toBe(1);
-    expect(out[featureIndex('days_since_last_activity')]).toBeCloseTo(2, 3);
-    // The sweep re-scores every customer, again and again, while nothing happens.
-    expect(swept.filter((k) => k === 0).length).toBeGreaterThan(500);
-    expect(new Set(swept)).toEqual(new Set([0, 1]));
+describe('idle ticker', () => {
+  it('ticks the clock to wall - lag once the stream is quiet and a timer is due', () => {
+    const t = setup(T0 + 500);
+    t.check();
+    expect(t.ticks).toEqual([]); // a message just arrived
+    t.advanceWall(1_999);
+    t.check();
+    expect(t.ticks).toEqual([]);
+    t.advanceWall(1);
+    t.check();
+    expect(t.ticks).toEqual([T0 + 1_000]);
   });
 
-  it('leave event time alone while events keep coming', () => {
-    const { store, totals } = setup();
-    let wall = 0;
-    const tick = createIdleTick(store, totals, {
-      idleAfterMs: 1_000,
-      rescoreSweepMs: 60_000,
-      clock: () => wall,
-    });
-    for (wall = 250; wall < 10_000; wall += 250) {
-      totals.lastEventWallMs = wall;
-      tick();
+  it('never ticks while messages keep coming, nor when nothing is due', () => {
+    const busy = setup(T0);
+    for (let i = 0; i < 10; i++) {
+      busy.advanceWall(1_000);
+      busy.deps.totals.lastMessageWallMs = T0 + (i + 1) * 1_000;
+      busy.check();
     }
-    expect(store.watermarkMs).toBe(T0);
+    expect(busy.ticks).toEqual([]);
+    const quiet = setup(Infinity);
+    quiet.advanceWall(60_000);
+    quiet.check();
+    expect(quiet.ticks).toEqual([]);
   });
 
-  it('run on the given scheduler, one batch per tick', () => {
-    const { store, totals } = setup();
-    const scheduler = new VirtualTimeScheduler(undefined, 1_000);
-    const batches: number[][] = [];
-    const sub = idleTicker(store, totals, {
-      idleAfterMs: 100_000,
-      rescoreSweepMs: 500,
-      tickMs: 250,
-      clock: () => scheduler.now(),
+  it('keeps one tick in flight: the next waits until the engine read the last one back', () => {
+    const t = setup(T0);
+    t.advanceWall(5_000);
+    t.check();
+    t.advanceWall(2_500);
+    t.check();
+    expect(t.ticks).toHaveLength(1);
+    t.readBack();
+    t.advanceWall(2_000);
+    t.check();
+    expect(t.ticks).toEqual([T0 + 4_000, T0 + 8_500]);
+  });
+
+  it('checks on the given scheduler', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const t = setup(T0);
+    const seen: number[] = [];
+    const sub = idleTicker(t.deps, {
+      idleAfterMs: 2_000,
+      tickLagMs: 1_000,
+      checkEveryMs: 250,
+      clock: () => T0 + scheduler.now(),
       scheduler,
-    }).subscribe((b) => batches.push([...b.keys]));
+    }).subscribe((now) => seen.push(now));
+    scheduler.maxFrames = 3_000;
     scheduler.flush();
     sub.unsubscribe();
-    expect(batches).toEqual([[0], [1], [0], [1]]);
+    expect(seen).toHaveLength(12);
+    expect(t.ticks).toEqual([T0 + 1_000]);
   });
 });

@@ -33,13 +33,13 @@ describe('membership: enter, exit, hysteresis', () => {
       reason: ['churnRisk >= 0.6', 'revenue_lifetime >= 300'],
       dwellMs: HOUR_MS,
       eventTime: T0 + HOUR_MS,
-      idempotencyKey: `valuable_at_risk:c0:entered:${T0 + HOUR_MS}`,
+      idempotencyKey: `valuable_at_risk:c0:entered:${T0 + HOUR_MS}:1`,
     });
     expect(m.segmentsOf(0)).toEqual(['valuable_at_risk']);
     expect(m.sizes()).toEqual({ valuable_at_risk: 1 });
     const [exit] = step(m, { churnRisk: 0.2, features: { revenue_lifetime: 400 } }, T0 + 3 * HOUR_MS);
     expect(exit).toMatchObject({ kind: 'exited', reason: ['churnRisk < 0.5'], dwellMs: 2 * HOUR_MS });
-    expect(exit?.idempotencyKey).toBe(`valuable_at_risk:c0:exited:${T0 + 3 * HOUR_MS}`);
+    expect(exit?.idempotencyKey).toBe(`valuable_at_risk:c0:exited:${T0 + 3 * HOUR_MS}:2`);
     expect(m.segmentsOf(0)).toEqual([]);
     expect(m.sizes()).toEqual({ valuable_at_risk: 0 });
   });
@@ -91,12 +91,28 @@ describe('membership: minimum dwell', () => {
     expect(step(m, { churnRisk: 0.1 }, T0 + 1999)).toEqual([]);
     expect(step(m, { churnRisk: 0.1 }, T0 + 3000)).toHaveLength(1);
   });
-  it('says when the dwell of a membership ends, so a timer can let the member leave then', () => {
+  it('lets a member held in only by its dwell leave when the dwell ends, with no further evaluation', () => {
     const m = createSegmentMembership(dwell);
-    expect(m.dwellEndsAt(0, T0)).toBe(Infinity);
+    expect(m.earliestDwellEnd()).toBe(Infinity);
     step(m, { churnRisk: 0.9 }, T0);
-    expect(m.dwellEndsAt(0, T0 + HOUR_MS)).toBe(T0 + DAY_MS);
-    expect(m.dwellEndsAt(0, T0 + DAY_MS)).toBe(Infinity);
+    // Exit holds an hour later, but the dwell keeps the member in: the exit is held until T0 + 1 day.
+    expect(step(m, { churnRisk: 0.1 }, T0 + HOUR_MS)).toEqual([]);
+    expect(m.earliestDwellEnd()).toBe(T0 + DAY_MS);
+    expect(m.dwellEnded(T0 + DAY_MS - 1, idOf)).toEqual([]);
+    const [c] = m.dwellEnded(T0 + 2 * DAY_MS, idOf);
+    expect(c).toMatchObject({ kind: 'exited', eventTime: T0 + DAY_MS, dwellMs: DAY_MS });
+    expect(c?.idempotencyKey).toBe(`d:c0:exited:${T0 + DAY_MS}:2`);
+    expect(m.segmentsOf(0)).toEqual([]);
+    expect(m.earliestDwellEnd()).toBe(Infinity);
+  });
+  it('a held exit that stops holding at a later evaluation is dropped', () => {
+    const m = createSegmentMembership(dwell);
+    step(m, { churnRisk: 0.9 }, T0);
+    step(m, { churnRisk: 0.1 }, T0 + HOUR_MS);
+    step(m, { churnRisk: 0.55 }, T0 + 2 * HOUR_MS);
+    expect(m.earliestDwellEnd()).toBe(Infinity);
+    expect(m.dwellEnded(T0 + 2 * DAY_MS, idOf)).toEqual([]);
+    expect(m.segmentsOf(0)).toEqual(['d']);
   });
   it('an exit that no longer holds after the dwell does not fire', () => {
     const m = createSegmentMembership(dwell);

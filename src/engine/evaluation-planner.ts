@@ -1,0 +1,107 @@
+import { STAGE_THRESHOLDS } from '../score/index.js';
+import { recencyThresholds, type SegmentRuleSet } from '../segment/index.js';
+import { createDeadlineScheduler, nextDeadline, type DeadlineThreshold } from '../segment/timers.js';
+import type { CustomerStore } from '../state/types.js';
+import type { RowBuffer } from './evaluation-rows.js';
+
+/** Stage rules that flip with silence alone, as thresholds on recency features. */
+const STAGE_DEADLINES: readonly DeadlineThreshold[] = [
+  { feature: 'days_since_last_activity', days: STAGE_THRESHOLDS.lapsedInactiveDays },
+  { feature: 'days_since_last_activity', days: STAGE_THRESHOLDS.churnedInactiveDays },
+  { feature: 'days_since_last_purchase', days: STAGE_THRESHOLDS.lapsedNoPurchaseDays },
+];
+
+/**
+ * Decides WHEN each customer is evaluated, from the stream alone, so the same stream gives the same evaluations
+ * however it is cut into pulls, micro-batches and restarts:
+ * - after each of its events, at the timer clock (max event time and clock tick seen so far);
+ * - at each of its timer deadlines (a rule threshold on a recency feature, a window boundary, or at most
+ *   `rescoreIntervalMs` after its last evaluation), fired when the clock reaches it — before the event that moved
+ *   the clock is applied, so a customer's timer and its own next event are always in the same order.
+ * Each evaluation becomes a row in the {@link RowBuffer} with the customer's features at that moment; the model,
+ * stage and segments are computed later, in row order.
+ */
+export interface EvaluationPlanner {
+  /** The timer clock: max event time applied and clock tick seen, epoch ms. Never goes backwards. */
+  readonly clockMs: number;
+  /** Moves the clock to `toMs` (if later) and evaluates every customer whose deadline it reached, in order. */
+  advance(toMs: number): void;
+  /** The customer in `slot` just had an event applied: evaluate it now and arm its next deadline. */
+  onEvent(slot: number, sinceMs: number): void;
+  /** Evaluates these customers now (rules changed); their deadlines are re-armed. */
+  recheck(slots: readonly number[]): void;
+  /** New rules: their recency thresholds arm deadlines from the next evaluation on. */
+  setRules(rules: SegmentRuleSet): void;
+  /** Drops a customer's deadline (erase). */
+  forget(slot: number): void;
+  /** The earliest pending deadline, Infinity when none (an idle engine ticks the clock to it). */
+  earliestDeadline(): number;
+  readonly pendingTimers: number;
+}
+
+/** Dependencies of {@link createEvaluationPlanner}. */
+export interface EvaluationPlannerDeps {
+  readonly store: CustomerStore;
+  readonly rows: RowBuffer;
+  readonly rules: SegmentRuleSet;
+  /** Every customer is evaluated at least this often in event time (ms). */
+  readonly rescoreIntervalMs: number;
+}
+
+/** Creates the {@link EvaluationPlanner}. */
+export function createEvaluationPlanner(deps: EvaluationPlannerDeps): EvaluationPlanner {
+  const { store, rows } = deps;
+  const deadlines = createDeadlineScheduler();
+  let thresholds = [...STAGE_DEADLINES, ...recencyThresholds(deps.rules)];
+  let clock = 0;
+  const due: number[] = [];
+  const dueAt: number[] = [];
+
+  /** One evaluation: a row with the features at `atMs`, and the next deadline from those features. */
+  const evaluate = (slot: number, atMs: number, sinceMs: number): void => {
+    const offset = rows.push(slot, atMs, sinceMs);
+    const features = rows.features;
+    store.features(slot, atMs, features, offset);
+    const next = nextDeadline(features, offset, atMs, thresholds);
+    deadlines.schedule(slot, Math.min(next, atMs + deps.rescoreIntervalMs));
+  };
+
+  return {
+    get clockMs() {
+      return clock;
+    },
+    get pendingTimers() {
+      return deadlines.size;
+    },
+    advance(toMs) {
+      if (!(toMs > clock)) return;
+      clock = toMs;
+      rows.clockMs = clock;
+      // A timer row re-arms the customer's next deadline, which may be due too: loop until none is. Deadlines
+      // grow strictly, so this ends; each customer's rows stay in deadline order.
+      for (;;) {
+        due.length = 0;
+        dueAt.length = 0;
+        deadlines.due(clock, dueAt).forEach((slot) => due.push(slot));
+        if (due.length === 0) return;
+        for (let i = 0; i < due.length; i++) {
+          const slot = due[i]!;
+          if (store.isLive(slot)) evaluate(slot, dueAt[i]!, Number.NaN);
+        }
+      }
+    },
+    onEvent(slot, sinceMs) {
+      evaluate(slot, clock, sinceMs);
+    },
+    recheck(slots) {
+      for (const slot of slots) if (store.isLive(slot)) evaluate(slot, clock, Number.NaN);
+    },
+    setRules(rules) {
+      thresholds = [...STAGE_DEADLINES, ...recencyThresholds(rules)];
+    },
+    forget(slot) {
+      deadlines.cancel(slot);
+    },
+    earliestDeadline: () => deadlines.earliest(),
+  };
+}

@@ -1,0 +1,134 @@
+import { FEATURE_COUNT } from '../state/feature-catalog.js';
+
+/**
+ * A micro-batch of evaluation points in stream order. Row `i` evaluates customer `slots[i]` at `atMs[i]` with the
+ * feature vector computed when the row was made (the customer's state right after its cause), so scoring it
+ * later, in any batch, gives the same result.
+ */
+export interface RowBatch {
+  readonly slots: number[];
+  /** Event time of each evaluation, epoch ms. */
+  readonly atMs: Float64Array;
+  /** The timer clock at the row's place in the stream (dwell ends up to it are due before the row). */
+  readonly clockMs: Float64Array;
+  /** When the row's cause was stored by the stream, epoch ms (NaN: a timer, not an event). */
+  readonly sinceMs: Float64Array;
+  /** rows × FEATURE_COUNT, FEATURES order. */
+  readonly features: Float32Array;
+  /** The timer clock after everything the batch covers (dwell ends up to it are due after its last row). */
+  readonly endClockMs: number;
+}
+
+/**
+ * Evaluation points waiting to be scored, in the order they were made: a growable columnar queue (no object per
+ * row). The apply stage writes rows with their features; the micro-batcher takes them in order.
+ */
+export class RowBuffer {
+  // Fields initialised in one fixed order: one hidden class.
+  private capacity: number;
+  private slots: Int32Array;
+  private at: Float64Array;
+  private clock: Float64Array;
+  private since: Float64Array;
+  private feats: Float32Array;
+  private head = 0;
+  private tail = 0;
+  /** The timer clock after the last message applied (the end clock of a batch that empties the buffer). */
+  clockMs = 0;
+  /** The end clock of the last batch taken: a later clock is work even without rows (dwell ends may be due). */
+  private takenClockMs = 0;
+
+  constructor(initialCapacity = 4096) {
+    this.capacity = Math.max(16, initialCapacity);
+    this.slots = new Int32Array(this.capacity);
+    this.at = new Float64Array(this.capacity);
+    this.clock = new Float64Array(this.capacity);
+    this.since = new Float64Array(this.capacity);
+    this.feats = new Float32Array(this.capacity * FEATURE_COUNT);
+  }
+
+  /** Rows waiting. */
+  get length(): number {
+    return this.tail - this.head;
+  }
+
+  /** True when there are rows, or the clock moved since the last batch was taken. */
+  get pending(): boolean {
+    return this.tail > this.head || this.clockMs > this.takenClockMs;
+  }
+
+  /**
+   * Appends a row and returns where its FEATURE_COUNT features go in {@link features} (write them before the
+   * next push: the array may be replaced when it grows).
+   */
+  push(slot: number, atMs: number, sinceMs: number): number {
+    if (this.tail === this.capacity) this.makeRoom();
+    const i = this.tail++;
+    this.slots[i] = slot;
+    this.at[i] = atMs;
+    this.clock[i] = this.clockMs;
+    this.since[i] = sinceMs;
+    return i * FEATURE_COUNT;
+  }
+
+  /** The feature storage the offsets of {@link push} index. */
+  get features(): Float32Array {
+    return this.feats;
+  }
+
+  /** Removes and returns up to `max` rows, oldest first (copies: the buffer keeps filling meanwhile). */
+  take(max: number): RowBatch {
+    const n = Math.min(max, this.length);
+    const from = this.head;
+    const to = from + n;
+    this.head = to;
+    const endClockMs = this.head === this.tail ? this.clockMs : this.clock[to - 1]!;
+    this.takenClockMs = endClockMs;
+    const batch: RowBatch = {
+      slots: Array.from(this.slots.subarray(from, to)),
+      atMs: this.at.slice(from, to),
+      clockMs: this.clock.slice(from, to),
+      sinceMs: this.since.slice(from, to),
+      features: this.feats.slice(from * FEATURE_COUNT, to * FEATURE_COUNT),
+      endClockMs,
+    };
+    if (this.head === this.tail) this.head = this.tail = 0;
+    return batch;
+  }
+
+  /** Shifts waiting rows to the front when that frees at least half, else doubles the arrays. */
+  private makeRoom(): void {
+    const live = this.length;
+    if (this.head >= this.capacity / 2) {
+      this.slots.copyWithin(0, this.head, this.tail);
+      this.at.copyWithin(0, this.head, this.tail);
+      this.clock.copyWithin(0, this.head, this.tail);
+      this.since.copyWithin(0, this.head, this.tail);
+      this.feats.copyWithin(0, this.head * FEATURE_COUNT, this.tail * FEATURE_COUNT);
+    } else {
+      const cap = this.capacity * 2;
+      this.slots = grown(Int32Array, this.slots, cap, this.head, this.tail);
+      this.at = grown(Float64Array, this.at, cap, this.head, this.tail);
+      this.clock = grown(Float64Array, this.clock, cap, this.head, this.tail);
+      this.since = grown(Float64Array, this.since, cap, this.head, this.tail);
+      const feats = new Float32Array(cap * FEATURE_COUNT);
+      feats.set(this.feats.subarray(this.head * FEATURE_COUNT, this.tail * FEATURE_COUNT));
+      this.feats = feats;
+      this.capacity = cap;
+    }
+    this.head = 0;
+    this.tail = live;
+  }
+}
+
+function grown<T extends Int32Array | Float64Array>(
+  Ctor: new (n: number) => T,
+  old: T,
+  capacity: number,
+  from: number,
+  to: number,
+): T {
+  const next = new Ctor(capacity);
+  next.set(old.subarray(from, to));
+  return next;
+}
