@@ -1,9 +1,10 @@
-import { from, map } from 'rxjs';
+import { map } from 'rxjs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/index.js';
 import { readEventFile } from '../ingest/event-file.js';
 import type { InboundBatch } from '../ingest/types.js';
 import type { OutputSink } from '../publish/index.js';
+import { createFlowGate, fromIterableGated } from '../rx/index.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -16,7 +17,10 @@ export function openFileRuntime(
 ): Runtime {
   const { config } = ctx;
   let seq = 0;
-  const source = from(readEventFile(config.ingest.file, { subjectPrefix: config.ingest.subjectPrefix })).pipe(
+  // The file is read as the engine keeps up, not all at once into memory.
+  const flow = createFlowGate({ highWater: 4 * config.score.maxBatch, lowWater: config.score.maxBatch });
+  const records = readEventFile(config.ingest.file, { subjectPrefix: config.ingest.subjectPrefix });
+  const source = fromIterableGated(records, flow).pipe(
     map((records): InboundBatch => {
       const now = Date.now();
       return {
@@ -33,5 +37,5 @@ export function openFileRuntime(
     }),
   );
   const sink = sinkFor(undefined);
-  return { mode: 'file', source, sink, notReady: () => [], close: () => sink.close() };
+  return { mode: 'file', source, sink, flow, notReady: () => [], close: () => sink.close() };
 }

@@ -17,11 +17,13 @@ export async function profileOf(
     lifecycle: CustomerLifecycle;
     published: ScoreChanges;
     modelRef: (name: string, version: string) => Readonly<{ name: string; version: string }>;
+    /** The engine's clock: the profile's features are computed at it. */
+    nowMs: () => number;
   },
 ): Promise<CustomerProfile | undefined> {
   const slot = deps.store.slotOf(customerId);
   if (slot === undefined) return undefined;
-  const eventTime = deps.store.watermarkMs;
+  const eventTime = deps.nowMs();
   let features: Record<string, number> = {};
   const scored = await deps.scorer.score([slot], (b) => {
     // The matrix is only valid inside the scorer's call: read the features here.

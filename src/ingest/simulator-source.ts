@@ -2,6 +2,7 @@ import { Packr } from 'msgpackr';
 import { asyncScheduler, concat, map, scheduled, type Observable, type SchedulerLike } from 'rxjs';
 import type { CustomerEvent } from '../contract/event.js';
 import { eventSubject } from '../contract/subjects.js';
+import { fromIterableGated, type FlowGate } from '../rx/index.js';
 import { liveTraffic, type Simulator } from '../simulate/index.js';
 import type { InboundBatch, InboundMessage } from './types.js';
 
@@ -16,6 +17,8 @@ export interface SimulatedStreamOptions {
   readonly liveFromMs: number;
   readonly clock?: () => number;
   readonly scheduler?: SchedulerLike;
+  /** Back-pressure for the history part: the next day waits while the gate is closed. */
+  readonly flow?: FlowGate;
 }
 
 /**
@@ -28,7 +31,9 @@ export function simulatedEvents(opts: SimulatedStreamOptions): Observable<Custom
   return concat(
     // One history batch per macrotask: the pipeline digests each before the next arrives, so a long history
     // never piles up in memory waiting to be applied.
-    scheduled(sim.batchesBetween(sim.startMs, opts.liveFromMs), opts.scheduler ?? asyncScheduler),
+    opts.flow === undefined
+      ? scheduled(sim.batchesBetween(sim.startMs, opts.liveFromMs), opts.scheduler ?? asyncScheduler)
+      : fromIterableGated(sim.batchesBetween(sim.startMs, opts.liveFromMs), opts.flow),
     liveTraffic(sim, {
       ratePerSec: opts.ratePerSec,
       fromMs: opts.liveFromMs,

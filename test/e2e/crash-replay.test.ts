@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { jetstream } from '@nats-io/jetstream';
+import { Packr } from 'msgpackr';
+import { eventSubject } from '../../src/contract/subjects.js';
+import { createSimulator, DAY_MS } from '../../src/simulate/index.js';
+import { waitFor } from '../helpers/engine.js';
+import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
+
+/**
+ * Two engines as real processes consume the same stream: one runs uninterrupted, the other is killed with
+ * SIGKILL at random points while events flow from this (another) process, and restarted each time. Until
+ * snapshots land a restarted engine replays the stream from its start: it may re-publish lifecycle events, but
+ * every one with the same key and payload, and it must end in the same state.
+ */
+const packr = new Packr({ useRecords: false });
+let fx: NatsFixture;
+beforeAll(async () => (fx = await natsFixture()));
+afterAll(async () => fx[Symbol.asyncDispose]());
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface EngineProcess {
+  readonly prefix: string;
+  readonly port: number;
+  child: ChildProcess;
+}
+
+async function spawnEngine(stream: string, subjects: string, name: string): Promise<EngineProcess> {
+  const port = await freePort();
+  const prefix = uniqueName(name).toLowerCase();
+  const env = {
+    ...process.env,
+    CHURNFLOW_NATS_URL: fx.server.url,
+    CHURNFLOW_NATS_STREAM: stream,
+    CHURNFLOW_NATS_CONSUMER: uniqueName(name),
+    CHURNFLOW_INGEST_SUBJECT_PREFIX: subjects,
+    CHURNFLOW_PUBLISH_PREFIX: prefix,
+    CHURNFLOW_PUBLISH_DEAD_LETTER_STREAM: uniqueName(`DLQ_${name}`),
+    CHURNFLOW_HTTP_HOST: '127.0.0.1',
+    CHURNFLOW_HTTP_PORT: String(port),
+    CHURNFLOW_LOG_LEVEL: 'error',
+    CHURNFLOW_LOG_SUMMARY_EVERY_MS: '0',
+  };
+  const p: EngineProcess = { prefix, port, child: start(env) };
+  (p as { env?: typeof env }).env = env;
+  return p;
+}
+
+function start(env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['dist/src/cli/main.js', 'start'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function ready(p: EngineProcess): Promise<void> {
+  await waitFor(
+    async () => (await fetch(`http://127.0.0.1:${p.port}/healthz`).catch(() => undefined))?.ok === true,
+    30_000,
+    'engine up',
+  );
+}
+
+/** Every lifecycle event a consumer saw, by idempotency key; a key seen with two payloads fails the test. */
+function recordLifecycle(prefix: string): Map<string, string> {
+  const seen = new Map<string, string>();
+  const conflicts: string[] = [];
+  for (const subject of [`${prefix}.segments.>`, `${prefix}.stages.>`]) {
+    fx.nc.subscribe(subject, {
+      callback: (_err, m) => {
+        const e = packr.unpack(m.data) as { idempotencyKey: string };
+        const json = JSON.stringify(e);
+        const prior = seen.get(e.idempotencyKey);
+        if (prior !== undefined && prior !== json) conflicts.push(e.idempotencyKey);
+        seen.set(e.idempotencyKey, json);
+      },
+    });
+  }
+  (seen as Map<string, string> & { conflicts?: string[] }).conflicts = conflicts;
+  return seen;
+}
+
+async function profile(prefix: string, customerId: string): Promise<unknown> {
+  const r = await fx.nc.request(`${prefix}.customers.get`, JSON.stringify({ customerId }), {
+    timeout: 5_000,
+  });
+  const body = JSON.parse(new TextDecoder().decode(r.data)) as Record<string, unknown>;
+  delete body['seq']; // counts from each engine's start time
+  return body;
+}
+
+describe('kill -9 and restart', () => {
+  it('ends in the same state with the same lifecycle events as an uninterrupted engine', async () => {
+    const stream = uniqueName('EVENTS');
+    const subjects = stream.toLowerCase();
+    const steady = await spawnEngine(stream, subjects, 'steady');
+    const crashy = await spawnEngine(stream, subjects, 'crashy');
+    const steadySeen = recordLifecycle(steady.prefix);
+    const crashySeen = recordLifecycle(crashy.prefix);
+    try {
+      await Promise.all([ready(steady), ready(crashy)]);
+      const now = Date.now();
+      const sim = createSimulator({ customers: 150, seed: 11, startMs: now - 40 * DAY_MS });
+      const events = sim.eventsBetween(now - 40 * DAY_MS, now);
+      const js = jetstream(fx.nc);
+      // Kill points: random chunks of the flow, plus one right after a restart (during its replay).
+      const chunks = 12;
+      const kills = new Set([1 + Math.floor(Math.random() * 4), 6 + Math.floor(Math.random() * 5)]);
+      for (let c = 0; c < chunks; c++) {
+        const part = events.slice(
+          Math.floor((c * events.length) / chunks),
+          Math.floor(((c + 1) * events.length) / chunks),
+        );
+        await Promise.all(
+          part.map((e) => js.publish(eventSubject(subjects, e.customerId, e.type), packr.pack(e))),
+        );
+        if (!kills.has(c)) continue;
+        crashy.child.kill('SIGKILL');
+        crashy.child = start((crashy as { env?: NodeJS.ProcessEnv }).env!);
+        await new Promise((r) => setTimeout(r, 300 + Math.random() * 700));
+        crashy.child.kill('SIGKILL'); // mid-replay
+        crashy.child = start((crashy as { env?: NodeJS.ProcessEnv }).env!);
+      }
+      await ready(crashy);
+      const ids = [...new Set(events.map((e) => e.customerId))];
+      const last = events.at(-1)!;
+      // Both caught up: the last customer's profile reflects its last event; then a quiet spell.
+      for (const p of [steady, crashy]) {
+        await waitFor(
+          async () => {
+            const body = (await profile(p.prefix, last.customerId).catch(() => ({}))) as {
+              eventTime?: number;
+            };
+            return (body.eventTime ?? 0) >= last.ts;
+          },
+          60_000,
+          `${p.prefix} caught up`,
+        );
+      }
+      let sizes = '';
+      await waitFor(
+        async () => {
+          const now2 = `${steadySeen.size}/${crashySeen.size}`;
+          const quiet = now2 === sizes;
+          sizes = now2;
+          if (!quiet) await new Promise((r) => setTimeout(r, 2_000));
+          return quiet;
+        },
+        60_000,
+        'quiet',
+      );
+
+      expect(steadySeen.size).toBeGreaterThan(100);
+      expect((crashySeen as { conflicts?: string[] }).conflicts).toEqual([]);
+      expect(new Map([...crashySeen].sort())).toEqual(new Map([...steadySeen].sort()));
+      for (const id of ids)
+        expect(await profile(crashy.prefix, id)).toEqual(await profile(steady.prefix, id));
+    } finally {
+      steady.child.kill('SIGKILL');
+      crashy.child.kill('SIGKILL');
+    }
+  }, 180_000);
+});
