@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { pino } from 'pino';
 import { ensureEventStream, jetStreamSource, type EventStreamSpec } from '../../src/ingest/index.js';
 import { createEngineMetrics } from '../../src/metrics/index.js';
+import { createFlowGate } from '../../src/rx/index.js';
 import type { InboundMessage } from '../../src/ingest/types.js';
 import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
 import { waitFor } from '../helpers/engine.js';
@@ -101,17 +102,18 @@ describe('jetStreamSource', () => {
     expect(got.messages[0]?.contentType).toBe('application/json');
   });
 
-  it('recreates a deleted consumer and keeps consuming', async () => {
+  it('recreates a deleted consumer once per deletion and keeps consuming', async () => {
     const s = spec();
     await ensureEventStream(jsm, s);
     const js = jetstream(fx.nc);
+    const registry = new Registry();
     const source = jetStreamSource({
       js,
       jsm,
       spec: s,
       pullBatch: 100,
       log,
-      metrics: createEngineMetrics(new Registry()),
+      metrics: createEngineMetrics(registry),
     });
     const seen: number[] = [];
     const sub = source.subscribe((b) => {
@@ -131,6 +133,45 @@ describe('jetStreamSource', () => {
     );
     await js.publish(`${s.stream}.a.page_view`, new Uint8Array([2]));
     await waitFor(() => seen.includes(2), 20_000);
+    // Every pending pull reports the deletion; it is one incident, handled once.
+    const incidents = await registry.getSingleMetric('churnflow_nats_incidents_total')?.get();
+    const deleted = incidents?.values.filter((v) => v.labels['kind'] === 'consumer_deleted');
+    expect(deleted?.reduce((n, v) => n + v.value, 0)).toBe(1);
+    sub.unsubscribe();
+  }, 45_000);
+
+  it('stops pulling while the flow gate is closed and resumes when it opens', async () => {
+    const s = spec();
+    await ensureEventStream(jsm, s);
+    const js = jetstream(fx.nc);
+    await Promise.all(
+      Array.from({ length: 2000 }, (_, i) =>
+        js.publish(`${s.stream}.c${i % 5}.page_view`, new Uint8Array([1])),
+      ),
+    );
+    const flow = createFlowGate({ highWater: 0, lowWater: 0 });
+    flow.update(1); // the engine is behind: closed
+    const seen: number[] = [];
+    const sub = jetStreamSource({
+      js,
+      jsm,
+      spec: s,
+      pullBatch: 100,
+      log,
+      metrics: createEngineMetrics(new Registry()),
+      flow,
+    }).subscribe((b) => {
+      seen.push(...b.messages.map((m) => m.streamSeq));
+      b.ack();
+    });
+    await waitFor(() => seen.length > 0);
+    await new Promise((r) => setTimeout(r, 500));
+    // One batch handed over, then nothing: no more than one pull's worth was even requested.
+    expect(seen.length).toBeLessThanOrEqual(100);
+    expect((await jsm.consumers.info(s.stream, s.consumer)).num_pending).toBeGreaterThanOrEqual(1800);
+    flow.update(0);
+    await waitFor(() => seen.length === 2000, 20_000);
+    expect(seen).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
     sub.unsubscribe();
   }, 45_000);
 });
