@@ -163,6 +163,18 @@ export const ConfigSchema = Type.Object(
           default: true,
           description: 'Reload the rules file on change, without restart.',
         }),
+        dryRunTimeoutMs: ms(
+          30_000,
+          'Longest a dry run may take (waiting behind another included); then it is answered DRY_RUN_TIMEOUT.',
+          100,
+        ),
+        dryRunSliceMs: Type.Integer({
+          default: 5,
+          minimum: 1,
+          maximum: 100,
+          description:
+            'Wall time a dry run evaluates customers before it yields to the event loop (ingestion keeps its turn). Milliseconds.',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -36,7 +36,11 @@ export const ERROR_CODES = {
   NATS_SERVER_UNAVAILABLE: 'The embedded nats-server could not be started.',
   NATS_SETUP_FAILED: 'The JetStream stream or consumer could not be created or bound.',
   SEGMENTS_INVALID:
-    'The segment rules file was refused (unreadable, bad JSON or shape, syntax error, unknown identifier, non-boolean rule, duplicate or invalid name, more than 32 segments); the message names the rule and the identifier.',
+    'The segment rules file or a dry-run rule was refused (unreadable, bad JSON or shape, syntax error, unknown identifier, non-boolean rule, duplicate or invalid name, more than 32 segments, a rule over a limit of docs/segments.md "Limits", a dry-run sample that is not a whole number >= 0); the message names the rule, the identifier and the limit with the measured value.',
+  DRY_RUN_TIMEOUT:
+    'A dry run took longer than segments.dryRunTimeoutMs and was stopped; no partial result is given. The message says how many customers it had evaluated.',
+  DRY_RUN_CANCELLED:
+    'A dry run was stopped before it finished: the engine is shutting down, or the caller cancelled it.',
 } as const;
 
 /** An engine error code. */

@@ -1,5 +1,6 @@
 import { BASELINE_VARIABLES, createRuleEnvironment, isSegmentVariable } from './rule-environment.js';
 import { compileExpression, type ExpressionResult } from './compile-expression.js';
+import { RULE_LIMITS } from './rule-limits.js';
 import { SegmentRulesError } from './segment-rules-error.js';
 import type { CompiledSegmentRule, SegmentRuleSet } from './types.js';
 
@@ -18,11 +19,25 @@ const RULE_KEYS = new Set(['name', 'description', 'enter', 'exit', 'minDwellMs']
  * @param file where it came from, for errors
  * @throws SegmentRulesError (code `SEGMENTS_INVALID`) naming the rule, the key and, when that is the fault, the
  *   identifier: bad shape, bad or duplicate name, syntax error, unknown identifier, non-boolean expression,
- *   more than {@link MAX_SEGMENTS} segments.
+ *   more than {@link MAX_SEGMENTS} segments, a rule over a limit of `RULE_LIMITS` (`limit` names it), or rules whose
+ *   summed cost exceeds `RULE_LIMITS.maxFileCost`.
  */
 export function compileSegmentRules(json: unknown, file: string): SegmentRuleSet {
-  const fail = (key: string | undefined, msg: string, rule?: string, identifier?: string): never => {
-    throw new SegmentRulesError(`${file}: ${msg}`, file, key, rule, identifier);
+  const fail = (
+    key: string | undefined,
+    msg: string,
+    rule?: string,
+    identifier?: string,
+    limit?: string,
+  ): never => {
+    throw new SegmentRulesError(
+      `${file}: ${msg}`,
+      file,
+      key,
+      rule,
+      identifier,
+      limit === undefined ? {} : { limit },
+    );
   };
   if (!isRecord(json) || !Array.isArray(json.segments)) {
     return fail('segments', 'expected an object with a "segments" array');
@@ -38,6 +53,7 @@ export function compileSegmentRules(json: unknown, file: string): SegmentRuleSet
   const names = new Set<string>();
   const variables = new Set<string>();
   const rules: CompiledSegmentRule[] = [];
+  let fileCost = 0;
   specs.forEach((spec, index) => {
     const at = `segments[${index}]`;
     if (!isRecord(spec)) return fail(at, `${at} is not an object`, at);
@@ -66,13 +82,25 @@ export function compileSegmentRules(json: unknown, file: string): SegmentRuleSet
     }
     const unwrap = (r: ExpressionResult, key: 'enter' | 'exit') => {
       if (r.ok) return r;
-      return fail(`${at}.${key}`, `${label} ${key}: ${r.problem.message}`, name, r.problem.identifier);
+      const { message, identifier, limit } = r.problem;
+      return fail(`${at}.${key}`, `${label} ${key}: ${message}`, name, identifier, limit);
     };
     const enter = unwrap(compileExpression(env, spec.enter), 'enter');
     const exit =
       spec.exit === undefined
         ? unwrap(compileExpression(env, spec.enter, true), 'enter')
         : unwrap(compileExpression(env, spec.exit), 'exit');
+    // Per customer, a segment evaluates enter or exit (clauses only on a flip): the file's cost is the sum of maxima.
+    fileCost += Math.max(enter.cost, exit.cost);
+    if (fileCost > RULE_LIMITS.maxFileCost) {
+      fail(
+        `${at}.enter`,
+        `${label}: the rules' estimated evaluation cost per customer reaches ${fileCost.toLocaleString('en')} with this segment; the limit for a file is ${RULE_LIMITS.maxFileCost.toLocaleString('en')} (maxFileCost)`,
+        name,
+        undefined,
+        'maxFileCost',
+      );
+    }
     let usesBaseline = false;
     for (const id of [...enter.identifiers, ...exit.identifiers]) {
       if (!isSegmentVariable(id)) continue; // a macro's loop variable

@@ -8,8 +8,9 @@ export { createSegmentMembership } from './membership.js';
 export type { SegmentMembership } from './membership.js';
 export { createActivation, planActivation, writeActivation } from './activation.js';
 export type { ActivationPlan } from './activation.js';
-export { dryRunRule } from './dry-run.js';
-export type { DryRunRow, DryRunResult } from './dry-run.js';
+export { compileDryRunRule, dryRunRule, dryRunSampleSize, MAX_DRY_RUN_SAMPLE } from './dry-run.js';
+export { RULE_LIMITS } from './rule-limits.js';
+export type { DryRunPredicate, DryRunRow, DryRunResult } from './dry-run.js';
 export { recencyThresholds } from './recency-thresholds.js';
 export type { RecencyThreshold } from './recency-thresholds.js';
 export {

@@ -1,0 +1,226 @@
+/**
+ * Dry runs against ingestion: event throughput of the engine (JetStream in → decode → features → scores → NATS
+ * out) while a worst-case dry run runs back to back, against the same engine without one, measured in the same
+ * run. The worst case is the most expensive rule the rule limits admit, picked by timing candidates at the limits
+ * first; the stream starts with one event per roster customer, so every dry run scans a full store. Target
+ * (issue 8): ratio >= 0.5. Runs alternate (without, with, without, with), each a fresh engine with its own
+ * durable consumer over the same stored events; the ratio compares the means.
+ *
+ * Command:  npm run build && node dist/bench/dry-run.bench.js [events=300000] [customers=30000]
+ * Needs:    nats-server on PATH (Debian: apt-get install nats-server); the shipped model in models/.
+ * Prints:   the rule and its cost, events/s per run, dry runs completed, the ratio; also as JSON last.
+ */
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { loadConfig } from '../src/config/index.js';
+import { startEngine } from '../src/engine/index.js';
+import { encodeEvents, ensureEventStream, jetStreamSource } from '../src/ingest/index.js';
+import { createEngineMetrics } from '../src/metrics/index.js';
+import { startNatsServer } from '../src/nats/index.js';
+import { natsSink } from '../src/publish/index.js';
+import { loadChurnModel, selectBackend, type ChurnModel } from '../src/score/index.js';
+import { compileDryRunRule, createActivation, RULE_LIMITS } from '../src/segment/index.js';
+import { compileExpression } from '../src/segment/compile-expression.js';
+import { createRuleEnvironment } from '../src/segment/rule-environment.js';
+import { createSimulator, DAY_MS } from '../src/simulate/index.js';
+
+const EVENTS = Number(process.argv[2] ?? 300_000);
+const CUSTOMERS = Number(process.argv[3] ?? 30_000);
+const STREAM = 'DRYBENCH';
+const PREFIX = 'drybench';
+
+const ints = (n: number): string => `[${Array.from({ length: n }, (_, i) => i).join(',')}]`;
+/** Shapes that come closest to the cost limit, each grown until the limits refuse it. */
+const CANDIDATES: Record<string, (k: number) => string> = {
+  'map literal comprehension': (k) =>
+    `{${Array.from({ length: k }, (_, i) => `"k${i}": ${i}`).join(',')}}.all(x, x != "z")`,
+  'nested all': (k) => `${ints(k)}.all(x, ${ints(k)}.all(y, x + y >= churnRisk))`,
+  'nested exists': (k) => `${ints(k)}.exists(x, ${ints(k)}.exists(y, x == y + 1000))`,
+  exists_one: (k) => `${ints(k)}.exists_one(x, x == 1000)`,
+  'filter in all': (k) => `${ints(k)}.all(x, ${ints(k)}.filter(y, y > x).size() >= 0)`,
+  'doubling bind': (k) => `cel.bind(a, ${ints(k)}, cel.bind(b, a + a, cel.bind(c, b + b, c.all(x, x >= 0))))`,
+  'regex on a long literal': (k) => `"${'a'.repeat(k)}!".matches("^(a+)+$")`,
+};
+
+/** The slowest rule per evaluation among the candidates grown to the limits: its source, cost and µs/eval. */
+function worstRule(): { name: string; rule: string; cost: number; micros: number } {
+  const env = createRuleEnvironment();
+  let worst = { name: '', rule: 'true', cost: 0, micros: 0 };
+  for (const [name, make] of Object.entries(CANDIDATES)) {
+    let k = 1;
+    while (compileExpression(env, make(k + 1)).ok && k < 10_000) k++;
+    const rule = make(k);
+    const compiled = compileExpression(env, rule);
+    if (!compiled.ok) continue;
+    const { test } = compileDryRunRule(rule);
+    const act = createActivation();
+    // The fastest of five rounds: the machine may be busy, and a rule is as slow as it is when it is not.
+    let micros = Infinity;
+    for (let round = 0; round < 6; round++) {
+      const t0 = performance.now();
+      for (let i = 0; i < 300; i++) test(act);
+      if (round > 0) micros = Math.min(micros, ((performance.now() - t0) * 1000) / 300);
+    }
+    if (micros > worst.micros) worst = { name, rule, cost: compiled.cost, micros };
+  }
+  return worst;
+}
+
+/**
+ * Fills the stream: first one page view for each of `CUSTOMERS` roster customers, so a dry run scans every one of
+ * them from the first tenth of the stream on (the worst case: a full store all along), then the simulator's
+ * history of as many shoppers; `EVENTS` in all.
+ */
+async function fillStream(nc: NatsConnection): Promise<number> {
+  const now = Date.now();
+  const start = now - 120 * DAY_MS;
+  const roster = Array.from({ length: CUSTOMERS }, (_, i) => ({
+    customerId: `roster-${i}`,
+    type: 'page_view',
+    ts: start + i,
+  }));
+  let sent = 0;
+  for (const m of encodeEvents(roster, PREFIX)) {
+    nc.publish(m.subject, m.data);
+    if (++sent % 10_000 === 0) await nc.flush();
+  }
+  const sim = createSimulator({ customers: CUSTOMERS, seed: 11, startMs: start });
+  for (const batch of sim.batchesBetween(sim.startMs, now)) {
+    for (const m of encodeEvents(batch, PREFIX)) {
+      if (sent >= EVENTS) break;
+      nc.publish(m.subject, m.data);
+      if (++sent % 10_000 === 0) await nc.flush();
+    }
+    if (sent >= EVENTS) break;
+  }
+  await nc.flush();
+  const jsm = await jetstreamManager(nc);
+  for (let i = 0; i < 100 && (await jsm.streams.info(STREAM)).state.messages < sent; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return (await jsm.streams.info(STREAM)).state.messages;
+}
+
+/** One fresh engine over the whole stream (its own consumer); with `rule`, dry runs back to back meanwhile. */
+async function engineRun(
+  nc: NatsConnection,
+  url: string,
+  model: ChurnModel,
+  total: number,
+  run: string,
+  rule?: string,
+) {
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      'nats.url': url,
+      'nats.stream': STREAM,
+      'ingest.subjectPrefix': PREFIX,
+      'log.level': 'silent',
+    },
+  });
+  const log = pino({ level: 'silent' });
+  const metrics = createEngineMetrics(new Registry());
+  const jsm = await jetstreamManager(nc);
+  const spec = {
+    stream: STREAM,
+    subjects: [`${PREFIX}.>`],
+    consumer: `engine-${run}`,
+    filterSubject: `${PREFIX}.>`,
+    maxAckPending: config.nats.maxAckPending,
+    ackWaitMs: config.nats.ackWaitMs,
+  };
+  await ensureEventStream(jsm, spec);
+  const js = jetstream(nc);
+  const source = jetStreamSource({ js, jsm, spec, pullBatch: config.nats.pullBatch, log, metrics });
+  const sink = natsSink({ nc, js, prefix: `out${run}`, encoding: 'msgpack' });
+  const t0 = performance.now();
+  const engine = startEngine({ config, log, metrics, source, sink, model });
+  let dryRuns = 0;
+  let evaluated = 0;
+  let stopping = false;
+  const loop = (async () => {
+    while (rule !== undefined && !stopping) {
+      try {
+        const res = await engine.dryRun(rule, 10);
+        dryRuns++;
+        evaluated += res.evaluated;
+      } catch (err) {
+        // The one running when the engine stops is cancelled: count how far it got.
+        if ((err as { code?: string }).code !== 'DRY_RUN_CANCELLED') throw err;
+        evaluated += (err as { evaluated?: number }).evaluated ?? 0;
+      }
+      // An empty store answers at once: give the pipeline the loop before asking again.
+      if (engine.store.size === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+  })();
+  while (engine.totals.events + engine.totals.deadLetters < total) await new Promise((r) => setTimeout(r, 5));
+  stopping = true;
+  await engine.stop();
+  await loop;
+  const seconds = (performance.now() - t0) / 1000;
+  return { eventsPerSec: total / seconds, dryRuns, evaluated, seconds };
+}
+
+async function main(): Promise<void> {
+  const worst = worstRule();
+  console.log(
+    `worst-case rule: ${worst.name}, estimated cost ${worst.cost} of ${RULE_LIMITS.maxCost}, ` +
+      `${worst.micros.toFixed(1)} µs per customer (${Buffer.byteLength(worst.rule)} bytes)`,
+  );
+  const server = await startNatsServer();
+  const nc = await connect({ servers: server.url });
+  const log = pino({ level: 'silent' });
+  await selectBackend(log);
+  const model = await loadChurnModel('models/churn-default/2');
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: STREAM, subjects: [`${PREFIX}.>`] });
+    const total = await fillStream(nc);
+    console.log(`stream filled: ${total} events (${CUSTOMERS} roster customers, then simulated shoppers)`);
+    const rows = [];
+    for (const [i, withDryRun] of [false, true, false, true].entries()) {
+      const r = await engineRun(nc, server.url, model, total, String(i), withDryRun ? worst.rule : undefined);
+      // Share of the run's wall time the dry runs spent evaluating (customers x the rule's time per customer).
+      const share = (r.evaluated * worst.micros) / 1e6 / r.seconds;
+      rows.push({ run: `${i + 1}`, dryRun: withDryRun, share, ...r });
+    }
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const base = mean(rows.filter((r) => !r.dryRun).map((r) => r.eventsPerSec));
+    const during = mean(rows.filter((r) => r.dryRun).map((r) => r.eventsPerSec));
+    const ratio = during / base;
+    console.log('run | dry run | events/s | dry runs done | customers evaluated | time evaluating');
+    console.log('----|---------|----------|---------------|---------------------|----------------');
+    for (const r of rows) {
+      console.log(
+        `${r.run.padEnd(3)} | ${(r.dryRun ? 'yes' : 'no').padEnd(7)} | ${Math.round(r.eventsPerSec).toLocaleString('en').padStart(8)} | ` +
+          `${String(r.dryRuns).padStart(13)} | ${r.evaluated.toLocaleString('en').padStart(19)} | ` +
+          `${(r.share * 100).toFixed(0).padStart(14)}%`,
+      );
+    }
+    console.log(`ratio with / without dry run: ${ratio.toFixed(2)} (target >= 0.5)`);
+    console.log(
+      JSON.stringify({
+        bench: 'dry-run',
+        events: total,
+        customers: CUSTOMERS,
+        rule: worst.name,
+        ruleCost: worst.cost,
+        ruleMicrosPerCustomer: Number(worst.micros.toFixed(1)),
+        baseEventsPerSec: Math.round(base),
+        duringDryRunEventsPerSec: Math.round(during),
+        ratio: Number(ratio.toFixed(3)),
+        dryRuns: rows.reduce((a, r) => a + r.dryRuns, 0),
+        dryRunShare: Number(mean(rows.filter((r) => r.dryRun).map((r) => r.share)).toFixed(3)),
+      }),
+    );
+  } finally {
+    model.dispose();
+    await nc.close();
+    await server.stop();
+  }
+}
+
+await main();
