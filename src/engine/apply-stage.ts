@@ -27,6 +27,10 @@ export interface ApplyStageDeps {
   readonly log: Logger;
   /** True once the engine drains: dead-letter retries give up then (the batch stays unacked, so it is redelivered). */
   readonly stopping: () => boolean;
+  /** Most timer rows made in one go before waiting for {@link roomForRows}. */
+  readonly maxRowsPerStep: number;
+  /** Resolves once the rows made so far have mostly been scored. */
+  readonly roomForRows: () => Promise<void>;
 }
 
 /**
@@ -40,11 +44,15 @@ export function createApplyStage(deps: ApplyStageDeps): (batch: DecodedBatch) =>
   const { store, planner, metrics, totals } = deps;
   // Acks are cumulative (AckPolicy.All): once a batch could not be acked, no later one may be, or it would ack it.
   let acksBlocked = false;
-  // Set per event before applyOne: the clock moves only for an event the store accepts (never a duplicate or a
-  // refusal), and moves before the event changes the state, so timers due by then see the state before it.
-  let pendingTs = 0;
-  const beforeApply = (): void => planner.advance(pendingTs);
   const byType = new Map<string, number>();
+  /** Moves the clock, firing due timers; a long jump is cut into steps that wait for scoring to catch up. */
+  const advance = async (toMs: number): Promise<void> => {
+    if (!planner.advance(toMs, deps.maxRowsPerStep)) await advanceRest(toMs);
+  };
+  const advanceRest = async (toMs: number): Promise<void> => {
+    do await deps.roomForRows();
+    while (!planner.advance(toMs, deps.maxRowsPerStep));
+  };
   return async (batch) => {
     metrics.ingestBatchSize.observe(batch.source.messages.length);
     const refused: Rejection[] = [];
@@ -54,20 +62,29 @@ export function createApplyStage(deps: ApplyStageDeps): (batch: DecodedBatch) =>
     let duplicates = 0;
     byType.clear();
     for (let i = 0; i < events.length; i++) {
-      while (tick < ticks.length && ticks[tick]!.before === i) planner.advance(ticks[tick++]!.atMs);
+      while (tick < ticks.length && ticks[tick]!.before === i) await advance(ticks[tick++]!.atMs);
       const d = events[i] as DecodedEvent;
-      pendingTs = Math.floor(d.event.ts);
-      const slot = store.applyOne(d, beforeApply);
-      if (slot === DUPLICATE) duplicates++;
-      else if (slot === REJECTED) refused.push(store.lastRejection as Rejection);
-      else {
-        applied++;
-        planner.onEvent(slot, d.publishedAtMs);
-        const type = catalogIndex(d.event.type) >= 0 ? d.event.type : 'custom';
-        byType.set(type, (byType.get(type) ?? 0) + 1);
+      // The clock moves only for an event the store accepts (never a duplicate or a refusal), and before the
+      // event changes the state, so timers due by then see the state before it.
+      const verdict = store.check(d);
+      if (verdict === DUPLICATE) {
+        duplicates++;
+        continue;
       }
+      if (verdict === REJECTED) {
+        refused.push(store.lastRejection as Rejection);
+        continue;
+      }
+      const ts = Math.floor(d.event.ts);
+      // The common case (nothing or little due) stays synchronous: no promise per event.
+      if (!planner.advance(ts, deps.maxRowsPerStep)) await advanceRest(ts);
+      const slot = store.applyOne(d);
+      applied++;
+      planner.onEvent(slot, d.publishedAtMs);
+      const type = catalogIndex(d.event.type) >= 0 ? d.event.type : 'custom';
+      byType.set(type, (byType.get(type) ?? 0) + 1);
     }
-    while (tick < ticks.length) planner.advance(ticks[tick++]!.atMs);
+    while (tick < ticks.length) await advance(ticks[tick++]!.atMs);
     const rejected = refused.length === 0 ? batch.rejected : [...batch.rejected, ...refused];
     if (rejected.length > 0) {
       if (await storeDeadLetters(rejected, deps)) {

@@ -24,8 +24,13 @@ const STAGE_DEADLINES: readonly DeadlineThreshold[] = [
 export interface EvaluationPlanner {
   /** The timer clock: max event time applied and clock tick seen, epoch ms. Never goes backwards. */
   readonly clockMs: number;
-  /** Moves the clock to `toMs` (if later) and evaluates every customer whose deadline it reached, in order. */
-  advance(toMs: number): void;
+  /**
+   * Moves the clock to `toMs` (if later) and evaluates the customers whose deadline it reached, in order, at most
+   * `maxRows` of them: returns false when some are left, and the caller calls again (with the same `toMs`) once
+   * the rows were scored. A clock that jumps a long way (an engine back after a day down) thus never makes
+   * millions of rows in one go.
+   */
+  advance(toMs: number, maxRows?: number): boolean;
   /** The customer in `slot` just had an event applied: evaluate it now and arm its next deadline. */
   onEvent(slot: number, sinceMs: number): void;
   /** Evaluates these customers now (rules changed); their deadlines are re-armed. */
@@ -54,8 +59,10 @@ export function createEvaluationPlanner(deps: EvaluationPlannerDeps): Evaluation
   const deadlines = createDeadlineScheduler();
   let thresholds = [...STAGE_DEADLINES, ...recencyThresholds(deps.rules)];
   let clock = 0;
-  const due: number[] = [];
-  const dueAt: number[] = [];
+  // Due customers not yet evaluated (a bounded advance stopped in the middle of them), and where it stopped.
+  let due: number[] = [];
+  let dueAt: number[] = [];
+  let next = 0;
 
   /** One evaluation: a row with the features at `atMs`, and the next deadline from those features. */
   const evaluate = (slot: number, atMs: number, sinceMs: number): void => {
@@ -73,20 +80,26 @@ export function createEvaluationPlanner(deps: EvaluationPlannerDeps): Evaluation
     get pendingTimers() {
       return deadlines.size;
     },
-    advance(toMs) {
-      if (!(toMs > clock)) return;
-      clock = toMs;
-      rows.clockMs = clock;
+    advance(toMs, maxRows = Number.POSITIVE_INFINITY) {
+      if (toMs > clock) {
+        clock = toMs;
+        rows.clockMs = clock;
+      }
       // A timer row re-arms the customer's next deadline, which may be due too: loop until none is. Deadlines
       // grow strictly, so this ends; each customer's rows stay in deadline order.
-      for (;;) {
-        due.length = 0;
-        dueAt.length = 0;
-        deadlines.due(clock, dueAt).forEach((slot) => due.push(slot));
-        if (due.length === 0) return;
-        for (let i = 0; i < due.length; i++) {
-          const slot = due[i]!;
-          if (store.isLive(slot)) evaluate(slot, dueAt[i]!, Number.NaN);
+      for (let made = 0; ;) {
+        if (next === due.length) {
+          dueAt = [];
+          due = deadlines.due(clock, dueAt);
+          next = 0;
+          if (due.length === 0) return true;
+        }
+        for (; next < due.length; next++) {
+          if (made >= maxRows) return false;
+          const slot = due[next]!;
+          if (!store.isLive(slot)) continue;
+          evaluate(slot, dueAt[next]!, Number.NaN);
+          made++;
         }
       }
     },

@@ -7,6 +7,8 @@ import { DAY_MS } from './windows.js';
 
 /** {@link CustomerStore.applyOne}: the message was already applied for its customer (redelivery). */
 export const DUPLICATE = -1;
+/** {@link CustomerStore.check}: the event would be applied. */
+export const ACCEPTED = 0;
 /** {@link CustomerStore.applyOne}: the event was refused; the reason is in `lastRejection`. */
 export const REJECTED = -2;
 
@@ -85,22 +87,18 @@ class ColumnarCustomerStore implements CustomerStore {
     return { touched, rejected, applied, duplicates };
   }
 
-  applyOne(d: DecodedEvent, beforeApply?: () => void): number {
+  check(d: DecodedEvent): number {
     const e = d.event;
-    // Event time has millisecond resolution: whole ms make the tie-break keys of apply-event exact.
     const ts = Math.floor(e.ts);
-    let slot = this.slots.get(e.customerId);
+    const slot = this.slots.get(e.customerId);
     const seq = d.streamSeq;
     // A redelivered message carries a sequence this customer has already passed (0 = unsequenced source).
     if (slot !== undefined && seq > 0 && seq <= this.cols.f64[slot * F64_STRIDE + F64.maxSeq]!) {
       return DUPLICATE;
     }
     if (!(ts >= 0 && ts < Number.MAX_SAFE_INTEGER / 4)) {
-      this.lastRejection = reject(
-        d,
-        Number.isFinite(e.ts) ? 'out_of_range' : 'non_finite_number',
-        `ts ${e.ts}`,
-      );
+      const reason = Number.isFinite(e.ts) ? 'out_of_range' : 'non_finite_number';
+      this.lastRejection = reject(d, reason, `ts ${e.ts}`);
       return REJECTED;
     }
     // Judged against the watermark of event times only (never the wall clock): a replay decides the same.
@@ -108,10 +106,18 @@ class ColumnarCustomerStore implements CustomerStore {
       this.lastRejection = reject(d, 'too_old', tooOldDetail(e.ts, this.watermark, this.horizonMs));
       return REJECTED;
     }
-    beforeApply?.();
-    if (slot === undefined) slot = this.addCustomer(e.customerId);
+    return ACCEPTED;
+  }
+
+  applyOne(d: DecodedEvent): number {
+    const verdict = this.check(d);
+    if (verdict !== ACCEPTED) return verdict;
+    const e = d.event;
+    // Event time has millisecond resolution: whole ms make the tie-break keys of apply-event exact.
+    const ts = Math.floor(e.ts);
+    const slot = this.slots.get(e.customerId) ?? this.addCustomer(e.customerId);
     const f64 = this.cols.f64;
-    if (seq > f64[slot * F64_STRIDE + F64.maxSeq]!) f64[slot * F64_STRIDE + F64.maxSeq] = seq;
+    if (d.streamSeq > f64[slot * F64_STRIDE + F64.maxSeq]!) f64[slot * F64_STRIDE + F64.maxSeq] = d.streamSeq;
     applyEvent(this.cols, slot, e, ts);
     if (ts > this.watermark) this.watermark = ts;
     return slot;

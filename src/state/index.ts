@@ -3,6 +3,7 @@ export {
   createCustomerStore,
   DEFAULT_HORIZON_DAYS,
   DEFAULT_INITIAL_CAPACITY,
+  ACCEPTED,
   DUPLICATE,
   REJECTED,
 } from './customer-store.js';

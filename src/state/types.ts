@@ -44,10 +44,14 @@ export interface CustomerStore {
   apply(events: readonly DecodedEvent[]): ApplyResult;
   /**
    * Applies one event: returns the customer's slot, or DUPLICATE (-1: its stream sequence was already applied
-   * for that customer) or REJECTED (-2: refused, the rejection is in {@link lastRejection}). `beforeApply` runs
-   * once the event is known to be accepted, before the state changes (the engine fires due timers there).
+   * for that customer) or REJECTED (-2: refused, the rejection is in {@link lastRejection}).
    */
-  applyOne(event: DecodedEvent, beforeApply?: () => void): number;
+  applyOne(event: DecodedEvent): number;
+  /**
+   * What {@link applyOne} would do, without doing it: ACCEPTED (0), DUPLICATE or REJECTED (the engine moves its
+   * clock, firing due timers, between the verdict and the change).
+   */
+  check(event: DecodedEvent): number;
   /** The refusal of the last {@link applyOne} that returned REJECTED. */
   readonly lastRejection: Rejection | undefined;
   /** Moves event time forward (idle stream: wall clock); never backwards. */
