@@ -16,7 +16,7 @@ import { decode } from '../decode/index.js';
 import type { InboundBatch } from '../ingest/types.js';
 import type { EngineMetrics } from '../metrics/index.js';
 import { createScoreChanges, type OutputSink, type ScoreChanges } from '../publish/index.js';
-import { drainInBatches, type FlowGate } from '../rx/index.js';
+import { createFlowGate, drainInBatches, type FlowGate } from '../rx/index.js';
 import { compileSegmentRules, type DryRunResult, type SegmentRuleSet } from '../segment/index.js';
 import { createAggregator, type Aggregates } from './aggregates.js';
 import {
@@ -120,7 +120,7 @@ export interface Engine {
 export interface CustomerProfile {
   readonly found: true;
   readonly customerId: string;
-  /** Event time the profile reflects (the watermark), epoch ms. */
+  /** Event time the profile reflects (the engine's clock), epoch ms. */
   readonly eventTime: number;
   readonly features: Record<string, number>;
   readonly churnRisk: number;
@@ -154,6 +154,8 @@ export function startEngine(deps: EngineDeps): Engine {
     churnAfterDays: STAGE_THRESHOLDS.churnedInactiveDays,
   });
   const rows = new RowBuffer();
+  // Rows made outside the stream's own notifications (rule swaps, local ticks, a waiting apply) announce themselves.
+  const queued$ = new Subject<void>();
   const planner = createEvaluationPlanner({
     store,
     rows,
@@ -167,6 +169,8 @@ export function startEngine(deps: EngineDeps): Engine {
     bgnbdHorizonDays: config.score.bgnbdHorizonDays,
     featuresOf: (slot, out, offset) => store.features(slot, planner.clockMs, out, offset),
   });
+  // Rows waiting for the model: the apply stage waits for room when the clock's jump fires many timers at once.
+  const room = createFlowGate({ highWater: 8 * config.score.maxBatch, lowWater: config.score.maxBatch });
   const apply = createApplyStage({
     store,
     planner,
@@ -176,6 +180,14 @@ export function startEngine(deps: EngineDeps): Engine {
     clock,
     log,
     stopping: () => state$.value !== 'running',
+    maxRowsPerStep: 8 * config.score.maxBatch,
+    roomForRows: () => {
+      room.update(rows.length);
+      const wait = room.wait();
+      if (wait === undefined) return Promise.resolve();
+      queued$.next(); // the rows are queued: make sure scoring takes them while the stage waits
+      return wait;
+    },
   });
   const stage = createScoreStage({
     config,
@@ -191,8 +203,6 @@ export function startEngine(deps: EngineDeps): Engine {
     ...(deps.shadow === undefined ? {} : { shadow: deps.shadow }),
   });
   const flow = deps.flow;
-  // Rows made outside the stream (rule swaps, local ticks) announce themselves here.
-  const queued$ = new Subject<void>();
   // A rule swap re-evaluates every customer: fed into the queue a slice at a time as scoring drains it.
   let recheck: number[] = [];
   const feedRecheck = (): void => {
@@ -202,6 +212,7 @@ export function startEngine(deps: EngineDeps): Engine {
   };
   const score = async (batch: Parameters<typeof stage.score>[0]) => {
     flow?.update(rows.length);
+    room.update(rows.length);
     const out = await stage.score(batch);
     feedRecheck();
     return out;
@@ -303,7 +314,14 @@ export function startEngine(deps: EngineDeps): Engine {
       feedRecheck();
     },
     profile: (customerId) =>
-      profileOf(customerId, { store, scorer, lifecycle, published, modelRef: stage.modelRef }),
+      profileOf(customerId, {
+        store,
+        scorer,
+        lifecycle,
+        published,
+        modelRef: stage.modelRef,
+        nowMs: () => planner.clockMs,
+      }),
     segments: () => lifecycle.segments(),
     dryRun: (rule, sampleSize, options) =>
       lifecycle.dryRun(rule, sampleSize, scorer.model, config.score.bgnbdHorizonDays, {
@@ -319,6 +337,7 @@ export function startEngine(deps: EngineDeps): Engine {
       // A running dry run must not hold shutdown up: it ends within one slice.
       dryRunStop.abort();
       flow?.release();
+      room.release();
       if (state$.value === 'running') {
         state$.next('draining');
         stop$.next();
