@@ -21,8 +21,8 @@ export {
   eventSubject,
   parseEventSubject,
 } from './contract/subjects.js';
-export { DLQ_REASONS, ERROR_CODES, ChurnflowError } from './contract/codes.js';
-export type { DlqReason, ErrorCode } from './contract/codes.js';
+export { DLQ_REASONS, ERROR_CODES, REQUEST_ERRORS, ChurnflowError } from './contract/codes.js';
+export type { DlqReason, ErrorCode, RequestErrorCode } from './contract/codes.js';
 export { FEATURES, FEATURE_NAMES } from './state/feature-catalog.js';
 export type { FeatureDef } from './state/feature-catalog.js';
 export { STAGES } from './score/types.js';

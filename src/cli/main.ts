@@ -5,6 +5,8 @@ import { runStart } from './start.js';
 import { runSimulate } from './simulate.js';
 import { trainCommand } from './train.js';
 import { modelCommand } from './model-command.js';
+import { watchFatal } from './fatal.js';
+import { addNatsOptions } from './nats-options.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -16,15 +18,30 @@ const program = new Command()
   .name('churnflow')
   .description('Real-time churn scoring and customer segmentation over NATS JetStream');
 
-program
-  .command('start')
-  .description('run the engine (without NATS_URL: embedded nats-server + simulator)')
-  .option('-c, --config <file>', 'configuration file (default: $CHURNFLOW_CONFIG or config/default.json)')
-  .action(async (opts: { config?: string }) => {
-    process.exitCode = await runStart(opts);
-  });
+// `start` handles fatal events itself (orderly drain, then exit 1); every other command is a short client run with
+// nothing to save, so an unhandled rejection or uncaught exception ends it at once, said on stderr, exit code 1.
+program.hook('preAction', (_program, action) => {
+  if (action.name() === 'start') return;
+  const stderr = {
+    fatal: (obj: { err?: unknown; origin?: string }) => {
+      const err = obj.err instanceof Error ? (obj.err.stack ?? obj.err.message) : String(obj.err);
+      process.stderr.write(`churnflow ${action.name()}: fatal ${obj.origin ?? ''}: ${err}\n`);
+    },
+  };
+  void watchFatal(stderr).fatal.then(() => process.exit(1));
+});
 
-program
+addNatsOptions(
+  program
+    .command('start')
+    .description('run the engine (without NATS_URL: embedded nats-server + simulator)')
+    .option('-c, --config <file>', 'configuration file (default: $CHURNFLOW_CONFIG or config/default.json)'),
+  'NATS server (default: nats.url; empty: an embedded nats-server)',
+).action(async (opts: Parameters<typeof runStart>[0]) => {
+  process.exitCode = await runStart(opts);
+});
+
+const simulate = program
   .command('simulate')
   .description('publish simulated customer traffic into NATS JetStream, or write it to an event file')
   .option('--customers <n>', 'customers', int, 5000)
@@ -33,13 +50,15 @@ program
   .option('--live-seconds <n>', 'seconds of live traffic; 0 = until stopped', int, 0)
   .option('--seed <n>', 'PRNG seed', int, 42)
   .option('--prefix <subject>', 'event subject prefix', 'events')
-  .option('--nats-url <url>', 'NATS server (default: $NATS_URL or nats://127.0.0.1:4222)')
   .option('--stream <name>', 'JetStream stream to create when missing', 'EVENTS')
   .option('--out <file>', 'write an event file (.jsonl or .msgpack) instead of publishing')
   .option('--msg-ids', 'send event ids as Nats-Msg-Id for JetStream de-duplication')
-  .action(async (opts: Parameters<typeof runSimulate>[0]) => {
+  .option('-c, --config <file>', 'configuration file for the nats.* keys (default: $CHURNFLOW_CONFIG)');
+addNatsOptions(simulate, 'NATS server (default: $NATS_URL or nats://127.0.0.1:4222)').action(
+  async (opts: Parameters<typeof runSimulate>[0]) => {
     process.exitCode = await runSimulate(opts);
-  });
+  },
+);
 
 program.addCommand(trainCommand());
 program.addCommand(modelCommand());

@@ -12,7 +12,7 @@ import {
   type InboundBatch,
 } from '../ingest/index.js';
 import type { EngineMetrics } from '../metrics/index.js';
-import { connectNats, startNatsServer, type EmbeddedNatsServer } from '../nats/index.js';
+import { connectNats, startNatsServer, type EmbeddedNatsServer, type NatsAccess } from '../nats/index.js';
 import { consoleSink, fileSink, natsSink, type OutputSink } from '../publish/index.js';
 import { createSimulator, DAY_MS } from '../simulate/index.js';
 import { publishSimulation } from './simulator-publisher.js';
@@ -49,7 +49,7 @@ export async function openRuntime(ctx: Ctx): Promise<Runtime> {
     const { openFileRuntime } = await import('./file-runtime.js');
     return openFileRuntime(ctx, (nc) => outputSink(ctx, nc));
   }
-  if (config.nats.url !== '') return natsRuntime(ctx, config.nats.url, 'nats');
+  if (config.nats.url !== '') return natsRuntime(ctx, config.nats.url, 'nats', config.nats);
   let server: EmbeddedNatsServer;
   try {
     server = await startNatsServer();
@@ -77,7 +77,8 @@ export async function openRuntime(ctx: Ctx): Promise<Runtime> {
   };
 }
 
-async function natsRuntime(ctx: Ctx, url: string, mode: string): Promise<Runtime> {
+/** `access`: the credentials and TLS of `nats.auth` / `nats.tls`; the embedded server (private, loopback) needs none. */
+async function natsRuntime(ctx: Ctx, url: string, mode: string, access?: NatsAccess): Promise<Runtime> {
   const { config, log, metrics } = ctx;
   let connected = true;
   const nc = await connectNats({
@@ -85,6 +86,7 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string): Promise<Runtime
     name: `churnflow-${config.nats.consumer}`,
     log,
     metrics,
+    ...(access === undefined ? {} : { access }),
     onConnection: (up) => (connected = up),
   });
   const jsm = await jetstreamManager(nc);

@@ -4,17 +4,17 @@ import { writeEventFile } from '../ingest/event-file.js';
 import { createLogger } from '../log/index.js';
 import { connectNats } from '../nats/index.js';
 import { createSimulator, DAY_MS } from '../simulate/index.js';
+import { clientNats, type NatsFlags } from './nats-options.js';
 import { publishSimulation } from './simulator-publisher.js';
 
-/** Options of the `simulate` command. */
-export interface SimulateOptions {
+/** Options of the `simulate` command (with the NATS connection flags). */
+export interface SimulateOptions extends NatsFlags {
   readonly customers: number;
   readonly rate: number;
   readonly historyDays: number;
   readonly liveSeconds: number;
   readonly seed: number;
   readonly prefix: string;
-  readonly natsUrl?: string;
   readonly stream: string;
   readonly out?: string;
   readonly msgIds?: boolean;
@@ -37,11 +37,7 @@ export async function runSimulate(opts: SimulateOptions): Promise<number> {
     log.info({ file: opts.out, ...written }, 'event file written');
     return 0;
   }
-  const nc = await connectNats({
-    servers: opts.natsUrl ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222',
-    name: 'churnflow-simulator',
-    log,
-  });
+  const nc = await connectNats({ ...clientNats(opts), name: 'churnflow-simulator', log });
   await ensureStream(await jetstreamManager(nc), opts.stream, [`${opts.prefix}.>`]);
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());

@@ -9,18 +9,22 @@ import {
   selectBackend,
   type ModelRegistry,
 } from '../score/index.js';
-import { serveModelControl } from './model-control.js';
-import { serveQueries } from './query-control.js';
+import { createRequestMetrics, engineEndpoints, modelEndpoints, serveRequests } from '../requests/index.js';
+import { exitAfter, watchFatal } from './fatal.js';
+import { natsOverrides, type NatsFlags } from './nats-options.js';
 import { loadSegmentRules, watchSegmentRules } from '../segment/index.js';
 import { resolveProjectPath } from './paths.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { formatSummary, startSummaryPrinter } from './summary.js';
 
-/** Options of the `start` command. */
-export interface StartOptions {
+/** Options of the `start` command: the config file and the NATS connection flags (they win over file and env). */
+export interface StartOptions extends NatsFlags {
   /** Config file (default: $CHURNFLOW_CONFIG, else config/default.json). */
   readonly config?: string;
 }
+
+/** How long the orderly stop after a fatal event may take before the process exits anyway. */
+const FATAL_STOP_DEADLINE_MS = 30_000;
 
 /** A running churnflow: engine, its runtime (source and sink) and the ops HTTP server. */
 export interface Churnflow {
@@ -102,15 +106,17 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
           (err) =>
             log.error({ err, file: rulesFile }, 'segment rules refused; the previous rules stay in force'),
         );
-  const stopControl = (() => {
-    if (opened.nc === undefined) return () => undefined;
-    const stopModels = serveModelControl(opened.nc, config.publish.prefix, models.champion, log);
-    const stopQueries = serveQueries(opened.nc, config.publish.prefix, started, log);
-    return () => {
-      stopModels();
-      stopQueries();
-    };
-  })();
+  const stopControl =
+    opened.nc === undefined
+      ? () => undefined
+      : serveRequests({
+          nc: opened.nc,
+          prefix: config.publish.prefix,
+          endpoints: [...engineEndpoints(started), ...modelEndpoints(models.champion)],
+          log,
+          limits: config.requests,
+          metrics: createRequestMetrics(registry),
+        });
   Object.assign(live, { runtime: opened, engine: started });
   log.info(
     { mode: opened.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` },
@@ -140,8 +146,16 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
 export async function runStart(opts: StartOptions): Promise<number> {
   const config = loadConfig({
     file: resolveProjectPath(opts.config ?? process.env['CHURNFLOW_CONFIG'] ?? 'config/default.json'),
+    overrides: natsOverrides(opts),
   });
   const log = createLogger(config.log.level);
+  // Installed before anything starts: a rejection nobody handles, anywhere, is logged and stops the engine in
+  // order with exit code 1 instead of killing it mid-batch (or, worse, being ignored).
+  const guard = watchFatal(log);
+  const fatal = guard.fatal.then(() => {
+    exitAfter(FATAL_STOP_DEADLINE_MS);
+    return 'fatal' as const;
+  });
   const app = await startChurnflow(config, log);
   const stopSummary = startSummaryPrinter(app.engine, config.log.summaryEveryMs, (summary) => {
     if (process.stdout.isTTY) process.stdout.write(`[churnflow] ${formatSummary(summary)}\n`);
@@ -150,6 +164,7 @@ export async function runStart(opts: StartOptions): Promise<number> {
   const outcome = await Promise.race([
     onceSignal(log).then(() => 'signal' as const),
     app.engine.done.then(() => 'ended' as const),
+    fatal,
   ]).catch((err: unknown) => {
     log.fatal({ err }, 'engine failed');
     return 'failed' as const;
@@ -157,7 +172,7 @@ export async function runStart(opts: StartOptions): Promise<number> {
   log.info({ outcome }, 'shutting down: draining');
   stopSummary();
   await app.stop();
-  return outcome === 'failed' ? 1 : 0;
+  return outcome === 'failed' || outcome === 'fatal' ? 1 : 0;
 }
 
 function onceSignal(log: Logger): Promise<void> {

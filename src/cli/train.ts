@@ -5,6 +5,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../log/index.js';
 import { connectNats } from '../nats/index.js';
+import { addNatsOptions, clientNats, type NatsFlags } from './nats-options.js';
 import { selectBackend } from '../score/backend.js';
 import { MANIFEST_JSON } from '../score/manifest.js';
 import { createSimulator } from '../simulate/index.js';
@@ -20,15 +21,14 @@ import {
   type TrainingSource,
 } from '../train/index.js';
 
-/** Options of the `train` command (commander's camel-cased flags). */
-export interface TrainCommandOptions {
+/** Options of the `train` command (commander's camel-cased flags; the NATS flags apply to `--source nats`). */
+export interface TrainCommandOptions extends NatsFlags {
   readonly source: 'simulator' | 'file' | 'nats';
   readonly customers: number;
   readonly days: number;
   readonly seed: number;
   readonly start: string;
   readonly file?: string;
-  readonly natsUrl?: string;
   readonly stream: string;
   readonly from?: string;
   readonly to?: string;
@@ -52,7 +52,7 @@ const positive = (v: string): number => {
 
 /** The `churnflow train` subcommand; its action sets `process.exitCode`. */
 export function trainCommand(): Command {
-  return new Command('train')
+  const cmd = new Command('train')
     .description('train a churn model and its BG/NBD baseline on event history, through the engine features')
     .addOption(
       new Option('--source <kind>', 'history to train on')
@@ -68,7 +68,10 @@ export function trainCommand(): Command {
       '2025-01-01T00:00:00Z',
     )
     .option('--file <path>', 'file: event file (.jsonl or .msgpack)')
-    .option('--nats-url <url>', 'nats: server (default: $NATS_URL or nats://127.0.0.1:4222)')
+    .option(
+      '-c, --config <file>',
+      'nats: configuration file for the nats.* keys (default: $CHURNFLOW_CONFIG)',
+    )
     .option('--stream <name>', 'nats: JetStream stream', 'EVENTS')
     .option('--from <seq|ISO>', 'nats: first message (stream sequence or stored time)')
     .option('--to <seq|ISO>', 'nats: last message (stream sequence or stored time)')
@@ -91,6 +94,7 @@ export function trainCommand(): Command {
     .action(async (opts: TrainCommandOptions) => {
       process.exitCode = await runTrain(opts);
     });
+  return addNatsOptions(cmd, 'nats: server (default: $NATS_URL or nats://127.0.0.1:4222)');
 }
 
 /** Runs `churnflow train`: writes `<out>/<name>/<version>/`, prints the metrics table. Returns the exit code. */
@@ -117,11 +121,7 @@ export async function runTrain(
   const log = createLogger(process.env['CHURNFLOW_LOG_LEVEL'] ?? 'warn');
   const nc =
     opts.source === 'nats'
-      ? await connectNats({
-          servers: opts.natsUrl ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222',
-          name: 'churnflow-train',
-          log,
-        })
+      ? await connectNats({ ...clientNats(opts), name: 'churnflow-train', log })
       : undefined;
   try {
     const source = await openSource(opts, nc);

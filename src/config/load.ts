@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { TypeGuard, type TSchema } from '@sinclair/typebox';
 import { ChurnflowError } from '../contract/codes.js';
+import { checkNatsAccess } from './nats-access.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 /** Where configuration comes from. */
@@ -40,6 +41,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
   const config = withDefaults as Config;
   requireWhen(config.source === 'file', 'ingest.file', config.ingest.file, 'source is "file"');
   requireWhen(config.sink === 'file', 'publish.file', config.publish.file, 'sink is "file"');
+  checkNatsAccess(config.nats);
   return deepFreeze(config);
 }
 

@@ -47,6 +47,59 @@ export const ConfigSchema = Type.Object(
           description: 'Unacknowledged messages the server lets the consumer hold.',
         }),
         ackWaitMs: ms(30_000, 'Redelivery delay of an unacknowledged message.', 1000),
+        auth: Type.Object(
+          {
+            user: Type.String({
+              default: '',
+              description: 'User name (with nats.auth.password). One credential kind at most.',
+            }),
+            password: Type.String({ default: '', description: 'Password of nats.auth.user.' }),
+            token: Type.String({ default: '', description: 'Authentication token.' }),
+            nkeyFile: Type.String({
+              default: '',
+              description: 'File holding a user nkey seed (SU…); the server knows the public key.',
+            }),
+            credsFile: Type.String({
+              default: '',
+              description: 'Credentials file (user JWT and nkey seed, as `nsc` writes it).',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        tls: Type.Object(
+          {
+            enabled: Type.Boolean({
+              default: false,
+              description:
+                'Require TLS even without files below (a server certificate the system CAs trust).',
+            }),
+            caFile: Type.String({
+              default: '',
+              description: 'PEM file of the CA(s) that signed the server certificate; set: TLS required.',
+            }),
+            certFile: Type.String({
+              default: '',
+              description: 'PEM client certificate (with nats.tls.keyFile) for servers that verify clients.',
+            }),
+            keyFile: Type.String({ default: '', description: 'PEM private key of nats.tls.certFile.' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    requests: Type.Object(
+      {
+        maxBodyBytes: Type.Integer({
+          default: 65_536,
+          minimum: 1024,
+          description: 'Largest request body; a larger one is refused (body_too_large) before it is parsed.',
+        }),
+        maxRuleLength: Type.Integer({
+          default: 4096,
+          minimum: 64,
+          description: 'Longest dry-run rule, in characters; a longer one is refused (invalid_rule).',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

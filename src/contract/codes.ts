@@ -1,6 +1,6 @@
 /**
- * The one catalogue of machine-readable codes: dead-letter reasons and engine error codes.
- * Every code is documented in README.md ("Dead-letter reasons" / "Errors"); a test checks it.
+ * The one catalogue of machine-readable codes: dead-letter reasons, request error codes and engine error codes.
+ * Every code is documented in README.md ("Dead-letter reasons" / "Request errors" / "Errors"); a test checks it.
  */
 export const DLQ_REASONS = {
   undecodable: 'The payload bytes are not valid MessagePack/JSON for the declared Content-Type.',
@@ -26,6 +26,35 @@ export const DLQ_REASONS = {
 
 /** A dead-letter reason code. */
 export type DlqReason = keyof typeof DLQ_REASONS;
+
+/**
+ * Codes of request errors: every request answered with `{ "error": { "code", "message" } }` carries one of these.
+ * Clients branch on the code, never on the message (which may change and truncates what it echoes).
+ */
+export const REQUEST_ERRORS = {
+  body_too_large:
+    'The request body is larger than requests.maxBodyBytes; it was refused before being parsed.',
+  unsupported_content_type:
+    'The Content-Type header names neither JSON (application/json) nor MessagePack (application/msgpack, application/x-msgpack).',
+  undecodable:
+    'The body is not valid JSON / MessagePack for its Content-Type, or, without a Content-Type, not valid JSON.',
+  not_an_object: 'The body decodes to something other than a map/object where the request takes fields.',
+  invalid_customer_id: 'customerId is missing, not a string, empty or longer than 128 characters.',
+  invalid_rule: 'rule is missing, not a string, empty or longer than requests.maxRuleLength characters.',
+  invalid_sample: 'sample is not a whole number from 0 to 100.',
+  not_found: 'No customer with that id is held by the engine.',
+  rule_refused:
+    'The dry-run rule was refused by the rule compiler (syntax, unknown identifier, non-boolean, or a limit).',
+  dry_run_failed:
+    "The dry run did not complete (out of time, or the engine is stopping); the message starts with the engine's code.",
+  not_ready: 'The answer does not exist yet (aggregates before the first full pass over every customer).',
+  rollback_refused: 'There is no admitted model version below the current one to roll back to.',
+  reply_too_large: "The answer would exceed the server's max_payload; it was not sent.",
+  internal: 'The engine failed while answering; the engine log has the details.',
+} as const;
+
+/** A request error code. */
+export type RequestErrorCode = keyof typeof REQUEST_ERRORS;
 
 /** Engine error codes (thrown for fatal conditions, logged with context). */
 export const ERROR_CODES = {

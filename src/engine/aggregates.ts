@@ -17,6 +17,9 @@ export const RISK_BANDS = ['0.0-0.2', '0.2-0.4', '0.4-0.6', '0.6-0.8', '0.8-1.0'
 export interface Aggregates {
   /** Event time the pass ended at (epoch ms); 0 before the first pass completes. */
   readonly asOfMs: number;
+  /** Full passes completed (the first that saw a customer counts first); 0: none yet, every figure below is a
+   * placeholder (answer "not ready", not zeros). */
+  readonly passes: number;
   readonly customers: number;
   /** (CE − CN) / CS × 100 over the last `retentionPeriodDays`; NaN when there was nobody at the start. */
   readonly retentionRate: number;
@@ -59,7 +62,8 @@ export function createAggregator(
   const row = new Float32Array(FEATURE_COUNT);
   let cursor = 0;
   let acc = fresh();
-  let done: Aggregates = finish(acc, 0);
+  let passes = 0;
+  let done: Aggregates = finish(acc, 0, passes);
   return {
     current: () => done,
     step(nowMs, maxSlots) {
@@ -89,7 +93,9 @@ export function createAggregator(
         }
       }
       if (cursor >= end) {
-        done = finish(acc, nowMs);
+        // A pass over no customer at all (a fresh engine) is no answer: aggregates stay "not ready" until one
+        // pass has seen customers; after that, every completed pass counts, even an empty one.
+        if (acc.customers > 0 || passes > 0) done = finish(acc, nowMs, ++passes);
         acc = fresh();
         cursor = 0;
       }
@@ -110,9 +116,10 @@ function fresh() {
   };
 }
 
-function finish(a: ReturnType<typeof fresh>, asOfMs: number): Aggregates {
+function finish(a: ReturnType<typeof fresh>, asOfMs: number, passes: number): Aggregates {
   return {
     asOfMs,
+    passes,
     customers: a.customers,
     retentionRate: a.start === 0 ? Number.NaN : ((a.end - a.acquired) / a.start) * 100,
     retention: { start: a.start, end: a.end, acquired: a.acquired },

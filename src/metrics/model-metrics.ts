@@ -12,7 +12,7 @@ export interface ModelMetrics {
   readonly registry: Registry;
   /** 1 for each loaded model by name, version and role; the label set of a replaced model is removed. */
   readonly modelInfo: Gauge<'name' | 'version' | 'role'>;
-  /** Model swaps by role and cause: `newer` (a new version admitted), `removed` (its directory went), `rollback`. */
+  /** Model swaps by role and cause: `newer` (a new version admitted), `removed` (its directory went), `rollback`, `unpin`. */
   readonly swaps: Counter<'role' | 'cause'>;
   /** Model versions the gate refused, by role and reason (manifest, model, weights, output, latency, unreadable). */
   readonly refused: Counter<'role' | 'reason'>;
@@ -45,7 +45,7 @@ export function createModelMetrics(registry: Registry): ModelMetrics {
     }),
     swaps: new Counter({
       name: 'churnflow_model_swaps_total',
-      help: 'Model swaps without restart, by role and cause (newer, removed, rollback)',
+      help: 'Model swaps without restart, by role and cause (newer, removed, rollback, unpin)',
       labelNames: ['role', 'cause'],
       registers,
     }),

@@ -1,4 +1,4 @@
 export { startNatsServer } from './server.js';
 export type { EmbeddedNatsServer, NatsServerOptions } from './server.js';
-export { connectNats } from './connect.js';
-export type { NatsConnectionOptions } from './connect.js';
+export { connectNats, natsAccessOptions } from './connect.js';
+export type { NatsAccess, NatsConnectionOptions } from './connect.js';

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ChurnflowError } from '../contract/codes.js';
 
 /** A private nats-server child process with JetStream, on loopback, storing in a temp directory. */
@@ -25,6 +25,12 @@ export interface NatsServerOptions {
   readonly startTimeoutMs?: number;
   /** Extra command-line arguments (e.g. `-c file.conf`). */
   readonly args?: readonly string[];
+  /**
+   * A nats-server configuration file's text (e.g. an `authorization { … }` block or `tls { … }`), written beside
+   * the temp store (owner-only, removed on stop) and passed with `-c`. The launcher's own flags (loopback, port, JetStream store) still apply:
+   * the server lets command-line flags override the file.
+   */
+  readonly config?: string;
 }
 
 const INSTALL_HINT = 'install it with `apt-get install nats-server` (Debian) or from https://nats.io';
@@ -48,11 +54,21 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Emb
     throw new ChurnflowError('NATS_SERVER_UNAVAILABLE', `nats-server not found on PATH: ${INSTALL_HINT}`);
   }
   const storeDir = mkdtempSync(join(tmpdir(), 'churnflow-nats-'));
+  const cleanups: (() => void)[] = [() => rmSync(storeDir, { recursive: true, force: true })];
+  const cleanUp = (): void => cleanups.forEach((c) => c());
   // -p -1 lets the server pick a free port itself, so parallel test files never race for one.
   const port = opts.port === undefined || opts.port === 0 ? -1 : opts.port;
+  const configArgs: string[] = [];
+  if (opts.config !== undefined) {
+    // Beside (not inside) the JetStream store, so the server never mistakes it for store content.
+    const file = join(storeDir, '..', `${basename(storeDir)}.conf`);
+    writeFileSync(file, opts.config, { mode: 0o600 });
+    configArgs.push('-c', file);
+    cleanups.push(() => rmSync(file, { force: true }));
+  }
   const child = spawn(
     binary,
-    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...(opts.args ?? [])],
+    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...configArgs, ...(opts.args ?? [])],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
       // Its own process group: a Ctrl-C meant for us must not kill the server before we have drained into it.
@@ -68,12 +84,12 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Emb
     actualPort = await waitForListening(child, opts.startTimeoutMs ?? 10_000);
   } catch (err) {
     child.kill('SIGKILL');
-    rmSync(storeDir, { recursive: true, force: true });
+    cleanUp();
     throw err;
   }
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopped ??= terminate(child).then(() => rmSync(storeDir, { recursive: true, force: true }));
+    stopped ??= terminate(child).then(cleanUp);
     return stopped;
   };
   return {

@@ -36,7 +36,7 @@ export interface ModelRegistryOptions {
 }
 
 /** Why the current model changed. */
-export type ModelChangeCause = 'newer' | 'removed' | 'rollback';
+export type ModelChangeCause = 'newer' | 'removed' | 'rollback' | 'unpin';
 
 /** A change of the current model; listeners swap it in (e.g. `scorer.swapModel(change.model)`). */
 export interface ModelChange {
@@ -71,6 +71,14 @@ export interface RegistryStatus {
 export type RollbackResult =
   { readonly ok: true; readonly change: ModelChange } | { readonly ok: false; readonly reason: string };
 
+/** The outcome of unpin(): whether a pin was lifted, and the change when a newer version became current. */
+export interface UnpinResult {
+  /** False when nothing was pinned (unpin is idempotent). */
+  readonly unpinned: boolean;
+  /** Set when a version above the pinned one was admitted and is current now. */
+  readonly change: ModelChange | undefined;
+}
+
 /** The versions of one model on disk, the current one, hot swaps, rollback. */
 export interface ModelRegistry {
   /** The model to score with now. */
@@ -79,6 +87,11 @@ export interface ModelRegistry {
   onChange(listener: ModelChangeListener): () => void;
   /** Returns to the previous admitted version and pins it until a version newer than all seen appears. */
   rollback(): Promise<RollbackResult>;
+  /**
+   * Leaves a rollback pin: the highest admissible version on disk becomes current again (the one rolled back from,
+   * or newer) and new versions are followed as before. Without a pin it changes nothing.
+   */
+  unpin(): Promise<UnpinResult>;
   /** Looks at the name directory again now (what the watcher does on file events). */
   rescan(): Promise<void>;
   status(): RegistryStatus;
@@ -177,6 +190,24 @@ class DirModelRegistry implements ModelRegistry {
         'model rolled back',
       );
       return { ok: true, change } as const;
+    });
+  }
+
+  unpin(): Promise<UnpinResult> {
+    return this.enqueue(async () => {
+      const pin = this.pin;
+      if (pin === undefined) return { unpinned: false, change: undefined };
+      this.pin = undefined;
+      const above = (await this.listVersions())
+        .filter((v) => compareVersions(v, this.cur.version) > 0)
+        .sort((a, b) => compareVersions(b, a));
+      const model = await this.firstAdmissible(above);
+      const change = model === undefined ? undefined : this.promote(model, 'unpin');
+      this.opts.log.warn(
+        this.logCtx({ pinned: pin.version, version: this.cur.version, replaced: change?.replaced.version }),
+        'rollback pin lifted on request',
+      );
+      return { unpinned: true, change };
     });
   }
 
@@ -320,9 +351,9 @@ class DirModelRegistry implements ModelRegistry {
     const replaced = this.cur;
     const oldPrev = this.prev;
     this.cur = model;
-    // After a newer version the replaced one stays loaded for an instant rollback; after a rollback or a
-    // removal it is not worth keeping, and the version before it is found on disk when needed.
-    this.prev = cause === 'newer' ? replaced : undefined;
+    // After a newer version (or leaving a pin for one) the replaced one stays loaded for an instant rollback;
+    // after a rollback or a removal it is not worth keeping, and the version before it is found on disk when needed.
+    this.prev = cause === 'newer' || cause === 'unpin' ? replaced : undefined;
     const change: ModelChange = { model, replaced, cause };
     setModelInfo(this.opts.metrics, this.role, model, replaced);
     this.opts.metrics.swaps.inc({ role: this.role, cause });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { TypeGuard, type TSchema } from '@sinclair/typebox';
-import { DLQ_REASONS, ERROR_CODES } from '../../src/contract/codes.js';
+import { DLQ_REASONS, ERROR_CODES, REQUEST_ERRORS } from '../../src/contract/codes.js';
 import { ConfigSchema } from '../../src/config/index.js';
 
 const readme = readFileSync('README.md', 'utf8');
@@ -14,6 +14,9 @@ function configKeys(schema: TSchema, path: string[] = []): string[] {
 describe('README documents every code and key', () => {
   it.each(Object.keys(DLQ_REASONS))('dead-letter reason %s', (reason) => {
     expect(readme).toContain(`| \`${reason}\` |`);
+  });
+  it.each(Object.keys(REQUEST_ERRORS))('request error code %s', (code) => {
+    expect(readme).toContain(`| \`${code}\` |`);
   });
   it.each(Object.keys(ERROR_CODES))('error code %s', (code) => {
     expect(readme).toContain(`| \`${code}\` |`);

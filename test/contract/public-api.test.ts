@@ -20,6 +20,7 @@ describe('package public face', () => {
         'MAX_CUSTOMER_ID_LENGTH',
         'MESSAGE_CHANNELS',
         'RATING_RANGES',
+        'REQUEST_ERRORS',
         'STAGES',
         'ScoreUpdateSchema',
         'createSimulator',

@@ -107,15 +107,14 @@ describe('segments in a running engine', () => {
     expect((profile['features'] as Record<string, number>)['revenue_lifetime']).toBe(900);
     expect(profile['model']).toMatchObject({ name: 'churn-default' });
     expect(await request(`${prefix}.customers.get`, { customerId: 'nobody' })).toMatchObject({
-      found: false,
-      error: 'not_found',
+      error: { code: 'not_found' },
     });
     const dry = await request(`${prefix}.segments.dryrun`, { rule: 'revenue_lifetime > 100.0', sample: 3 });
     expect(dry).toMatchObject({ matches: 5, evaluated: 20 });
     expect(dry['sample']).toHaveLength(3);
     const refused = await request(`${prefix}.segments.dryrun`, { rule: 'revenue_9d > 1.0' });
-    expect(refused).toMatchObject({ error: 'failed' });
-    expect(String(refused['message'])).toContain('revenue_9d');
+    expect(refused).toMatchObject({ error: { code: 'rule_refused' } });
+    expect((refused['error'] as { message: string }).message).toContain('revenue_9d');
     await waitFor(
       async () => (await request(`${prefix}.aggregates.get`, {}))['customers'] === 20,
       5_000,

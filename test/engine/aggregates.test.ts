@@ -16,6 +16,18 @@ const ev = (customerId: string, type: string, daysAgo: number, value?: number): 
 });
 
 describe('createAggregator', () => {
+  it('has no pass (passes 0: "not ready") until a pass over at least one customer completes', () => {
+    const store = createCustomerStore({});
+    const published = createScoreChanges({ minRiskDelta: 0.01, minEngagementDelta: 1 });
+    const agg = createAggregator(store, published, { retentionPeriodDays: 30, churnAfterDays: 90 });
+    agg.step(NOW, 100); // a fresh engine: a "pass" over nobody is no answer
+    agg.step(NOW, 100);
+    expect(agg.current().passes).toBe(0);
+    store.apply([ev('z', 'page_view', 1)]);
+    agg.step(NOW, 100);
+    expect(agg.current()).toMatchObject({ passes: 1, customers: 1 });
+  });
+
   it('computes retention (CE − CN) / CS × 100, average CLV, points, stages and risk over full passes', () => {
     const store = createCustomerStore({});
     store.apply([
@@ -33,12 +45,13 @@ describe('createAggregator', () => {
     published.changed(store.slotOf('a') as number, 0.1, 50, 4);
     published.changed(store.slotOf('b') as number, 0.9, 20, 3);
     const agg = createAggregator(store, published, { retentionPeriodDays: 30, churnAfterDays: 90 });
-    expect(agg.current().asOfMs).toBe(0);
+    expect(agg.current()).toMatchObject({ asOfMs: 0, passes: 0 });
     agg.step(NOW, 2); // a pass in slices: nothing is reported until it completes
-    expect(agg.current().asOfMs).toBe(0);
+    expect(agg.current()).toMatchObject({ asOfMs: 0, passes: 0 });
     agg.step(NOW, 2);
     const a = agg.current();
     expect(a.asOfMs).toBe(NOW);
+    expect(a.passes).toBe(1);
     expect(a.customers).toBe(4);
     // CS = {a, d}; CE = {a, b}; CN = {b}.
     expect(a.retention).toEqual({ start: 2, end: 2, acquired: 1 });

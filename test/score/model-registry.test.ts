@@ -293,6 +293,34 @@ describe('createModelRegistry', () => {
     await s.registry.close();
   });
 
+  it('unpin() leaves a rollback pin for the newest admitted version, and does nothing without a pin', async () => {
+    await using t = await tempDir();
+    await writeVersion(t.dir, '1');
+    await writeVersion(t.dir, '2');
+    const s = await open(t.dir, { watch: false });
+    expect(await s.registry.unpin()).toEqual({ unpinned: false, change: undefined });
+    expect(s.registry.current().version).toBe('2');
+    expect((await s.registry.rollback()).ok).toBe(true);
+    await writeVersion(t.dir, '3', 'truncated');
+    await s.registry.rescan();
+    expect(s.registry.status()).toMatchObject({ current: '1', pinned: { version: '1' } });
+    // The broken 3 is refused again; the newest admissible version (the one rolled back from) is current.
+    const result = await s.registry.unpin();
+    expect(result.unpinned).toBe(true);
+    expect(result.change).toMatchObject({
+      cause: 'unpin',
+      model: { version: '2' },
+      replaced: { version: '1' },
+    });
+    expect(s.changes.at(-1)).toMatchObject({ cause: 'unpin' });
+    expect(s.registry.status()).toMatchObject({ current: '2', previous: '1', pinned: undefined });
+    // Followed again: a good new version is taken at once, no pin holds it back.
+    await writeVersion(t.dir, '4');
+    await s.registry.rescan();
+    expect(s.registry.current().version).toBe('4');
+    await s.registry.close();
+  });
+
   it('disposes a replaced model only after every listener has finished swapping it out', async () => {
     await using t = await tempDir();
     await writeVersion(t.dir, '1');

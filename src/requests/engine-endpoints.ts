@@ -1,0 +1,66 @@
+import { ChurnflowError } from '../contract/codes.js';
+import type { Engine } from '../engine/index.js';
+import { clipText } from './body.js';
+import { ECHO_LIMIT, customerIdOf, dryRunOf } from './shapes.js';
+import { RequestRefusal, type Endpoint } from './types.js';
+
+/** What the engine endpoints ask of the engine. */
+export type RequestEngine = Pick<Engine, 'profile' | 'segments' | 'dryRun' | 'aggregates'>;
+
+// A refused rule's message quotes the rule; the rule is bounded by requests.maxRuleLength, the quote by this.
+const RULE_MESSAGE_LIMIT = 1024;
+
+/**
+ * The engine's request endpoints: `customers.get` `{ customerId }` → the customer's profile (`not_found` when
+ * unknown); `segments.list` → `{ segments }`; `segments.dryrun` `{ rule, sample? }` → `{ matches, evaluated,
+ * sample }` (`rule_refused` when the rule does not compile); `aggregates.get` → the last complete pass
+ * (`not_ready` before the first one).
+ */
+export function engineEndpoints(engine: RequestEngine): Endpoint[] {
+  return [
+    {
+      name: 'customers.get',
+      async answer(body) {
+        const customerId = customerIdOf(body);
+        const profile = await engine.profile(customerId);
+        if (profile === undefined) {
+          throw new RequestRefusal(
+            'not_found',
+            `no customer ${JSON.stringify(clipText(customerId, ECHO_LIMIT))}`,
+          );
+        }
+        return profile;
+      },
+    },
+    { name: 'segments.list', answer: () => ({ segments: engine.segments() }) },
+    {
+      name: 'segments.dryrun',
+      async answer(body, limits) {
+        const { rule, sample } = dryRunOf(body, limits.maxRuleLength);
+        try {
+          return await engine.dryRun(rule, sample);
+        } catch (err) {
+          // The rule compiler's refusals are SEGMENTS_INVALID; other coded errors (a time budget, shutdown) end
+          // the run, not the rule; anything else is the engine's own failure, answered as internal.
+          if (!(err instanceof ChurnflowError)) throw err;
+          const message = clipText(err.message, RULE_MESSAGE_LIMIT);
+          if (err.code === 'SEGMENTS_INVALID') throw new RequestRefusal('rule_refused', message);
+          throw new RequestRefusal('dry_run_failed', `${err.code}: ${message}`);
+        }
+      },
+    },
+    {
+      name: 'aggregates.get',
+      answer() {
+        const aggregates = engine.aggregates();
+        if (aggregates.passes === 0) {
+          throw new RequestRefusal(
+            'not_ready',
+            'no aggregates yet: the first pass over every customer has not completed (see aggregates.passMs)',
+          );
+        }
+        return aggregates;
+      },
+    },
+  ];
+}

@@ -1,0 +1,15 @@
+export { decodeBody, requestEncoding, clipText } from './body.js';
+export type { DecodedBody } from './body.js';
+export { requestHandler } from './handler.js';
+export type { HandlerDeps, RequestLog } from './handler.js';
+export { DEFAULT_MAX_PAYLOAD, HEADER_ALLOWANCE, encodeReply, errorReply } from './reply.js';
+export { customerIdOf, dryRunOf, MAX_DRY_RUN_SAMPLE, DEFAULT_DRY_RUN_SAMPLE, ECHO_LIMIT } from './shapes.js';
+export { engineEndpoints } from './engine-endpoints.js';
+export type { RequestEngine } from './engine-endpoints.js';
+export { modelEndpoints } from './model-endpoints.js';
+export { serveRequests } from './serve.js';
+export type { ServeRequestsOptions } from './serve.js';
+export { createRequestMetrics } from './metrics.js';
+export type { RequestMetrics } from './metrics.js';
+export { RequestRefusal } from './types.js';
+export type { Endpoint, ErrorReply, RequestEncoding, RequestLimits, RequestMsg } from './types.js';
