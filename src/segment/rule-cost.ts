@@ -45,6 +45,19 @@ const weight = (s: Shape | undefined): number =>
   s === undefined ? 0 : add(s.size, mul(s.size, weight(s.elem)));
 const sized = (size: number, elem?: Shape): Shape => ({ size: Math.min(CAP, size), elem });
 
+/** Global functions whose result is a number, boolean, timestamp or duration, whatever their arguments. */
+const SCALAR_FUNCTIONS: ReadonlySet<string> = new Set([
+  'size',
+  'int',
+  'uint',
+  'double',
+  'bool',
+  'has',
+  'timestamp',
+  'duration',
+  'type',
+]);
+
 const COMPREHENSIONS: Readonly<Record<string, readonly number[]>> = {
   all: [2],
   exists: [2],
@@ -153,6 +166,7 @@ export function measureRule(
       if (name === 'dyn') return { cost, shape: first };
       if (name === 'string') return { cost, shape: first.size > 0 ? sized(first.size) : sized(32) };
       if (name === 'bytes') return { cost, shape: sized(mul(3, first.size)) };
+      if (SCALAR_FUNCTIONS.has(name)) return { cost, shape: SCALAR };
       return { cost, shape: outs.some((o) => o.shape.size > 0) ? UNBOUNDED : SCALAR };
     }
 

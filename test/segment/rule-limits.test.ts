@@ -100,6 +100,7 @@ describe('rule limits: the reproductions of issue 8', () => {
     expect(holds('stage.matches("^(at_risk|lapsed)$")', 'lapsed')).toBe(true);
     expect(holds('stage.matches("^(at_risk|lapsed)$")', 'churned')).toBe(false);
     expect(holds('stage.matches("(?i)^REPEAT$")', 'repeat')).toBe(true);
+    expect(holds('dyn(stage).matches("^rep")', 'repeat')).toBe(true);
   });
 });
 
@@ -161,5 +162,18 @@ describe('dry-run sample', () => {
   it.each([-1, 1.5, Number.NaN, Infinity])('refuses sample %s before reading a row', (sample) => {
     const { err } = refusal(() => dryRunRule('churnRisk > 0.5', rows(10, 0), sample));
     expect([err.limit, err.context.key]).toEqual(['sample', 'sample']);
+  });
+});
+
+describe('cost estimate', () => {
+  it('prices sizes only where they are: a size() result is a number', () => {
+    expect(() => inFile('size(stage) in [1, 2, 3] && size([1, 2]) == 2')()).not.toThrow();
+    expect(() => inFile('["at_risk", "lapsed"].exists(s, stage == s)')()).not.toThrow();
+  });
+  it('carries sizes through cel.bind and concatenation (each + doubles what the next one builds)', () => {
+    const doubling = (k: number): string =>
+      `cel.bind(v, ${list(20)}, ${'cel.bind(v, v + v, '.repeat(k)}v.size() > 0${')'.repeat(k)})`;
+    expect(() => inFile(doubling(3))()).not.toThrow();
+    expect(refusal(inFile(doubling(12))).err.limit).toBe('maxCost');
   });
 });
