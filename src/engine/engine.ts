@@ -232,6 +232,8 @@ export function startEngine(deps: EngineDeps): Engine {
     concatMap(async (b) => {
       await apply(b);
       flow?.update(rows.length);
+      // Queued batches would otherwise follow each other in microtasks, starving I/O and timers: yield a turn.
+      await new Promise((resolve) => setImmediate(resolve));
     }),
     finalize(() => inputDone$.next()),
     mergeWith(

@@ -29,7 +29,7 @@ export interface DrainOptions {
 /**
  * Micro-batching over a shared queue, in order: each notification from the source says the queue may have grown;
  * a batch is taken when `maxBatch` items wait or the oldest has waited `maxDelayMs`, and handed to `work` one at
- * a time (the next is taken when the previous resolved). Nothing is merged or dropped, so every item is worked on
+ * a time (the next is taken at the turn of the event loop after the previous resolved). Nothing is merged or dropped, so every item is worked on
  * in the order it was queued. When the source completes, the queue is drained and the stream completes. A `work`
  * rejection errors the stream (fatal by contract).
  */
@@ -66,11 +66,15 @@ export function drainInBatches<B, R>(
         busy = true;
         work(queue.take(opts.maxBatch)).then(
           (r) => {
-            busy = false;
             subscriber.next(r);
-            // Whatever queued during the call has waited at least that long: take it now.
-            due = queue.pending;
-            maybeTake();
+            // Whatever queued during the call has waited at least that long: take it at the next turn of the
+            // event loop — not in this microtask, or a backlog would be worked off without ever letting I/O,
+            // timers and /healthz in.
+            setImmediate(() => {
+              busy = false;
+              due = queue.pending;
+              maybeTake();
+            });
           },
           (err: unknown) => subscriber.error(err),
         );
