@@ -68,3 +68,33 @@ describe('startEngine', () => {
     model.dispose();
   });
 });
+
+describe('counting', () => {
+  it('counts a redelivered message as a duplicate, never again as an event in', async () => {
+    const log = pino({ level: 'silent' });
+    await selectBackend(log);
+    const model = await loadChurnModel(DEFAULT_MODEL_DIR);
+    const registry = new Registry();
+    const now = Date.now();
+    const first = batchOf([
+      { customerId: 'a', type: 'purchase', ts: now - 1000, value: 20 },
+      { customerId: 'b', type: 'page_view', ts: now - 500 },
+    ]);
+    // The same two messages again (same stream sequences), as JetStream redelivers an unacked batch.
+    const engine = startEngine({
+      config: loadConfig({ env: {} }),
+      log,
+      metrics: createEngineMetrics(registry),
+      source: of(first, first, first),
+      sink: fileSink(join(mkdtempSync(join(tmpdir(), 'cf-engine-')), 'scores.jsonl')),
+      model,
+    });
+    await engine.done;
+    const total = async (name: string) =>
+      ((await registry.getSingleMetric(name)?.get())?.values ?? []).reduce((n, v) => n + v.value, 0);
+    expect(await total('churnflow_events_total')).toBe(2);
+    expect(await total('churnflow_duplicate_events_total')).toBe(4);
+    expect(engine.totals).toMatchObject({ events: 2, duplicates: 4 });
+    model.dispose();
+  });
+});
