@@ -126,6 +126,6 @@ describe('MessagePack decoding', () => {
   it('empty batches give empty results', () => {
     const batch = batchOf([]);
     const out = decodeBatch(batch, DEFAULT_DECODE_OPTIONS, NOW);
-    expect(out).toEqual({ events: [], rejected: [], source: batch });
+    expect(out).toEqual({ events: [], rejected: [], ticks: [], source: batch });
   });
 });
