@@ -6,14 +6,22 @@ import type { Config } from '../config/index.js';
 import { ChurnflowError } from '../contract/codes.js';
 import {
   ensureEventStream,
-  ensureStream,
   jetStreamSource,
   simulatorSource,
+  watchConsumerProgress,
   type InboundBatch,
 } from '../ingest/index.js';
-import type { EngineMetrics } from '../metrics/index.js';
+import type { EngineMetrics, NotReady } from '../metrics/index.js';
 import { connectNats, startNatsServer, type EmbeddedNatsServer, type NatsAccess } from '../nats/index.js';
-import { consoleSink, fileSink, natsSink, type OutputSink } from '../publish/index.js';
+import {
+  consoleSink,
+  deadLetterHealth,
+  ensureDeadLetterStream,
+  fileSink,
+  natsSink,
+  type DeadLetterHealth,
+  type OutputSink,
+} from '../publish/index.js';
 import { createSimulator, DAY_MS } from '../simulate/index.js';
 import { publishSimulation } from './simulator-publisher.js';
 
@@ -24,7 +32,7 @@ export interface Runtime {
   readonly source: Observable<InboundBatch>;
   readonly sink: OutputSink;
   /** Reasons the runtime is not ready (empty: ready). */
-  notReady(): string[];
+  notReady(): NotReady[];
   /** Closes connections, stops the embedded server and simulator. */
   close(): Promise<void>;
   /** The NATS connection, when the runtime has one (operator commands are served on it). */
@@ -105,8 +113,19 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string, access?: NatsAcc
     { stream: spec.stream, consumer: spec.consumer },
     'rebuilding customer state: replaying the stream from its start',
   );
-  if (config.sink === 'nats') await ensureDeadLetterStream(jsm, config);
-  const sink = outputSink(ctx, nc);
+  const dlqSubject = `${config.publish.prefix}.dlq`;
+  if (config.sink === 'nats') await ensureDeadLetterStream(jsm, config.publish.deadLetterStream, dlqSubject);
+  const deadLetters = deadLetterHealth({ holdMs: config.health.deadLetterFailureHoldMs });
+  const sink = outputSink(ctx, nc, { jsm, health: deadLetters });
+  // The server's view of the consumer: pending count (replay lag) and ack floor (stalls), for /readyz.
+  const progress = watchConsumerProgress({
+    jsm,
+    stream: spec.stream,
+    consumer: spec.consumer,
+    ...config.health,
+    metrics,
+    log,
+  });
   let consuming = { ok: false, why: 'not started' };
   const source = jetStreamSource({
     js: jetstream(nc),
@@ -123,27 +142,25 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string, access?: NatsAcc
     source,
     sink,
     notReady: () => [
-      ...(connected ? [] : ['NATS: disconnected, reconnecting']),
-      ...(consuming.ok ? [] : [`consumer: ${consuming.why}`]),
+      ...(connected ? [] : [{ reason: 'nats_disconnected' as const, detail: 'disconnected, reconnecting' }]),
+      ...(consuming.ok ? [] : [{ reason: 'not_consuming' as const, detail: consuming.why }]),
+      ...progress.notReady(),
+      ...deadLetters.notReady(),
     ],
     close: async () => {
+      progress.stop();
       await sink.close();
       await nc.drain();
     },
   };
 }
 
-/**
- * The stream that keeps dead letters for a week, so they can be inspected and replayed. Dead letters carry
- * `Nats-Msg-Id: <subject>:<seq>`; a day of de-duplication keeps a restart (which replays the event stream) from
- * storing the same dead letters again.
- */
-function ensureDeadLetterStream(jsm: JetStreamManager, config: Readonly<Config>): Promise<void> {
-  const subjects = [`${config.publish.prefix}.dlq`];
-  return ensureStream(jsm, config.publish.deadLetterStream, subjects, 7 * DAY_MS, DAY_MS);
-}
-
-function outputSink(ctx: Ctx, nc: NatsConnection | undefined): OutputSink {
+/** `dlq`: what the NATS sink needs to recreate the dead-letter stream and report whether dead letters are stored. */
+function outputSink(
+  ctx: Ctx,
+  nc: NatsConnection | undefined,
+  dlq?: { jsm: JetStreamManager; health: DeadLetterHealth },
+): OutputSink {
   const { config } = ctx;
   if (config.sink === 'file') return fileSink(config.publish.file);
   if (config.sink === 'console' || nc === undefined) return consoleSink();
@@ -152,6 +169,14 @@ function outputSink(ctx: Ctx, nc: NatsConnection | undefined): OutputSink {
     js: jetstream(nc),
     prefix: config.publish.prefix,
     encoding: config.publish.encoding,
+    ...(dlq === undefined
+      ? {}
+      : {
+          deadLetterStream: { jsm: dlq.jsm, name: config.publish.deadLetterStream },
+          log: ctx.log,
+          metrics: ctx.metrics,
+          onDeadLetterHealth: (stored: boolean, detail: string) => dlq.health.report(stored, detail),
+        }),
   });
 }
 

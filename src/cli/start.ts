@@ -2,7 +2,13 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig, type Config } from '../config/index.js';
 import { startEngine, type Engine } from '../engine/index.js';
 import { createLogger, type Logger } from '../log/index.js';
-import { createEngineMetrics, createModelMetrics, startOpsServer } from '../metrics/index.js';
+import {
+  createEngineMetrics,
+  createModelMetrics,
+  createReadiness,
+  startOpsServer,
+  type NotReady,
+} from '../metrics/index.js';
 import {
   createModelRegistry,
   createShadowScorer,
@@ -53,20 +59,15 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
 
   // The ops server comes up first, so /healthz and /readyz answer (503 "starting") while NATS is out of reach.
   const live: { engine?: Engine; runtime?: Runtime } = {};
+  const readiness = createReadiness(registry, (): NotReady[] => {
+    const { engine, runtime } = live;
+    if (runtime === undefined || engine === undefined) return [{ reason: 'starting', detail: 'starting' }];
+    const stopped: NotReady[] = [{ reason: 'engine_not_running', detail: `engine ${engine.state}` }];
+    return [...runtime.notReady(), ...(engine.state === 'running' ? [] : stopped)];
+  });
   const ops = await startOpsServer(
     registry,
-    {
-      live: () => live.engine?.state !== 'failed',
-      readiness: () => {
-        const { engine, runtime } = live;
-        if (runtime === undefined || engine === undefined) return { ready: false, reasons: ['starting'] };
-        const reasons = [
-          ...runtime.notReady(),
-          ...(engine.state === 'running' ? [] : [`engine ${engine.state}`]),
-        ];
-        return { ready: reasons.length === 0, reasons };
-      },
-    },
+    { live: () => live.engine?.state !== 'failed', readiness: () => readiness.check() },
     config.http.host,
     config.http.port,
   );

@@ -267,6 +267,31 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    health: Type.Object(
+      {
+        maxPendingMessages: Type.Integer({
+          default: 10_000,
+          minimum: 0,
+          description:
+            '/readyz is 503 (lagging) while more messages than this wait in the consumer: replaying after a start, or behind.',
+        }),
+        stallAfterMs: ms(
+          10_000,
+          "/readyz is 503 (stalled) while messages are pending and the consumer's acknowledged position has not moved for this long.",
+          100,
+        ),
+        pollIntervalMs: ms(
+          2_000,
+          "How often the consumer's pending count and acknowledged position are read (JetStream consumer info).",
+          50,
+        ),
+        deadLetterFailureHoldMs: ms(
+          60_000,
+          '/readyz is 503 (dead_letters) for this long after storing a dead letter failed, unless one is stored meanwhile.',
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

@@ -28,6 +28,27 @@ export const DLQ_REASONS = {
 export type DlqReason = keyof typeof DLQ_REASONS;
 
 /**
+ * Why `/readyz` answers 503: each reason is named in its JSON body and is a label of the gauge
+ * `churnflow_not_ready{reason}` (1 while it holds). Documented in README.md ("Readiness"); a test checks it.
+ */
+export const NOT_READY_REASONS = {
+  starting: 'The engine is starting: the NATS connection, the model or the pipeline is not up yet.',
+  engine_not_running: 'The engine is draining, stopped or failed.',
+  nats_disconnected: 'The NATS connection is down; the client reconnects forever.',
+  not_consuming:
+    'The consume loop is not running: missed heartbeats, a deleted consumer being recreated, or a failed start.',
+  lagging:
+    'More than health.maxPendingMessages messages wait in the consumer (replaying after a start, or behind), or its pending count has not been read recently.',
+  stalled:
+    "Messages are pending but the consumer's acknowledged position has not moved for health.stallAfterMs.",
+  dead_letters:
+    'Storing a dead letter failed within the last health.deadLetterFailureHoldMs and none was stored since.',
+} as const;
+
+/** A reason `/readyz` is not ready. */
+export type NotReadyReason = keyof typeof NOT_READY_REASONS;
+
+/**
  * Codes of request errors: every request answered with `{ "error": { "code", "message" } }` carries one of these.
  * Clients branch on the code, never on the message (which may change and truncates what it echoes).
  */
@@ -64,6 +85,8 @@ export const ERROR_CODES = {
   MODEL_INVALID: 'A model directory failed validation (manifest, feature list, input width, weights).',
   NATS_SERVER_UNAVAILABLE: 'The embedded nats-server could not be started.',
   NATS_SETUP_FAILED: 'The JetStream stream or consumer could not be created or bound.',
+  DEAD_LETTERS_NOT_STORED:
+    'Some dead letters of a batch could not be stored (not fatal: retried within a bound, then logged in full and counted in churnflow_dead_letters_lost_total).',
   SEGMENTS_INVALID:
     'The segment rules file or a dry-run rule was refused (unreadable, bad JSON or shape, syntax error, unknown identifier, non-boolean rule, duplicate or invalid name, more than 32 segments, a rule over a limit of docs/segments.md "Limits", a dry-run sample that is not a whole number >= 0); the message names the rule, the identifier and the limit with the measured value.',
   DRY_RUN_TIMEOUT:

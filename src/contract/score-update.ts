@@ -71,7 +71,8 @@ export type ScoreUpdate = Static<typeof ScoreUpdateSchema>;
 
 /**
  * The headers of a dead-letter message on `churnflow.dlq`. Its payload is the original message's bytes,
- * unchanged, and the original `Content-Type` header is copied when there was one.
+ * unchanged (or their first bytes when the whole would not fit: see `truncated`), and the original `Content-Type`
+ * header is copied when there was one.
  */
 export const DeadLetterHeaders = {
   /** The reason code, a key of DLQ_REASONS (e.g. `missing_field`). */
@@ -84,6 +85,14 @@ export const DeadLetterHeaders = {
   streamSeq: 'Churnflow-Stream-Seq',
   /** Copied from the original message when present. */
   contentType: 'Content-Type',
+  /**
+   * `true` when the payload is only the first bytes of the original: the whole would not fit the server's
+   * `max_payload` (or the stream's `max_msg_size`) beside the headers. The original stays in the event stream at
+   * `Churnflow-Stream-Seq`. Absent when the payload is whole.
+   */
+  truncated: 'Churnflow-Truncated',
+  /** The original payload's size in bytes, decimal; set on truncated dead letters. */
+  originalSize: 'Churnflow-Original-Size',
 } as const;
 
 /** The name of one dead-letter header. */

@@ -1,5 +1,6 @@
 import { Unpackr } from 'msgpackr';
 import type { PayloadEncoding } from './content-type.js';
+import { STRINGS_UNVERIFIED, firstInvalidString, hasReplacementChar } from './msgpack-strings.js';
 
 /**
  * Why a payload could not be decoded. Returned, never thrown, so one bad message cannot end the stream;
@@ -25,14 +26,21 @@ function messageOf(error: unknown): string {
 }
 
 /**
- * Decodes one payload: MessagePack (exactly one value filling the bytes) or UTF-8 JSON (a leading BOM is
- * skipped). Returns the decoded value, or an {@link Undecodable} saying why not.
+ * Decodes one payload: MessagePack (exactly one value filling the bytes, every string valid UTF-8) or UTF-8 JSON
+ * (a leading BOM is skipped). Returns the decoded value, or an {@link Undecodable} saying why not.
  */
 export function decodePayload(data: Uint8Array, encoding: PayloadEncoding): unknown {
   try {
     if (encoding === 'json') return JSON.parse(utf8.decode(data)) as unknown;
     // msgpackr throws on empty input, truncated input and trailing bytes after the first value.
-    return unpackr.unpack(data) as unknown;
+    const value = unpackr.unpack(data) as unknown;
+    // msgpackr does not validate UTF-8 (it substitutes U+FFFD): check the strings' bytes, as JSON's fatal decoder does.
+    const invalidAt = firstInvalidString(data);
+    if (invalidAt >= 0) return new Undecodable(`the string at byte ${invalidAt} is not valid UTF-8`);
+    if (invalidAt === STRINGS_UNVERIFIED && hasReplacementChar(value)) {
+      return new Undecodable('U+FFFD beside extension types: its strings cannot be checked as UTF-8');
+    }
+    return value;
   } catch (error) {
     return new Undecodable(messageOf(error));
   }

@@ -5,3 +5,11 @@ export { jetStreamSource } from './jetstream-source.js';
 export type { JetStreamSourceDeps } from './jetstream-source.js';
 export { simulatorSource, simulatedEvents, encodeEvents } from './simulator-source.js';
 export type { SimulatedStreamOptions } from './simulator-source.js';
+export { watchConsumerProgress, judgeProgress, observeProgress } from './consumer-progress.js';
+export type {
+  ConsumerProgress,
+  ConsumerProgressOptions,
+  ProgressLimits,
+  ProgressReading,
+  ProgressState,
+} from './consumer-progress.js';

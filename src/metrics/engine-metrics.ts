@@ -23,6 +23,15 @@ export interface EngineMetrics {
   readonly scoreFailures: Counter;
   /** Dead-letter publishes that failed and were retried (the batch stays unacknowledged meanwhile). */
   readonly deadLetterRetries: Counter;
+  /**
+   * Dead letters that could not be stored within the retry bound (or failed for good), by reason: each was logged
+   * in full at error level and its original acknowledged, so one poison message cannot hold the stream.
+   */
+  readonly deadLettersLost: Counter<'reason'>;
+  /** Dead letters stored with their payload cut to fit the server's max_payload, by reason. */
+  readonly deadLettersTruncated: Counter<'reason'>;
+  /** Messages waiting in the durable consumer (JetStream's num_pending), from the last poll. */
+  readonly consumerPendingMessages: Gauge;
   /** Customers held in state. */
   readonly customers: Gauge;
   /** Event-time watermark, epoch seconds. */
@@ -110,6 +119,23 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     deadLetterRetries: new Counter({
       name: 'churnflow_dead_letter_retries_total',
       help: 'Dead-letter publishes retried because storing them failed',
+      registers,
+    }),
+    deadLettersLost: new Counter({
+      name: 'churnflow_dead_letters_lost_total',
+      help: 'Dead letters that could not be stored (logged in full instead, original acknowledged), by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    deadLettersTruncated: new Counter({
+      name: 'churnflow_dead_letters_truncated_total',
+      help: "Dead letters stored with their payload cut to fit the server's max_payload, by reason",
+      labelNames: ['reason'],
+      registers,
+    }),
+    consumerPendingMessages: new Gauge({
+      name: 'churnflow_consumer_pending_messages',
+      help: 'Messages waiting in the durable consumer (num_pending), from the last poll',
       registers,
     }),
     customers: new Gauge({ name: 'churnflow_customers', help: 'Customers held in state', registers }),

@@ -1,13 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { ReadinessReport } from './readiness.js';
 
 /** What the health endpoints report. */
 export interface HealthSource {
   /** Liveness: false only when the engine has failed. */
   live(): boolean;
-  /** Readiness: connected, consuming and model loaded; otherwise the reasons it is not. */
-  readiness(): { ready: boolean; reasons: readonly string[] };
+  /**
+   * Readiness: connected, consuming, caught up, not stalled, dead letters storable; otherwise the reasons it is
+   * not (see createReadiness). `/readyz` answers it as JSON, 200 when ready, else 503.
+   */
+  readiness(): ReadinessReport;
 }
 
 /** A running metrics/health HTTP server. */

@@ -1,9 +1,11 @@
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { Packr } from 'msgpackr';
-import { DeadLetterHeaders, type ScoreUpdate } from '../contract/score-update.js';
+import type { Logger } from 'pino';
+import type { ScoreUpdate } from '../contract/score-update.js';
 import { customerToken } from '../contract/subjects.js';
-import type { Rejection } from '../decode/types.js';
+import type { EngineMetrics } from '../metrics/index.js';
+import { deadLetterPublisher } from './dead-letter-publisher.js';
 import type { OutputSink } from './sink.js';
 
 /** Options of {@link natsSink}. */
@@ -14,6 +16,17 @@ export interface NatsSinkOptions {
   /** Output subject prefix (default `churnflow`). */
   readonly prefix: string;
   readonly encoding: 'msgpack' | 'json';
+  /**
+   * The stream that keeps dead letters: recreated when it goes missing while running, and asked for its
+   * `max_msg_size` when it refuses a dead letter as too large.
+   */
+  readonly deadLetterStream?: { readonly jsm: JetStreamManager; readonly name: string };
+  /** Where truncated and recreated-stream notices go. */
+  readonly log?: Logger;
+  /** Counts truncated dead letters and stream recreations. */
+  readonly metrics?: EngineMetrics;
+  /** Told after every dead-letter call whether all were stored, and why not (readiness). */
+  readonly onDeadLetterHealth?: (stored: boolean, detail: string) => void;
 }
 
 const packr = new Packr({ useRecords: false });
@@ -27,7 +40,8 @@ export function encodeScoreUpdate(update: ScoreUpdate, encoding: 'msgpack' | 'js
 /**
  * Publishes score updates on `<prefix>.scores.<customer token>` (core NATS: buffered, no round trip) with a
  * Content-Type header, and dead letters on `<prefix>.dlq` through JetStream with the reason in headers, the
- * original Content-Type when there was one, and a `Nats-Msg-Id` ({@link deadLetterMsgId}) for de-duplication.
+ * original Content-Type when there was one, and a `Nats-Msg-Id` for de-duplication; a dead letter too large to
+ * store whole is stored truncated (see deadLetterPublisher).
  */
 export function natsSink(opts: NatsSinkOptions): OutputSink {
   const contentType = opts.encoding === 'json' ? 'application/json' : 'application/msgpack';
@@ -70,41 +84,17 @@ export function natsSink(opts: NatsSinkOptions): OutputSink {
         );
       }
     },
-    async deadLetter(rejections) {
-      await Promise.all(
-        rejections.map((r) =>
-          opts.js.publish(dlqSubject, r.data, { headers: dlqHeaders(r), msgID: deadLetterMsgId(r) }),
-        ),
-      );
-    },
+    deadLetter: deadLetterPublisher({
+      nc: opts.nc,
+      js: opts.js,
+      subject: dlqSubject,
+      stream: opts.deadLetterStream,
+      log: opts.log,
+      metrics: opts.metrics,
+      onHealth: opts.onDeadLetterHealth,
+    }),
     flush: () => opts.nc.flush(),
     // The connection belongs to the runtime, which drains it after the sink.
     close: () => opts.nc.flush(),
   };
-}
-
-/**
- * The `Nats-Msg-Id` of a dead letter: the original's subject and stream sequence, the same on every redelivery of
- * its batch (and on a retry after a partial publish), so JetStream stores it once within the DLQ stream's
- * duplicate window.
- */
-function deadLetterMsgId(r: Rejection): string {
-  return `${r.subject}:${r.streamSeq}`;
-}
-
-function dlqHeaders(r: Rejection) {
-  const h = natsHeaders();
-  h.set(DeadLetterHeaders.reason, r.reason);
-  h.set(DeadLetterHeaders.detail, headerSafe(r.detail));
-  h.set(DeadLetterHeaders.subject, headerSafe(r.subject));
-  h.set(DeadLetterHeaders.streamSeq, String(r.streamSeq));
-  // The payload is the original bytes: a consumer needs the original Content-Type to read them.
-  if (r.contentType) h.set(DeadLetterHeaders.contentType, headerSafe(r.contentType));
-  return h;
-}
-
-/** Header values must be printable ASCII on one line; the detail may quote hostile input. */
-function headerSafe(s: string): string {
-  const cleaned = s.replace(/[^\x20-\x7e]/g, '?');
-  return cleaned.length > 512 ? `${cleaned.slice(0, 509)}...` : cleaned;
 }

@@ -73,6 +73,8 @@ describe('DeadLetterHeaders', () => {
       subject: 'Churnflow-Subject',
       streamSeq: 'Churnflow-Stream-Seq',
       contentType: 'Content-Type',
+      truncated: 'Churnflow-Truncated',
+      originalSize: 'Churnflow-Original-Size',
     });
   });
 });

@@ -1,0 +1,136 @@
+import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { asyncScheduler, catchError, exhaustMap, from, map, of, timer, type SchedulerLike } from 'rxjs';
+import type { EngineMetrics } from '../metrics/index.js';
+import type { NotReady } from '../metrics/readiness.js';
+
+/** The thresholds of {@link judgeProgress} (the `health` config section). */
+export interface ProgressLimits {
+  /** More messages than this waiting (num_pending): `lagging`. */
+  readonly maxPendingMessages: number;
+  /** Work pending and the ack floor unmoved for longer than this: `stalled`. */
+  readonly stallAfterMs: number;
+  /** How often consumer info is read. */
+  readonly pollIntervalMs: number;
+}
+
+/** One reading of the consumer, and when it was taken. */
+export interface ProgressReading {
+  readonly atMs: number;
+  /** Messages not yet delivered to the engine (num_pending). */
+  readonly pending: number;
+  /** Delivered, not yet acknowledged (num_ack_pending). */
+  readonly ackPending: number;
+  /** The stream sequence everything up to which is acknowledged (ack_floor.stream_seq). */
+  readonly ackFloor: number;
+}
+
+/** What the poller knows: the last reading, and when the ack floor last moved (or nothing was pending). */
+export interface ProgressState {
+  readonly last?: ProgressReading;
+  readonly movedAtMs: number;
+}
+
+/** A reading older than this many poll intervals (at least 5 s) leaves the lag unknown. */
+const STALE_INTERVALS = 3;
+
+/**
+ * Readiness from the consumer's progress, at `nowMs`: `lagging` while more than `maxPendingMessages` wait or the
+ * count is not known (no reading yet, or none lately); `stalled` while messages are pending or unacknowledged and
+ * the ack floor has not moved for `stallAfterMs`. Pure: the poller feeds it readings and the clock.
+ */
+export function judgeProgress(state: ProgressState, nowMs: number, limits: ProgressLimits): NotReady[] {
+  const { last } = state;
+  const staleMs = Math.max(STALE_INTERVALS * limits.pollIntervalMs, 5_000);
+  if (last === undefined) return [{ reason: 'lagging', detail: 'consumer pending count not read yet' }];
+  if (nowMs - last.atMs > staleMs) {
+    return [{ reason: 'lagging', detail: `consumer pending count unknown for ${nowMs - last.atMs} ms` }];
+  }
+  const problems: NotReady[] = [];
+  if (last.pending > limits.maxPendingMessages) {
+    problems.push({
+      reason: 'lagging',
+      detail: `${last.pending} messages pending, more than ${limits.maxPendingMessages}`,
+    });
+  }
+  const stuckMs = nowMs - state.movedAtMs;
+  if (last.pending + last.ackPending > 0 && stuckMs > limits.stallAfterMs) {
+    problems.push({
+      reason: 'stalled',
+      detail: `${last.pending + last.ackPending} messages pending, none acknowledged for ${stuckMs} ms (ack floor ${last.ackFloor})`,
+    });
+  }
+  return problems;
+}
+
+/** The state after one more reading: the floor moved, or nothing is pending (idle is not stalled), resets it. */
+export function observeProgress(state: ProgressState, reading: ProgressReading): ProgressState {
+  const { last } = state;
+  const moved =
+    last === undefined || reading.ackFloor !== last.ackFloor || reading.pending + reading.ackPending === 0;
+  return { last: reading, movedAtMs: moved ? reading.atMs : state.movedAtMs };
+}
+
+/** Options of {@link watchConsumerProgress}. */
+export interface ConsumerProgressOptions extends ProgressLimits {
+  readonly jsm: JetStreamManager;
+  readonly stream: string;
+  readonly consumer: string;
+  readonly metrics: EngineMetrics;
+  readonly log: Logger;
+  /** Default Date.now. */
+  readonly clock?: () => number;
+  /** Default asyncScheduler. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** A running poller; see {@link watchConsumerProgress}. */
+export interface ConsumerProgress {
+  /** `lagging` / `stalled`, judged now. */
+  notReady(): NotReady[];
+  /** Stops polling. */
+  stop(): void;
+}
+
+/**
+ * Reads the durable consumer's info (`jsm.consumers.info`) every `pollIntervalMs`, exports num_pending as
+ * `churnflow_consumer_pending_messages`, and judges readiness from it ({@link judgeProgress}). The server's view,
+ * not the engine's: a replay, a stall behind an unacked batch and a dead consume loop all show in it. One request
+ * in flight at a time; a failed read is counted (`churnflow_nats_incidents_total{kind="consumer_info_failed"}`)
+ * and logged once per run of failures.
+ */
+export function watchConsumerProgress(opts: ConsumerProgressOptions): ConsumerProgress {
+  const clock = opts.clock ?? Date.now;
+  let state: ProgressState = { movedAtMs: clock() };
+  let failing = false;
+  const subscription = timer(0, opts.pollIntervalMs, opts.scheduler ?? asyncScheduler)
+    .pipe(
+      exhaustMap(() =>
+        from(opts.jsm.consumers.info(opts.stream, opts.consumer)).pipe(
+          map((info: ConsumerInfo) => ({ info })),
+          catchError((err: unknown) => of({ err })),
+        ),
+      ),
+    )
+    .subscribe((r) => {
+      if ('err' in r) {
+        opts.metrics.natsIncidents.inc({ kind: 'consumer_info_failed' });
+        if (!failing) opts.log.warn({ err: r.err, consumer: opts.consumer }, 'cannot read consumer info');
+        failing = true;
+        return;
+      }
+      failing = false;
+      const { info } = r;
+      opts.metrics.consumerPendingMessages.set(info.num_pending);
+      state = observeProgress(state, {
+        atMs: clock(),
+        pending: info.num_pending,
+        ackPending: info.num_ack_pending,
+        ackFloor: info.ack_floor.stream_seq,
+      });
+    });
+  return {
+    notReady: () => judgeProgress(state, clock(), opts),
+    stop: () => subscription.unsubscribe(),
+  };
+}

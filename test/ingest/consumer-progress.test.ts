@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import {
+  judgeProgress,
+  observeProgress,
+  watchConsumerProgress,
+  type ProgressState,
+} from '../../src/ingest/index.js';
+import { createEngineMetrics } from '../../src/metrics/index.js';
+import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
+import { waitFor } from '../helpers/engine.js';
+
+const limits = { maxPendingMessages: 1_000, stallAfterMs: 10_000, pollIntervalMs: 2_000 };
+const reading = (atMs: number, pending: number, ackPending: number, ackFloor: number) => ({
+  atMs,
+  pending,
+  ackPending,
+  ackFloor,
+});
+
+describe('judgeProgress', () => {
+  it('is lagging until the first reading, and when the last one is stale', () => {
+    expect(judgeProgress({ movedAtMs: 0 }, 0, limits).map((p) => p.reason)).toEqual(['lagging']);
+    const state = observeProgress({ movedAtMs: 0 }, reading(0, 0, 0, 5));
+    expect(judgeProgress(state, 5_000, limits)).toEqual([]);
+    expect(judgeProgress(state, 6_001, limits)[0]!.detail).toContain('unknown for 6001 ms');
+  });
+
+  it('is lagging while more than maxPendingMessages wait (a replay), ready once caught up', () => {
+    let state: ProgressState = observeProgress({ movedAtMs: 0 }, reading(0, 84_740, 2_000, 0));
+    expect(judgeProgress(state, 0, limits)).toEqual([
+      { reason: 'lagging', detail: '84740 messages pending, more than 1000' },
+    ]);
+    state = observeProgress(state, reading(2_000, 1_000, 2_000, 81_740));
+    expect(judgeProgress(state, 2_000, limits)).toEqual([]);
+  });
+
+  it('is stalled when work is pending and the ack floor stays put past stallAfterMs, not when idle', () => {
+    let state: ProgressState = observeProgress({ movedAtMs: 0 }, reading(0, 500, 39, 100));
+    for (let t = 2_000; t <= 12_000; t += 2_000) state = observeProgress(state, reading(t, 500, 39, 100));
+    expect(judgeProgress(state, 10_000, limits)).toEqual([]);
+    expect(judgeProgress(state, 12_000, limits)).toEqual([
+      { reason: 'stalled', detail: '539 messages pending, none acknowledged for 12000 ms (ack floor 100)' },
+    ]);
+    // The floor moves: progress.
+    state = observeProgress(state, reading(14_000, 0, 39, 600));
+    expect(judgeProgress(state, 14_000, limits)).toEqual([]);
+    // Nothing pending for a long time is idle, not stalled.
+    for (let t = 16_000; t <= 40_000; t += 2_000) state = observeProgress(state, reading(t, 0, 0, 639));
+    expect(judgeProgress(state, 40_000, limits)).toEqual([]);
+  });
+});
+
+describe('watchConsumerProgress against a real consumer', () => {
+  let fx: NatsFixture;
+  let jsm: JetStreamManager;
+  beforeAll(async () => {
+    fx = await natsFixture();
+    jsm = await jetstreamManager(fx.nc);
+  });
+  afterAll(async () => fx[Symbol.asyncDispose]());
+
+  it('reports the backlog, the stall of an unacked batch, and recovery, and exports num_pending', async () => {
+    const stream = uniqueName('EVENTS');
+    const consumer = uniqueName('engine');
+    const subject = `${stream.toLowerCase()}.c1.page_view`;
+    await jsm.streams.add({ name: stream, subjects: [`${stream.toLowerCase()}.>`] });
+    await jsm.consumers.add(stream, {
+      durable_name: consumer,
+      ack_policy: AckPolicy.All,
+      max_ack_pending: 10_000,
+    });
+    const js = jetstream(fx.nc);
+    await Promise.all(Array.from({ length: 3_000 }, (_, i) => js.publish(subject, String(i))));
+    const registry = new Registry();
+    const metrics = createEngineMetrics(registry);
+    const progress = watchConsumerProgress({
+      jsm,
+      stream,
+      consumer,
+      maxPendingMessages: 1_000,
+      stallAfterMs: 300,
+      pollIntervalMs: 50,
+      metrics,
+      log: pino({ level: 'silent' }),
+    });
+    try {
+      const reasons = () => progress.notReady().map((p) => p.reason);
+      await waitFor(() => reasons().includes('lagging') && reasons().includes('stalled'), 5_000, 'lagging');
+      expect(progress.notReady()[0]!.detail).toBe('3000 messages pending, more than 1000');
+      expect((await metrics.consumerPendingMessages.get()).values[0]!.value).toBe(3_000);
+
+      // Take 2,500 without acknowledging: no longer lagging, but stalled.
+      const c = await js.consumers.get(stream, consumer);
+      const batch = await c.fetch({ max_messages: 2_500, expires: 2_000 });
+      let last: { ack(): void } | undefined;
+      let fetched = 0;
+      for await (const m of batch) {
+        last = m;
+        fetched++;
+      }
+      expect(fetched).toBe(2_500);
+      await waitFor(() => reasons().join() === 'stalled', 5_000, 'stalled only');
+
+      // Acknowledge them all (cumulatively): the floor moves, nothing is wrong any more.
+      last!.ack();
+      await waitFor(() => reasons().length === 0, 5_000, 'ready');
+    } finally {
+      progress.stop();
+    }
+  });
+});
