@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import type { Config } from '../config/index.js';
@@ -24,6 +24,8 @@ import {
 } from '../publish/index.js';
 import { createSimulator, DAY_MS } from '../simulate/index.js';
 import { publishSimulation } from './simulator-publisher.js';
+import { clockTickSubject } from '../contract/subjects.js';
+import { createFlowGate, type FlowGate } from '../rx/index.js';
 
 /** The engine's two ends and what keeps them alive. */
 export interface Runtime {
@@ -37,6 +39,10 @@ export interface Runtime {
   close(): Promise<void>;
   /** The NATS connection, when the runtime has one (operator commands are served on it). */
   readonly nc?: NatsConnection;
+  /** Back-pressure from the engine to the source, when the source can pause. */
+  readonly flow?: FlowGate;
+  /** Writes a clock tick into the event stream (see EngineDeps.publishTick), when the source is a stream. */
+  readonly publishTick?: (atMs: number) => Promise<void>;
 }
 
 interface Ctx {
@@ -127,20 +133,33 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string, access?: NatsAcc
     log,
   });
   let consuming = { ok: false, why: 'not started' };
+  // Rows waiting for the model: a few micro-batches' worth keeps the model busy without holding a backlog.
+  const flow = createFlowGate({ highWater: 4 * config.score.maxBatch, lowWater: config.score.maxBatch });
+  const js = jetstream(nc);
   const source = jetStreamSource({
-    js: jetstream(nc),
+    js,
     jsm,
     spec,
     pullBatch: config.nats.pullBatch,
     log,
     metrics,
+    flow,
     onHealth: (ok, why) => (consuming = { ok, why }),
   });
+  const tickSubject = clockTickSubject(prefix);
+  const publishTick = async (atMs: number): Promise<void> => {
+    await js.publish(tickSubject, JSON.stringify({ ts: atMs }), {
+      headers: jsonHeaders(),
+      msgID: `clock:${atMs}`,
+    });
+  };
   return {
     mode,
     nc,
     source,
     sink,
+    flow,
+    publishTick,
     notReady: () => [
       ...(connected ? [] : [{ reason: 'nats_disconnected' as const, detail: 'disconnected, reconnecting' }]),
       ...(consuming.ok ? [] : [{ reason: 'not_consuming' as const, detail: consuming.why }]),
@@ -180,6 +199,12 @@ function outputSink(
   });
 }
 
+function jsonHeaders() {
+  const h = natsHeaders();
+  h.set('Content-Type', 'application/json');
+  return h;
+}
+
 function simulatorFor(config: Readonly<Config>, nowMs: number) {
   const startMs = nowMs - config.simulator.historyDays * DAY_MS;
   return createSimulator({ customers: config.simulator.customers, seed: config.simulator.seed, startMs });
@@ -188,14 +213,16 @@ function simulatorFor(config: Readonly<Config>, nowMs: number) {
 function inProcess(ctx: Ctx): Runtime {
   const { config } = ctx;
   const now = Date.now();
+  const flow = createFlowGate({ highWater: 4 * config.score.maxBatch, lowWater: config.score.maxBatch });
   const source = simulatorSource({
     simulator: simulatorFor(config, now),
     subjectPrefix: config.ingest.subjectPrefix,
     ratePerSec: config.simulator.ratePerSec,
     liveFromMs: now,
+    flow,
   });
   const sink = outputSink(ctx, undefined);
-  return { mode: 'in-process', source, sink, notReady: () => [], close: () => sink.close() };
+  return { mode: 'in-process', source, sink, flow, notReady: () => [], close: () => sink.close() };
 }
 
 function startSimulatorPublisher(ctx: Ctx, nc: NatsConnection): () => Promise<void> {

@@ -91,6 +91,8 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     source: opened.source,
     sink: opened.sink,
     model,
+    ...(opened.flow === undefined ? {} : { flow: opened.flow }),
+    ...(opened.publishTick === undefined ? {} : { publishTick: opened.publishTick }),
     ...(rules === undefined ? {} : { segments: rules }),
     ...(shadowScorer === undefined ? {} : { shadow: shadowScorer }),
   });

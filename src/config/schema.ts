@@ -111,7 +111,7 @@ export const ConfigSchema = Type.Object(
           minimum: 64,
           description: 'Largest accepted event.',
         }),
-        maxFutureMs: ms(300_000, 'How far ahead of the wall clock an event time may be.'),
+        maxFutureMs: ms(300_000, 'How far ahead of the time the stream stored it an event time may be.'),
         file: Type.String({
           default: '',
           description: 'Event file (.jsonl or .msgpack) when source is "file".',
@@ -126,11 +126,18 @@ export const ConfigSchema = Type.Object(
           minimum: 91,
           description: 'Events older than the watermark by more than this are dead-lettered (too_old).',
         }),
-        idleAfterMs: ms(2_000, 'Quiet time after which event time follows the wall clock.'),
-        rescoreSweepMs: ms(
-          900_000,
-          'Safety net: every customer is re-scored at least this often (wall clock); timers handle rules and windows.',
-          1000,
+        idleAfterMs: ms(
+          2_000,
+          'Quiet time (no message at all) after which an engine with a due timer writes a clock tick into the stream.',
+        ),
+        tickLagMs: ms(
+          1_000,
+          'How far behind the wall clock a clock tick stays, leaving room for slightly late events.',
+        ),
+        rescoreIntervalMs: ms(
+          86_400_000,
+          'Every customer is re-evaluated at least this often in event time, besides its rule and window timers.',
+          60_000,
         ),
       },
       { additionalProperties: false, default: {} },
@@ -273,7 +280,7 @@ export const ConfigSchema = Type.Object(
           default: 10_000,
           minimum: 0,
           description:
-            '/readyz is 503 (lagging) while more messages than this wait in the consumer: replaying after a start, or behind.',
+            '/readyz is 503 (lagging) while more messages than this are not yet acknowledged (undelivered or unapplied): replaying after a start, or behind.',
         }),
         stallAfterMs: ms(
           10_000,
