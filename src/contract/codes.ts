@@ -38,7 +38,7 @@ export const NOT_READY_REASONS = {
   not_consuming:
     'The consume loop is not running: missed heartbeats, a deleted consumer being recreated, or a failed start.',
   lagging:
-    'More than health.maxPendingMessages messages wait in the consumer (replaying after a start, or behind), or its pending count has not been read recently.',
+    'More than health.maxPendingMessages messages are not yet acknowledged by the engine (replaying after a start, or behind), or that count has not been read recently.',
   stalled:
     "Messages are pending but the consumer's acknowledged position has not moved for health.stallAfterMs.",
   dead_letters:

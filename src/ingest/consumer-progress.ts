@@ -6,7 +6,7 @@ import type { NotReady } from '../metrics/readiness.js';
 
 /** The thresholds of {@link judgeProgress} (the `health` config section). */
 export interface ProgressLimits {
-  /** More messages than this waiting (num_pending): `lagging`. */
+  /** More messages than this not yet acknowledged (num_pending + num_ack_pending): `lagging`. */
   readonly maxPendingMessages: number;
   /** Work pending and the ack floor unmoved for longer than this: `stalled`. */
   readonly stallAfterMs: number;
@@ -35,8 +35,8 @@ export interface ProgressState {
 const STALE_INTERVALS = 3;
 
 /**
- * Readiness from the consumer's progress, at `nowMs`: `lagging` while more than `maxPendingMessages` wait or the
- * count is not known (no reading yet, or none lately); `stalled` while messages are pending or unacknowledged and
+ * Readiness from the consumer's progress, at `nowMs`: `lagging` while more than `maxPendingMessages` are not yet
+ * acknowledged (waiting, or delivered and not applied) or the count is not known (no reading yet, or none lately); `stalled` while messages are pending or unacknowledged and
  * the ack floor has not moved for `stallAfterMs`. Pure: the poller feeds it readings and the clock.
  */
 export function judgeProgress(state: ProgressState, nowMs: number, limits: ProgressLimits): NotReady[] {
@@ -47,17 +47,19 @@ export function judgeProgress(state: ProgressState, nowMs: number, limits: Progr
     return [{ reason: 'lagging', detail: `consumer pending count unknown for ${nowMs - last.atMs} ms` }];
   }
   const problems: NotReady[] = [];
-  if (last.pending > limits.maxPendingMessages) {
+  // Delivered but unacknowledged messages are not applied yet either (acks follow the apply): both are backlog.
+  const backlog = last.pending + last.ackPending;
+  if (backlog > limits.maxPendingMessages) {
     problems.push({
       reason: 'lagging',
-      detail: `${last.pending} messages pending, more than ${limits.maxPendingMessages}`,
+      detail: `${backlog} messages pending (${last.pending} undelivered, ${last.ackPending} unacknowledged), more than ${limits.maxPendingMessages}`,
     });
   }
   const stuckMs = nowMs - state.movedAtMs;
-  if (last.pending + last.ackPending > 0 && stuckMs > limits.stallAfterMs) {
+  if (backlog > 0 && stuckMs > limits.stallAfterMs) {
     problems.push({
       reason: 'stalled',
-      detail: `${last.pending + last.ackPending} messages pending, none acknowledged for ${stuckMs} ms (ack floor ${last.ackFloor})`,
+      detail: `${backlog} messages pending, none acknowledged for ${stuckMs} ms (ack floor ${last.ackFloor})`,
     });
   }
   return problems;
@@ -93,8 +95,8 @@ export interface ConsumerProgress {
 }
 
 /**
- * Reads the durable consumer's info (`jsm.consumers.info`) every `pollIntervalMs`, exports num_pending as
- * `churnflow_consumer_pending_messages`, and judges readiness from it ({@link judgeProgress}). The server's view,
+ * Reads the durable consumer's info (`jsm.consumers.info`) every `pollIntervalMs`, exports the messages not yet
+ * acknowledged (num_pending + num_ack_pending) as `churnflow_consumer_pending_messages`, and judges readiness from it ({@link judgeProgress}). The server's view,
  * not the engine's: a replay, a stall behind an unacked batch and a dead consume loop all show in it. One request
  * in flight at a time; a failed read is counted (`churnflow_nats_incidents_total{kind="consumer_info_failed"}`)
  * and logged once per run of failures.
@@ -121,7 +123,7 @@ export function watchConsumerProgress(opts: ConsumerProgressOptions): ConsumerPr
       }
       failing = false;
       const { info } = r;
-      opts.metrics.consumerPendingMessages.set(info.num_pending);
+      opts.metrics.consumerPendingMessages.set(info.num_pending + info.num_ack_pending);
       state = observeProgress(state, {
         atMs: clock(),
         pending: info.num_pending,

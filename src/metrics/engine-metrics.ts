@@ -30,7 +30,7 @@ export interface EngineMetrics {
   readonly deadLettersLost: Counter<'reason'>;
   /** Dead letters stored with their payload cut to fit the server's max_payload, by reason. */
   readonly deadLettersTruncated: Counter<'reason'>;
-  /** Messages waiting in the durable consumer (JetStream's num_pending), from the last poll. */
+  /** Messages the durable consumer holds unacknowledged (num_pending + num_ack_pending), from the last poll. */
   readonly consumerPendingMessages: Gauge;
   /** Customers held in state. */
   readonly customers: Gauge;
@@ -135,7 +135,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     }),
     consumerPendingMessages: new Gauge({
       name: 'churnflow_consumer_pending_messages',
-      help: 'Messages waiting in the durable consumer (num_pending), from the last poll',
+      help: 'Messages not yet acknowledged by the engine (num_pending + num_ack_pending), from the last poll',
       registers,
     }),
     customers: new Gauge({ name: 'churnflow_customers', help: 'Customers held in state', registers }),

@@ -31,9 +31,12 @@ describe('judgeProgress', () => {
   it('is lagging while more than maxPendingMessages wait (a replay), ready once caught up', () => {
     let state: ProgressState = observeProgress({ movedAtMs: 0 }, reading(0, 84_740, 2_000, 0));
     expect(judgeProgress(state, 0, limits)).toEqual([
-      { reason: 'lagging', detail: '84740 messages pending, more than 1000' },
+      {
+        reason: 'lagging',
+        detail: '86740 messages pending (84740 undelivered, 2000 unacknowledged), more than 1000',
+      },
     ]);
-    state = observeProgress(state, reading(2_000, 1_000, 2_000, 81_740));
+    state = observeProgress(state, reading(2_000, 0, 1_000, 85_740));
     expect(judgeProgress(state, 2_000, limits)).toEqual([]);
   });
 
@@ -89,10 +92,12 @@ describe('watchConsumerProgress against a real consumer', () => {
     try {
       const reasons = () => progress.notReady().map((p) => p.reason);
       await waitFor(() => reasons().includes('lagging') && reasons().includes('stalled'), 5_000, 'lagging');
-      expect(progress.notReady()[0]!.detail).toBe('3000 messages pending, more than 1000');
+      expect(progress.notReady()[0]!.detail).toBe(
+        '3000 messages pending (3000 undelivered, 0 unacknowledged), more than 1000',
+      );
       expect((await metrics.consumerPendingMessages.get()).values[0]!.value).toBe(3_000);
 
-      // Take 2,500 without acknowledging: no longer lagging, but stalled.
+      // Take 2,500 without acknowledging: still lagging (not applied), and stalled.
       const c = await js.consumers.get(stream, consumer);
       const batch = await c.fetch({ max_messages: 2_500, expires: 2_000 });
       let last: { ack(): void } | undefined;
@@ -102,7 +107,8 @@ describe('watchConsumerProgress against a real consumer', () => {
         fetched++;
       }
       expect(fetched).toBe(2_500);
-      await waitFor(() => reasons().join() === 'stalled', 5_000, 'stalled only');
+      await waitFor(() => progress.notReady().some((p) => p.detail.includes('2500 unacknowledged')), 5_000);
+      expect(reasons()).toEqual(['lagging', 'stalled']);
 
       // Acknowledge them all (cumulatively): the floor moves, nothing is wrong any more.
       last!.ack();
