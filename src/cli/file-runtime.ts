@@ -22,7 +22,6 @@ export function openFileRuntime(
   const records = readEventFile(config.ingest.file, { subjectPrefix: config.ingest.subjectPrefix });
   const source = fromIterableGated(records, flow).pipe(
     map((records): InboundBatch => {
-      const now = Date.now();
       return {
         messages: records.map((r) => ({
           // A record without a usable customer/type still goes through decode, which names what is wrong.
@@ -30,7 +29,8 @@ export function openFileRuntime(
           data: r.data,
           contentType: r.contentType,
           streamSeq: ++seq,
-          publishedAtMs: now,
+          // No stored time: a file replays the same whenever it is read (no future bound, see decodeBatch).
+          publishedAtMs: 0,
         })),
         ack: () => undefined,
       };

@@ -83,7 +83,7 @@ export function decodeBatch(
     const message = messages[i]!;
     const nowMs = referenceTime(message, fallbackNowMs);
     if (message.subject === tickSubject) {
-      const tick = decodeClockTick(message, opts, nowMs);
+      const tick = decodeClockTick(message, nowMs);
       if (tick instanceof Problem) rejected.push(reject(message, tick));
       else (ticks ??= []).push({ before: events.length, atMs: tick, streamSeq: message.streamSeq });
       continue;

@@ -1,7 +1,7 @@
 import { catalogIndex } from '../contract/catalog.js';
 import type { DecodedBatch, DecodedEvent, Rejection } from '../decode/types.js';
 import type { EngineMetrics } from '../metrics/index.js';
-import type { OutputSink } from '../publish/index.js';
+import { storeDeadLetters, type OutputSink } from '../publish/index.js';
 import { DUPLICATE, REJECTED } from '../state/index.js';
 import type { CustomerStore } from '../state/types.js';
 import type { Logger } from '../log/index.js';
@@ -102,34 +102,4 @@ export function createApplyStage(deps: ApplyStageDeps): (batch: DecodedBatch) =>
     metrics.customers.set(store.size);
     metrics.watermarkSeconds.set(store.watermarkMs / 1000);
   };
-}
-
-/**
- * Stores dead letters, retrying with backoff (1 s doubling to 30 s) through a NATS outage: the batch is acked only
- * after its dead letters are stored, so nothing is lost. Gives up only when the engine is draining.
- */
-async function storeDeadLetters(
-  rejected: readonly Rejection[],
-  deps: { sink: OutputSink; metrics: EngineMetrics; log: Logger; stopping: () => boolean },
-): Promise<boolean> {
-  for (let delayMs = 1_000; ; delayMs = Math.min(30_000, delayMs * 2)) {
-    try {
-      await deps.sink.deadLetter(rejected);
-      return true;
-    } catch (err) {
-      deps.metrics.deadLetterRetries.inc();
-      if (deps.stopping()) {
-        deps.log.error(
-          { err, count: rejected.length },
-          'dead letters not stored while draining; batch left unacked',
-        );
-        return false;
-      }
-      deps.log.warn(
-        { err, count: rejected.length, retryInMs: delayMs },
-        'storing dead letters failed; retrying',
-      );
-      await new Promise((r) => setTimeout(r, delayMs));
-    }
-  }
 }

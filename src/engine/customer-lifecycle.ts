@@ -47,7 +47,7 @@ export interface SegmentSummary {
 export interface CustomerLifecycle {
   /**
    * Evaluates segments and stage for a scored batch, row by row in stream order, each at its own event time;
-   * before each row (and after the last) the members whose minimum dwell ended by the row's clock leave.
+   * members whose minimum dwell ended leave in between, never ahead of one of their own evaluations.
    */
   onScored(batch: ScoredBatch, rows: RowBatch, customerId: (slot: number) => string): LifecycleEvents;
   /** The customer's segments now: bitmask (compared) and names (published). */
@@ -101,22 +101,30 @@ export function createCustomerLifecycle(
       const stageTransitions: StageTransition[] = [];
       const masks = new Uint32Array(n);
       const dwellExits: DwellExit[] = [];
-      const dwellEnded = (clockMs: number, beforeRow: number): void => {
-        for (const c of membership.dwellEnded(clockMs, customerId)) {
+      const record = (exits: SegmentChange[], beforeRow: number): void => {
+        for (const c of exits) {
           changes.push(c);
-          dwellExits.push({ slot: c.slot, atMs: c.eventTime, mask: membership.maskOf(c.slot), beforeRow });
+          dwellExits.push({ slot: c.slot, atMs: c.eventTime, mask: c.maskAfter, beforeRow });
         }
       };
+      // A dwell end may happen once no evaluation still to come is earlier: before row i, that is the earliest
+      // time among rows i.. and everything after the batch. Per customer the order is then time order, the same
+      // however the rows were cut into batches.
+      const horizon = new Float64Array(n + 1);
+      horizon[n] = rows.laterMinMs;
+      for (let i = n - 1; i >= 0; i--)
+        horizon[i] = Math.min(rows.atMs[i] as number, horizon[i + 1] as number);
       for (let i = 0; i < n; i++) {
-        dwellEnded(rows.clockMs[i] as number, i);
         const slot = batch.slots[i] as number;
         const atMs = rows.atMs[i] as number;
+        record(membership.dwellEnded(horizon[i] as number, customerId), i);
+        record(membership.dwellEndedOf(slot, atMs, customerId), i);
         membership.evaluateRow(slot, i, batch.features, batch, atMs, customerId, changes);
         masks[i] = membership.maskOf(slot);
         const t = transitions.observe(slot, customerId(slot), batch.stage[i] as number, atMs);
         if (t !== undefined) stageTransitions.push(t);
       }
-      dwellEnded(rows.endClockMs, n);
+      record(membership.dwellEnded(rows.laterMinMs, customerId), n);
       return { segmentChanges: changes.map(toPayload), stageTransitions, masks, dwellExits };
     },
     segmentsOf: (slot) => ({ mask: membership.maskOf(slot), names: membership.segmentsOf(slot) }),

@@ -217,11 +217,9 @@ export function startEngine(deps: EngineDeps): Engine {
     feedRecheck();
     return out;
   };
-  const tick = async (atMs: number): Promise<void> => {
-    if (deps.publishTick !== undefined) return deps.publishTick(atMs);
-    planner.advance(atMs);
-    queued$.next();
-  };
+  const tick = (atMs: number): Promise<void> => deps.publishTick?.(atMs) ?? Promise.resolve();
+  // Pull batches being applied: the stream is not idle while one is (it may wait on scoring or dead letters).
+  let applying = 0;
 
   // Completes when the input ends (a finite source such as an event file, or stop()), so the idle ticks end too
   // and the pipeline can drain and complete.
@@ -230,7 +228,8 @@ export function startEngine(deps: EngineDeps): Engine {
     takeUntil(stop$),
     decode({ options: config.ingest }),
     concatMap(async (b) => {
-      await apply(b);
+      applying++;
+      await apply(b).finally(() => applying--);
       flow?.update(rows.length);
       // Queued batches would otherwise follow each other in microtasks, starving I/O and timers: yield a turn.
       await new Promise((resolve) => setImmediate(resolve));
@@ -242,7 +241,13 @@ export function startEngine(deps: EngineDeps): Engine {
         {
           totals,
           clockMs: () => planner.clockMs,
-          nextDueMs: () => Math.min(planner.earliestDeadline(), lifecycle.earliestDwellEnd()),
+          // Without a stream to write ticks into (file and in-process sources), time moves by events only: a
+          // wall-clock jump would make a replay depend on when it ran.
+          nextDueMs: () =>
+            deps.publishTick === undefined
+              ? Number.POSITIVE_INFINITY
+              : Math.min(planner.earliestDeadline(), lifecycle.earliestDwellEnd()),
+          busy: () => applying > 0 || rows.length > 0,
           tick: (atMs) =>
             tick(atMs).catch((err: unknown) => {
               log.warn({ err, atMs }, 'clock tick not written; retrying at the next idle check');

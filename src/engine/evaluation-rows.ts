@@ -9,14 +9,15 @@ export interface RowBatch {
   readonly slots: number[];
   /** Event time of each evaluation, epoch ms. */
   readonly atMs: Float64Array;
-  /** The timer clock at the row's place in the stream (dwell ends up to it are due before the row). */
-  readonly clockMs: Float64Array;
   /** When the row's cause was stored by the stream, epoch ms (NaN: a timer, not an event). */
   readonly sinceMs: Float64Array;
   /** rows × FEATURE_COUNT, FEATURES order. */
   readonly features: Float32Array;
-  /** The timer clock after everything the batch covers (dwell ends up to it are due after its last row). */
-  readonly endClockMs: number;
+  /**
+   * A time no later than any evaluation still to come after this batch (the rows still queued, and the clock,
+   * beyond which every future row lies): dwell ends up to it can happen after the batch without overtaking one.
+   */
+  readonly laterMinMs: number;
 }
 
 /**
@@ -28,21 +29,19 @@ export class RowBuffer {
   private capacity: number;
   private slots: Int32Array;
   private at: Float64Array;
-  private clock: Float64Array;
   private since: Float64Array;
   private feats: Float32Array;
   private head = 0;
   private tail = 0;
   /** The timer clock after the last message applied (the end clock of a batch that empties the buffer). */
   clockMs = 0;
-  /** The end clock of the last batch taken: a later clock is work even without rows (dwell ends may be due). */
+  /** The clock when the last batch was taken: a later clock is work even without rows (dwell ends may be due). */
   private takenClockMs = 0;
 
   constructor(initialCapacity = 4096) {
     this.capacity = Math.max(16, initialCapacity);
     this.slots = new Int32Array(this.capacity);
     this.at = new Float64Array(this.capacity);
-    this.clock = new Float64Array(this.capacity);
     this.since = new Float64Array(this.capacity);
     this.feats = new Float32Array(this.capacity * FEATURE_COUNT);
   }
@@ -66,7 +65,6 @@ export class RowBuffer {
     const i = this.tail++;
     this.slots[i] = slot;
     this.at[i] = atMs;
-    this.clock[i] = this.clockMs;
     this.since[i] = sinceMs;
     return i * FEATURE_COUNT;
   }
@@ -82,15 +80,16 @@ export class RowBuffer {
     const from = this.head;
     const to = from + n;
     this.head = to;
-    const endClockMs = this.head === this.tail ? this.clockMs : this.clock[to - 1]!;
-    this.takenClockMs = endClockMs;
+    this.takenClockMs = this.clockMs;
+    // Rows still queued have their own times; rows not yet made lie at or after the clock.
+    let laterMinMs = this.clockMs;
+    for (let i = to; i < this.tail; i++) if (this.at[i]! < laterMinMs) laterMinMs = this.at[i]!;
     const batch: RowBatch = {
       slots: Array.from(this.slots.subarray(from, to)),
       atMs: this.at.slice(from, to),
-      clockMs: this.clock.slice(from, to),
       sinceMs: this.since.slice(from, to),
       features: this.feats.slice(from * FEATURE_COUNT, to * FEATURE_COUNT),
-      endClockMs,
+      laterMinMs,
     };
     if (this.head === this.tail) this.head = this.tail = 0;
     return batch;
@@ -102,14 +101,12 @@ export class RowBuffer {
     if (this.head >= this.capacity / 2) {
       this.slots.copyWithin(0, this.head, this.tail);
       this.at.copyWithin(0, this.head, this.tail);
-      this.clock.copyWithin(0, this.head, this.tail);
       this.since.copyWithin(0, this.head, this.tail);
       this.feats.copyWithin(0, this.head * FEATURE_COUNT, this.tail * FEATURE_COUNT);
     } else {
       const cap = this.capacity * 2;
       this.slots = grown(Int32Array, this.slots, cap, this.head, this.tail);
       this.at = grown(Float64Array, this.at, cap, this.head, this.tail);
-      this.clock = grown(Float64Array, this.clock, cap, this.head, this.tail);
       this.since = grown(Float64Array, this.since, cap, this.head, this.tail);
       const feats = new Float32Array(cap * FEATURE_COUNT);
       feats.set(this.feats.subarray(this.head * FEATURE_COUNT, this.tail * FEATURE_COUNT));

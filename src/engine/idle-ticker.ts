@@ -20,9 +20,11 @@ export interface IdleTickerDeps {
   readonly clockMs: () => number;
   /** The earliest moment a timer or a dwell end is due (Infinity: none). */
   readonly nextDueMs: () => number;
+  /** True while the engine still works on what it read (then the stream is not idle, however long it takes). */
+  readonly busy: () => boolean;
   /**
-   * Moves the clock to `atMs`. With a stream this writes a clock tick INTO the stream and the engine moves when it
-   * reads it back, so a replay of the stream fires the same timers at the same place; without one it is direct.
+   * Moves the clock to `atMs` by writing a clock tick INTO the stream: the engine moves when it reads it back, so a
+   * replay of the stream fires the same timers at the same place.
    */
   readonly tick: (atMs: number) => Promise<void>;
 }
@@ -50,6 +52,7 @@ export function createIdleCheck(deps: IdleTickerDeps, opts: IdleTickerOptions): 
     const now = opts.clock();
     // A tick sent but not yet read back (or lost): wait for it, but not forever.
     if (deps.clockMs() < inFlightTo && now - sentAtWall < 5 * opts.idleAfterMs) return;
+    if (deps.busy()) return;
     if (now - Math.max(deps.totals.lastMessageWallMs, sentAtWall) < opts.idleAfterMs) return;
     const to = Math.floor(now - opts.tickLagMs);
     if (!(deps.nextDueMs() <= to) || to <= deps.clockMs()) return;

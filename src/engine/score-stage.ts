@@ -8,6 +8,7 @@ import { STAGES, type ScoredBatch, type Scorer, type ShadowScorer, type Stage } 
 import type { CustomerStore } from '../state/types.js';
 import type { IngestTotals } from './apply-stage.js';
 import type { CustomerLifecycle, DwellExit, LifecycleEvents } from './customer-lifecycle.js';
+import { joinOutputs, sliceRows } from './row-batches.js';
 import type { RowBatch } from './evaluation-rows.js';
 
 /** What scoring one micro-batch yields for publishing. */
@@ -56,42 +57,56 @@ export function createScoreStage(deps: ScoreStageDeps): {
 
   const score = async (batch: RowBatch): Promise<ScoredOutput | undefined> => {
     if (batch.slots.length === 0) return clockOnly(batch);
-    const t0 = performance.now();
+    const attempt = { evaluated: false };
     try {
-      // The changed customers are decided inside the scorer's call, so only they get reasons (explaining costs
-      // several predictions) and with the very model that scored them.
-      let changed: { updates: ScoreUpdate[]; positions: number[] } = { updates: [], positions: [] };
-      let events: LifecycleEvents | undefined;
-      const customerId = (slot: number) => store.customerId(slot);
-      const scored = await scorer.score(
-        batch.slots,
-        (b) => {
-          // Segments first: a membership change is itself a reason to publish the customer's update.
-          events = lifecycle.onScored(b, batch, customerId);
-          changed = inStreamOrder(b, batch, events, modelRef(b.modelName, b.modelVersion));
-          return changed.positions.filter((p) => p >= 0);
-        },
-        batch.features,
-      );
-      metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
-      metrics.scoreBatchSize.observe(batch.slots.length);
-      if (deps.shadow !== undefined && batch.slots.length > 0) shadowScore(deps.shadow, scored);
-      changed.positions.forEach((row, j) => {
-        const reasons = row >= 0 ? scored.reasons?.[row] : undefined;
-        if (reasons !== undefined) (changed.updates[j] as ScoreUpdate).reasons = reasons;
-      });
-      return { ...changed, events: events as LifecycleEvents, sinceMs: batch.sinceMs };
+      return await scoreOnce(batch, attempt);
     } catch (err) {
-      // A model that yields NaN for some input must not stop the engine: the batch keeps its last published
-      // scores, the failure is counted and logged; anything else is a fatal fault.
-      if (!(err instanceof ChurnflowError) || err.code !== 'MODEL_INVALID') throw err;
-      metrics.scoreFailures.inc(batch.slots.length);
-      log.error(
-        { err, customers: batch.slots.length, model: scorer.model.name },
-        'model failed on a micro-batch',
-      );
-      return undefined;
+      // A model that yields NaN for some input must not stop the engine, nor decide the fate of the rows that
+      // happen to share its batch: the batch is split until the failing rows stand alone, and only those are
+      // skipped (counted and logged) — the same rows however the stream was batched. Anything else is fatal.
+      if (!(err instanceof ChurnflowError) || err.code !== 'MODEL_INVALID' || attempt.evaluated) throw err;
+      if (batch.slots.length === 1) {
+        metrics.scoreFailures.inc(1);
+        log.error(
+          { err, customer: store.customerId(batch.slots[0] as number) },
+          'model failed on a customer',
+        );
+        return clockOnly(sliceRows(batch, 0, 0));
+      }
+      const mid = batch.slots.length >> 1;
+      const first = await score(sliceRows(batch, 0, mid));
+      const second = await score(sliceRows(batch, mid, batch.slots.length));
+      return joinOutputs(first, second, mid, batch.sinceMs);
     }
+  };
+
+  const scoreOnce = async (batch: RowBatch, attempt: { evaluated: boolean }): Promise<ScoredOutput> => {
+    const t0 = performance.now();
+    // The changed customers are decided inside the scorer's call, so only they get reasons (explaining costs
+    // several predictions) and with the very model that scored them.
+    let changed: { updates: ScoreUpdate[]; positions: number[] } = { updates: [], positions: [] };
+    let events: LifecycleEvents | undefined;
+    const customerId = (slot: number) => store.customerId(slot);
+    const scored = await scorer.score(
+      batch.slots,
+      (b) => {
+        // From here the batch has changed memberships and stages: it must never be scored again.
+        attempt.evaluated = true;
+        // Segments first: a membership change is itself a reason to publish the customer's update.
+        events = lifecycle.onScored(b, batch, customerId);
+        changed = inStreamOrder(b, batch, events, modelRef(b.modelName, b.modelVersion));
+        return changed.positions.filter((p) => p >= 0);
+      },
+      batch.features,
+    );
+    metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
+    metrics.scoreBatchSize.observe(batch.slots.length);
+    if (deps.shadow !== undefined) shadowScore(deps.shadow, scored);
+    changed.positions.forEach((row, j) => {
+      const reasons = row >= 0 ? scored.reasons?.[row] : undefined;
+      if (reasons !== undefined) (changed.updates[j] as ScoreUpdate).reasons = reasons;
+    });
+    return { ...changed, events: events as LifecycleEvents, sinceMs: batch.sinceMs };
   };
 
   /** A batch without rows (the clock moved): only dwell ends can happen. */

@@ -45,11 +45,15 @@ export interface SegmentMembership {
   /** Names of the segments `slot` belongs to, in rule order (for score updates). */
   segmentsOf(slot: number): string[];
   /**
-   * Exits that were held back only by `minDwellMs` and whose dwell has ended by `clockMs` (event time): each member
-   * whose `exit` held at its last evaluation leaves at the moment its dwell ended, in deadline order. The caller
-   * calls this as its clock moves (before each evaluation, in stream order), so it needs no features.
+   * Exits that were held back only by `minDwellMs` and whose dwell has ended by `limitMs` (event time), of every
+   * customer: each member whose `exit` held at its last evaluation leaves at the moment its dwell ended, one flip
+   * at a time in time order (each change carries the mask right after it). No features are needed. The caller
+   * passes a limit no later than any evaluation still to come, so an exit never overtakes one of its customer's
+   * evaluations.
    */
-  dwellEnded(clockMs: number, customerId: (slot: number) => string): SegmentChange[];
+  dwellEnded(limitMs: number, customerId: (slot: number) => string): SegmentChange[];
+  /** {@link dwellEnded} for one customer (before its own evaluation at `limitMs`). */
+  dwellEndedOf(slot: number, limitMs: number, customerId: (slot: number) => string): SegmentChange[];
   /** The earliest pending dwell end, Infinity when none. */
   earliestDwellEnd(): number;
   /** The membership bitmask of `slot` (bit i = rule i). */
@@ -180,6 +184,7 @@ class ColumnarMembership implements SegmentMembership {
       out.push(
         this.flip(
           slot,
+          m,
           rule,
           member ? 'exited' : 'entered',
           changeReasons(expr, act),
@@ -195,14 +200,24 @@ class ColumnarMembership implements SegmentMembership {
     this.dwellEnds.schedule(slot, dwellEnd);
   }
 
-  dwellEnded(clockMs: number, customerId: (slot: number) => string): SegmentChange[] {
+  dwellEnded(limitMs: number, customerId: (slot: number) => string): SegmentChange[] {
     const out: SegmentChange[] = [];
-    if (!(this.dwellEnds.earliest() <= clockMs)) return out;
-    const at: number[] = [];
-    const slots = this.dwellEnds.due(clockMs, at);
-    // Deadline order, then slot: the same order whatever batch this clock arrived in.
-    const order = slots.map((_, k) => k).sort((a, b) => at[a]! - at[b]! || slots[a]! - slots[b]!);
-    for (const k of order) this.leaveHeld(slots[k]!, clockMs, customerId, out);
+    while (this.dwellEnds.earliest() <= limitMs) {
+      const at: number[] = [];
+      const slots = this.dwellEnds.due(limitMs, at);
+      // Deadline order, then slot: the same order whatever batch this limit arrived in.
+      const order = slots.map((_, k) => k).sort((a, b) => at[a]! - at[b]! || slots[a]! - slots[b]!);
+      for (const k of order) this.leaveHeld(slots[k]!, limitMs, customerId, out);
+    }
+    return out;
+  }
+
+  dwellEndedOf(slot: number, limitMs: number, customerId: (slot: number) => string): SegmentChange[] {
+    const out: SegmentChange[] = [];
+    const at = this.dwellEnds.deadlineOf(slot);
+    if (at < 0 || at > limitMs) return out;
+    this.dwellEnds.cancel(slot);
+    this.leaveHeld(slot, limitMs, customerId, out);
     return out;
   }
 
@@ -210,51 +225,58 @@ class ColumnarMembership implements SegmentMembership {
     return this.dwellEnds.earliest();
   }
 
-  /** Lets every held exit of `slot` whose dwell has ended by `atMs` happen, each at its own dwell end. */
+  /**
+   * Lets the held exits of `slot` whose dwell has ended by `limitMs` happen, earliest first (ties in rule order),
+   * each at its own dwell end, and re-arms the slot's next dwell end.
+   */
   private leaveHeld(
     slot: number,
-    atMs: number,
+    limitMs: number,
     customerId: (slot: number) => string,
     out: SegmentChange[],
   ): void {
     const base = slot * this.stride;
-    let m = this.mask[slot] as number;
-    let held = this.heldExits[slot] as number;
-    let next = Infinity;
-    for (let i = 0; held !== 0 && i < this.rules.length; i++) {
-      if (((held >>> i) & 1) === 0) continue;
-      const rule = this.rules[i] as CompiledSegmentRule;
-      const since = this.since[base + i] as number;
-      const endsAt = since * 1000 + rule.minDwellMs;
-      if (endsAt > atMs) {
-        next = Math.min(next, endsAt);
-        continue;
+    for (;;) {
+      const held = this.heldExits[slot] as number;
+      let first = -1;
+      let firstEnd = Infinity;
+      for (let i = 0; held !== 0 && i < this.rules.length; i++) {
+        if (((held >>> i) & 1) === 0) continue;
+        const endsAt =
+          (this.since[base + i] as number) * 1000 + (this.rules[i] as CompiledSegmentRule).minDwellMs;
+        if (endsAt < firstEnd) [first, firstEnd] = [i, endsAt];
       }
-      held &= ~(1 << i);
-      if (((m >>> i) & 1) === 0) continue;
-      m &= ~(1 << i);
+      if (first < 0 || firstEnd > limitMs) {
+        this.dwellEnds.schedule(slot, firstEnd);
+        return;
+      }
+      this.heldExits[slot] = (held & ~(1 << first)) >>> 0;
+      const m = this.mask[slot] as number;
+      if (((m >>> first) & 1) === 0) continue;
+      this.mask[slot] = (m & ~(1 << first)) >>> 0;
+      const rule = this.rules[first] as CompiledSegmentRule;
       const reason = [`minimum dwell of ${rule.minDwellMs} ms ended`, rule.exit.source];
+      const nowSec = Math.ceil(firstEnd / 1000);
       out.push(
         this.flip(
           slot,
+          this.mask[slot],
           rule,
           'exited',
           reason,
           rule.minDwellMs,
-          endsAt,
-          Math.ceil(endsAt / 1000),
+          firstEnd,
+          nowSec,
           customerId,
         ),
       );
     }
-    this.mask[slot] = m >>> 0;
-    this.heldExits[slot] = held >>> 0;
-    this.dwellEnds.schedule(slot, next);
   }
 
   /** Records a flip of (slot, rule) at `nowMs` and describes it. */
   private flip(
     slot: number,
+    maskAfter: number,
     rule: CompiledSegmentRule,
     kind: 'entered' | 'exited',
     reason: string[],
@@ -268,6 +290,7 @@ class ColumnarMembership implements SegmentMembership {
     const n = (this.flips[slot] = (this.flips[slot] as number) + 1);
     const id = customerId(slot);
     return {
+      maskAfter: maskAfter >>> 0,
       segment: rule.name,
       customerId: id,
       slot,

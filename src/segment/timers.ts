@@ -84,6 +84,8 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
   private pending = 0;
   /** List entries held in all buckets, stale ones included. */
   private entries = 0;
+  /** The earliest pending deadline, NaN when it must be recomputed (callers ask before every scored row). */
+  private earliestKnown = Infinity;
 
   constructor(granularityMs: number) {
     if (!(Number.isFinite(granularityMs) && granularityMs >= 1)) {
@@ -107,6 +109,8 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
     const old = this.deadlines[slot]!;
     const tick = Math.floor(at / this.granularityMs);
     this.deadlines[slot] = at;
+    if (at < this.earliestKnown) this.earliestKnown = at;
+    else if (old === this.earliestKnown && at !== old) this.earliestKnown = Number.NaN;
     // Same bucket as the pending deadline: its entry is already there, so push nothing (no duplicate).
     if (old !== NONE && Math.floor(old / this.granularityMs) === tick) return;
     if (old === NONE) this.pending++;
@@ -122,6 +126,7 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
     if (!Number.isInteger(slot) || at === undefined || at === NONE) return false;
     this.deadlines[slot] = NONE;
     this.pending--;
+    if (at === this.earliestKnown) this.earliestKnown = Number.NaN;
     return true;
   }
 
@@ -132,7 +137,7 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
   due(watermarkMs: number, deadlinesOut?: number[]): number[] {
     const out: number[] = [];
     const wmTick = Math.floor(watermarkMs / this.granularityMs);
-    if (this.buckets.size === 0 || !(wmTick >= this.lowTick)) return out;
+    if (this.buckets.size === 0 || !(wmTick >= this.lowTick) || !(this.earliest() <= watermarkMs)) return out;
     // Walk ticks one by one while that is cheaper than sorting the map's keys (a long idle jump of the
     // watermark over few buckets takes the key path, so the cost is min(ticks crossed, buckets) x log).
     if (wmTick - this.lowTick <= 4 * this.buckets.size) {
@@ -144,10 +149,18 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
       for (const t of ticks) this.drain(t, watermarkMs, out, deadlinesOut);
     }
     this.lowTick = this.buckets.size === 0 ? Infinity : wmTick;
+    if (out.length > 0) this.earliestKnown = Number.NaN;
     return out;
   }
 
   earliest(): number {
+    if (!Number.isNaN(this.earliestKnown)) return this.earliestKnown;
+    this.earliestKnown = this.scanEarliest();
+    return this.earliestKnown;
+  }
+
+  /** The earliest pending deadline by a scan of the lowest buckets. */
+  private scanEarliest(): number {
     if (this.pending === 0) return Infinity;
     // Buckets are keyed by floor(deadline / granularity): the lowest bucket holding a valid entry has the minimum.
     const ticks = [...this.buckets.keys()].sort((a, b) => a - b);

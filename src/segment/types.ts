@@ -80,6 +80,8 @@ export interface SegmentChange {
    * on replay, however the stream is batched, has the same key.
    */
   readonly idempotencyKey: string;
+  /** The customer's membership bitmask right after this flip (what its score update carries). */
+  readonly maskAfter: number;
 }
 
 /**

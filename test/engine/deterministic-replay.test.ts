@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { loadChurnModel, selectBackend, type ChurnModel } from '../../src/score/index.js';
 import { loadSegmentRules, type SegmentRuleSet } from '../../src/segment/index.js';
 import { DEFAULT_MODEL_DIR } from '../helpers/engine.js';
-import { pulls, recordedStream, runEngine } from './replay-stream.js';
+import { pulls, recordedStream, runEngine, updateLog } from './replay-stream.js';
 
 let model: ChurnModel;
 let rules: SegmentRuleSet;
@@ -27,6 +27,8 @@ describe('replay is deterministic', () => {
     expect(small.out.deadLetters).toEqual(big.out.deadLetters);
     expect(small.out.lifecycle).toEqual(big.out.lifecycle);
     expect(small.state).toEqual(big.state);
+    // Every customer's whole sequence of score updates, not only its last.
+    expect(updateLog(small.out.updates)).toEqual(updateLog(big.out.updates));
   }, 120_000);
 
   it('an engine that stopped half-way and replays from the start re-derives the same events with the same keys', async () => {
@@ -38,5 +40,6 @@ describe('replay is deterministic', () => {
     expect(after.out.lifecycle).toEqual(whole.out.lifecycle);
     expect(after.out.deadLetters).toEqual(whole.out.deadLetters);
     expect(after.state).toEqual(whole.state);
+    expect(updateLog(after.out.updates)).toEqual(updateLog(whole.out.updates));
   }, 120_000);
 });

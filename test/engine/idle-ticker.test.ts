@@ -13,6 +13,7 @@ function setup(nextDueMs: number) {
     totals: { events: 0, deadLetters: 0, duplicates: 0, lastMessageWallMs: T0 },
     clockMs: () => engineClock,
     nextDueMs: () => nextDueMs,
+    busy: () => false,
     tick: (atMs) => {
       ticks.push(atMs);
       return Promise.resolve();

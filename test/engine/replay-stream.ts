@@ -105,6 +105,23 @@ export function recordingSink(): OutputSink & { readonly out: Outputs } {
   };
 }
 
+/**
+ * Each customer's score updates in order, as a consumer would see them: the payload with `seq` relative to the
+ * customer's first update (absolute values count from each engine's start time).
+ */
+export function updateLog(updates: readonly ScoreUpdate[]): Map<string, string[]> {
+  const first = new Map<string, number>();
+  const log = new Map<string, string[]>();
+  for (const u of updates) {
+    if (!first.has(u.customerId)) first.set(u.customerId, u.seq);
+    const rel = u.seq - (first.get(u.customerId) as number);
+    const list = log.get(u.customerId) ?? [];
+    list.push(JSON.stringify({ ...u, seq: rel }));
+    log.set(u.customerId, list);
+  }
+  return log;
+}
+
 /** Runs an engine over a source to its end; returns what it published and its final state per customer. */
 export async function runEngine(
   source: Observable<InboundBatch>,

@@ -34,6 +34,7 @@ describe('membership: enter, exit, hysteresis', () => {
       dwellMs: HOUR_MS,
       eventTime: T0 + HOUR_MS,
       idempotencyKey: `valuable_at_risk:c0:entered:${T0 + HOUR_MS}:1`,
+      maskAfter: 1,
     });
     expect(m.segmentsOf(0)).toEqual(['valuable_at_risk']);
     expect(m.sizes()).toEqual({ valuable_at_risk: 1 });

@@ -324,3 +324,36 @@ describe('timers for silent customers (virtual time)', () => {
     expect(Math.abs(when - (last + 30 * DAY_MS))).toBeLessThan(200);
   });
 });
+
+describe('earliest pending deadline', () => {
+  it('always equals the minimum of the pending deadlines, through schedules, cancels and due', () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('schedule' as const),
+        slot: fc.nat(40),
+        at: fc.integer({ min: 0, max: 500_000 }),
+      }),
+      fc.record({ kind: fc.constant('cancel' as const), slot: fc.nat(40) }),
+      fc.record({ kind: fc.constant('due' as const), at: fc.integer({ min: 0, max: 500_000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const s = createDeadlineScheduler({ granularityMs: 1000 });
+        const pending = new Map<number, number>();
+        for (const o of ops) {
+          if (o.kind === 'schedule') {
+            s.schedule(o.slot, o.at);
+            pending.set(o.slot, o.at);
+          } else if (o.kind === 'cancel') {
+            s.cancel(o.slot);
+            pending.delete(o.slot);
+          } else {
+            for (const slot of s.due(o.at)) pending.delete(slot);
+          }
+          expect(s.earliest()).toBe(Math.min(Infinity, ...pending.values()));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
