@@ -29,8 +29,8 @@ export interface JetStreamSourceDeps {
 }
 
 /**
- * Events from the durable pull consumer as batches in stream order. A batch is what the client had received when
- * the loop looked (everything queued, capped at `pullBatch`); its single `ack()` acknowledges it all. The loop uses
+ * Events from the durable pull consumer as batches in stream order. A batch is what one socket read delivered
+ * (collected until the next turn of the event loop), capped at `pullBatch`; its single `ack()` acknowledges it all. The loop uses
  * the consumer's iterator: nats.js sends the next pull only as the iterator is read, so while the engine's flow gate
  * is closed no more messages are requested (bounded memory whatever the backlog). The loop survives missed
  * heartbeats and a deleted consumer (it is recreated once per incident).
@@ -53,21 +53,37 @@ export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBa
         iter.stop();
       });
     };
-    /** Reads the iterator in batches; awaits the flow gate between batches (that is the back-pressure). */
+    /**
+     * Reads the iterator: a batch is what was queued when the loop got to it (handed over at the next turn of the
+     * event loop, or at once when full). While the flow gate is closed the loop stops reading, so nats.js sends no
+     * further pull (that is the back-pressure).
+     */
     const read = async (iter: ConsumerMessages): Promise<void> => {
       let pending: JsMsg[] = [];
+      let scheduled = false;
+      const flush = (): void => {
+        scheduled = false;
+        if (pending.length === 0 || closed) return;
+        const batch = pending;
+        pending = [];
+        subscriber.next(toInboundBatch(batch));
+      };
       for await (const m of iter) {
         if (closed) return;
         pending.push(m);
-        // Nothing more queued right now, or a full batch: hand it over.
-        if (pending.length >= deps.pullBatch || iter.getPending() === 0) {
-          subscriber.next(toInboundBatch(pending));
-          pending = [];
-          const gate = deps.flow?.wait();
-          if (gate !== undefined) await gate;
+        if (pending.length >= deps.pullBatch) flush();
+        else if (!scheduled) {
+          scheduled = true;
+          // setImmediate runs after the current I/O callbacks: everything one socket read delivered forms a batch.
+          setImmediate(flush);
+        }
+        const gate = deps.flow?.wait();
+        if (gate !== undefined) {
+          flush();
+          await gate;
         }
       }
-      if (pending.length > 0 && !closed) subscriber.next(toInboundBatch(pending));
+      flush();
     };
     const watch = async (m: ConsumerMessages): Promise<void> => {
       for await (const s of m.status()) {
