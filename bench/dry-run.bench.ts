@@ -10,21 +10,20 @@
  * Needs:    nats-server on PATH (Debian: apt-get install nats-server); the shipped model in models/.
  * Prints:   the rule and its cost, events/s per run, dry runs completed, the ratio; also as JSON last.
  */
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config/index.js';
 import { startEngine } from '../src/engine/index.js';
-import { encodeEvents, ensureEventStream, jetStreamSource } from '../src/ingest/index.js';
 import { createEngineMetrics } from '../src/metrics/index.js';
 import { startNatsServer } from '../src/nats/index.js';
-import { natsSink } from '../src/publish/index.js';
 import { loadChurnModel, selectBackend, type ChurnModel } from '../src/score/index.js';
 import { compileDryRunRule, createActivation, RULE_LIMITS } from '../src/segment/index.js';
 import { compileExpression } from '../src/segment/compile-expression.js';
 import { createRuleEnvironment } from '../src/segment/rule-environment.js';
-import { createSimulator, DAY_MS } from '../src/simulate/index.js';
+import { DAY_MS } from '../src/simulate/index.js';
+import { engineEnds, fillStream } from './bench-stream.js';
 
 const EVENTS = Number(process.argv[2] ?? 300_000);
 const CUSTOMERS = Number(process.argv[3] ?? 30_000);
@@ -75,34 +74,21 @@ function worstRule(): { name: string; rule: string; cost: number; micros: number
  * them from the first tenth of the stream on (the worst case: a full store all along), then the simulator's
  * history of as many shoppers; `EVENTS` in all.
  */
-async function fillStream(nc: NatsConnection): Promise<number> {
-  const now = Date.now();
-  const start = now - 120 * DAY_MS;
+async function fillRoster(nc: NatsConnection): Promise<number> {
+  const start = Date.now() - 120 * DAY_MS;
   const roster = Array.from({ length: CUSTOMERS }, (_, i) => ({
     customerId: `roster-${i}`,
     type: 'page_view',
     ts: start + i,
   }));
-  let sent = 0;
-  for (const m of encodeEvents(roster, PREFIX)) {
-    nc.publish(m.subject, m.data);
-    if (++sent % 10_000 === 0) await nc.flush();
-  }
-  const sim = createSimulator({ customers: CUSTOMERS, seed: 11, startMs: start });
-  for (const batch of sim.batchesBetween(sim.startMs, now)) {
-    for (const m of encodeEvents(batch, PREFIX)) {
-      if (sent >= EVENTS) break;
-      nc.publish(m.subject, m.data);
-      if (++sent % 10_000 === 0) await nc.flush();
-    }
-    if (sent >= EVENTS) break;
-  }
-  await nc.flush();
-  const jsm = await jetstreamManager(nc);
-  for (let i = 0; i < 100 && (await jsm.streams.info(STREAM)).state.messages < sent; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return (await jsm.streams.info(STREAM)).state.messages;
+  return fillStream(nc, {
+    stream: STREAM,
+    prefix: PREFIX,
+    customers: CUSTOMERS,
+    max: EVENTS,
+    seed: 11,
+    first: roster,
+  });
 }
 
 /** One fresh engine over the whole stream (its own consumer); with `rule`, dry runs back to back meanwhile. */
@@ -126,19 +112,15 @@ async function engineRun(
   });
   const log = pino({ level: 'silent' });
   const metrics = createEngineMetrics(new Registry());
-  const jsm = await jetstreamManager(nc);
-  const spec = {
+  const { source, sink } = await engineEnds(nc, {
     stream: STREAM,
-    subjects: [`${PREFIX}.>`],
+    prefix: PREFIX,
     consumer: `engine-${run}`,
-    filterSubject: `${PREFIX}.>`,
-    maxAckPending: config.nats.maxAckPending,
-    ackWaitMs: config.nats.ackWaitMs,
-  };
-  await ensureEventStream(jsm, spec);
-  const js = jetstream(nc);
-  const source = jetStreamSource({ js, jsm, spec, pullBatch: config.nats.pullBatch, log, metrics });
-  const sink = natsSink({ nc, js, prefix: `out${run}`, encoding: 'msgpack' });
+    outPrefix: `out${run}`,
+    config,
+    log,
+    metrics,
+  });
   const t0 = performance.now();
   // How late a 10 ms timer fires: what /healthz and the idle ticker would wait for the event loop.
   let lateMs = 0;
@@ -189,7 +171,7 @@ async function main(): Promise<void> {
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: STREAM, subjects: [`${PREFIX}.>`] });
-    const total = await fillStream(nc);
+    const total = await fillRoster(nc);
     console.log(`stream filled: ${total} events (${CUSTOMERS} roster customers, then simulated shoppers)`);
     const rows = [];
     for (const [i, withDryRun] of [false, true, false, true].entries()) {

@@ -12,41 +12,15 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config/index.js';
 import { startEngine } from '../src/engine/index.js';
-import { encodeEvents, ensureEventStream, jetStreamSource } from '../src/ingest/index.js';
 import { createEngineMetrics } from '../src/metrics/index.js';
 import { startNatsServer } from '../src/nats/index.js';
-import { natsSink } from '../src/publish/index.js';
 import { loadChurnModel, selectBackend } from '../src/score/index.js';
-import { createSimulator, DAY_MS } from '../src/simulate/index.js';
+import { engineEnds, fillStream } from './bench-stream.js';
 
 const EVENTS = Number(process.argv[2] ?? 400_000);
 const CUSTOMERS = Number(process.argv[3] ?? 40_000);
 const STREAM = 'BENCH';
 const PREFIX = 'bench';
-
-/** Fills the stream from the simulator with core publishes (flushed every 10k); returns what the stream holds. */
-async function fillStream(nc: NatsConnection): Promise<number> {
-  const now = Date.now();
-  const sim = createSimulator({ customers: CUSTOMERS, seed: 7, startMs: now - 120 * DAY_MS });
-  let sent = 0;
-  for (const batch of sim.batchesBetween(sim.startMs, now)) {
-    for (const m of encodeEvents(batch, PREFIX)) {
-      if (sent >= EVENTS) break;
-      nc.publish(m.subject, m.data);
-      if (++sent % 10_000 === 0) await nc.flush();
-    }
-    if (sent >= EVENTS) break;
-  }
-  await nc.flush();
-  const jsm = await jetstreamManager(nc);
-  // Core publishes are not acknowledged: count what the stream really stored.
-  for (let i = 0; i < 100; i++) {
-    const stored = (await jsm.streams.info(STREAM)).state.messages;
-    if (stored >= sent) return stored;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return (await jsm.streams.info(STREAM)).state.messages;
-}
 
 /** The ceiling: a durable pull consumer that only receives and acknowledges (one ack per batch). */
 async function bareConsumer(nc: NatsConnection, total: number): Promise<number> {
@@ -97,19 +71,15 @@ async function engineRun(nc: NatsConnection, url: string, total: number) {
   const metrics = createEngineMetrics(new Registry());
   await selectBackend(log);
   const model = await loadChurnModel('models/churn-default/1');
-  const jsm = await jetstreamManager(nc);
-  const spec = {
+  const { source, sink } = await engineEnds(nc, {
     stream: STREAM,
-    subjects: [`${PREFIX}.>`],
+    prefix: PREFIX,
     consumer: 'engine',
-    filterSubject: `${PREFIX}.>`,
-    maxAckPending: config.nats.maxAckPending,
-    ackWaitMs: config.nats.ackWaitMs,
-  };
-  await ensureEventStream(jsm, spec);
-  const js = jetstream(nc);
-  const source = jetStreamSource({ js, jsm, spec, pullBatch: config.nats.pullBatch, log, metrics });
-  const sink = natsSink({ nc, js, prefix: 'benchout', encoding: 'msgpack' });
+    outPrefix: 'benchout',
+    config,
+    log,
+    metrics,
+  });
   const t0 = performance.now();
   const engine = startEngine({ config, log, metrics, source, sink, model });
   while (engine.totals.events + engine.totals.deadLetters < total) await new Promise((r) => setTimeout(r, 5));
@@ -130,7 +100,13 @@ async function main(): Promise<void> {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: STREAM, subjects: [`${PREFIX}.>`] });
     const tFill = performance.now();
-    const total = await fillStream(nc);
+    const total = await fillStream(nc, {
+      stream: STREAM,
+      prefix: PREFIX,
+      customers: CUSTOMERS,
+      max: EVENTS,
+      seed: 7,
+    });
     console.log(
       `stream filled: ${total} events of ${CUSTOMERS} customers in ${((performance.now() - tFill) / 1000).toFixed(1)} s`,
     );

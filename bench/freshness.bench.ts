@@ -8,19 +8,18 @@
  * Needs:    nats-server on PATH; the shipped model in models/.
  */
 import { connect } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config/index.js';
 import type { CustomerEvent } from '../src/contract/event.js';
 import { startEngine } from '../src/engine/index.js';
-import { encodeEvents, ensureEventStream, jetStreamSource } from '../src/ingest/index.js';
+import { encodeEvents } from '../src/ingest/index.js';
 import { createEngineMetrics } from '../src/metrics/index.js';
 import { startNatsServer } from '../src/nats/index.js';
-import { natsSink } from '../src/publish/index.js';
 import { loadChurnModel, selectBackend } from '../src/score/index.js';
 import { loadSegmentRules } from '../src/segment/index.js';
 import { createSimulator, DAY_MS } from '../src/simulate/index.js';
+import { engineEnds } from './bench-stream.js';
 
 const RATE = Number(process.argv[2] ?? 20_000);
 const SECONDS = Number(process.argv[3] ?? 10);
@@ -52,19 +51,15 @@ async function main(): Promise<void> {
     const metrics = createEngineMetrics(registry);
     await selectBackend(log);
     const model = await loadChurnModel('models/churn-default/2');
-    const jsm = await jetstreamManager(nc);
-    const spec = {
+    const { source, sink } = await engineEnds(nc, {
       stream: 'FRESH',
-      subjects: [`${PREFIX}.>`],
+      prefix: PREFIX,
       consumer: 'engine',
-      filterSubject: `${PREFIX}.>`,
-      maxAckPending: config.nats.maxAckPending,
-      ackWaitMs: config.nats.ackWaitMs,
-    };
-    await ensureEventStream(jsm, spec);
-    const js = jetstream(nc);
-    const source = jetStreamSource({ js, jsm, spec, pullBatch: config.nats.pullBatch, log, metrics });
-    const sink = natsSink({ nc, js, prefix: 'freshout', encoding: 'msgpack' });
+      outPrefix: 'freshout',
+      config,
+      log,
+      metrics,
+    });
     const segments = await loadSegmentRules('config/segments.json');
     const engine = startEngine({ config, log, metrics, source, sink, model, segments });
 
