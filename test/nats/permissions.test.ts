@@ -150,6 +150,10 @@ describe('the README permission sets on a real nats-server', () => {
     await js.publish(eventSubject('events', cart.customerId, cart.type), packr.pack(cart));
     await waitFor(() => entered.includes('quiet'), 20_000, 'the timer entry (after a clock tick)');
     sub.unsubscribe();
+    // A producer may not forge the engines' clock ticks: the server refuses the publish.
+    await expect(
+      js.publish('events.$clock.tick', JSON.stringify({ ts: Date.now() }), { timeout: 2_000 }),
+    ).rejects.toThrow();
     // Nothing the engine does runs into its permission set.
     const violations = logLines.filter((l) => JSON.stringify(l).toLowerCase().includes('permission'));
     expect(violations).toEqual([]);
