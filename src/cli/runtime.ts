@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import { ChurnflowError } from '../contract/codes.js';
 import {
   ensureEventStream,
+  ensureStream,
   jetStreamSource,
   simulatorSource,
   watchConsumerProgress,
@@ -26,6 +27,13 @@ import { createSimulator, DAY_MS } from '../simulate/index.js';
 import { publishSimulation } from './simulator-publisher.js';
 import { clockTickSubject } from '../contract/subjects.js';
 import { createFlowGate, type FlowGate } from '../rx/index.js';
+import {
+  chooseStartPoint,
+  openSnapshotStore,
+  type SnapshotContent,
+  type SnapshotMetrics,
+  type SnapshotStore,
+} from '../snapshot/index.js';
 
 /** The engine's two ends and what keeps them alive. */
 export interface Runtime {
@@ -43,12 +51,39 @@ export interface Runtime {
   readonly flow?: FlowGate;
   /** Writes a clock tick into the event stream (see EngineDeps.publishTick), when the source is a stream. */
   readonly publishTick?: (atMs: number) => Promise<void>;
+  /** The snapshot the state starts from (the consumer resumes right after it). */
+  readonly restored?: { readonly content: SnapshotContent; readonly name: string };
+  /** Where snapshots go, when they are on. */
+  readonly snapshots?: SnapshotStore;
+}
+
+/** The snapshot store and the start point chosen from it (restore metrics on the runtime's registry). */
+async function openSnapshots(ctx: Ctx, nc: NatsConnection, jsm: JetStreamManager) {
+  const { config, log, snapshotMetrics } = ctx;
+  const store = await openSnapshotStore({
+    nc,
+    bucket: config.snapshot.bucket,
+    series: config.nats.consumer,
+    partition: 0,
+    keep: config.snapshot.keep,
+    log,
+  });
+  const start = await chooseStartPoint({
+    store,
+    jsm,
+    stream: config.nats.stream,
+    onGap: config.snapshot.onGap,
+    log,
+    metrics: snapshotMetrics,
+  });
+  return { store, start };
 }
 
 interface Ctx {
   readonly config: Readonly<Config>;
   readonly log: Logger;
   readonly metrics: EngineMetrics;
+  readonly snapshotMetrics: SnapshotMetrics;
 }
 
 /**
@@ -105,19 +140,28 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string, access?: NatsAcc
   });
   const jsm = await jetstreamManager(nc);
   const prefix = config.ingest.subjectPrefix;
-  const spec = {
+  const base = {
     stream: config.nats.stream,
     subjects: [`${prefix}.>`],
     consumer: config.nats.consumer,
     filterSubject: `${prefix}.>`,
     maxAckPending: config.nats.maxAckPending,
     ackWaitMs: config.nats.ackWaitMs,
-    replayFromStart: true,
   };
+  await ensureStream(jsm, base.stream, base.subjects);
+  const snapshots = config.snapshot.enabled ? await openSnapshots(ctx, nc, jsm) : undefined;
+  const start = snapshots?.start ?? { kind: 'replay' as const, why: 'snapshots off' };
+  // From a snapshot the consumer resumes right after it; otherwise state is rebuilt from the first message.
+  const spec =
+    start.kind === 'snapshot' ? { ...base, startSeq: start.startSeq } : { ...base, replayFromStart: true };
   await ensureEventStream(jsm, spec);
   log.info(
-    { stream: spec.stream, consumer: spec.consumer },
-    'rebuilding customer state: replaying the stream from its start',
+    start.kind === 'snapshot'
+      ? { stream: spec.stream, snapshot: start.name, resumeAt: start.startSeq }
+      : { stream: spec.stream, consumer: spec.consumer, why: start.why },
+    start.kind === 'snapshot'
+      ? 'restoring customer state from a snapshot, then replaying the tail'
+      : 'rebuilding customer state: replaying the stream from its start',
   );
   const dlqSubject = `${config.publish.prefix}.dlq`;
   if (config.sink === 'nats') await ensureDeadLetterStream(jsm, config.publish.deadLetterStream, dlqSubject);
@@ -160,6 +204,8 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string, access?: NatsAcc
     sink,
     flow,
     publishTick,
+    ...(start.kind === 'snapshot' ? { restored: { content: start.content, name: start.name } } : {}),
+    ...(snapshots === undefined ? {} : { snapshots: snapshots.store }),
     notReady: () => [
       ...(connected ? [] : [{ reason: 'nats_disconnected' as const, detail: 'disconnected, reconnecting' }]),
       ...(consuming.ok ? [] : [{ reason: 'not_consuming' as const, detail: consuming.why }]),

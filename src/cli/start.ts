@@ -21,6 +21,7 @@ import { natsOverrides, type NatsFlags } from './nats-options.js';
 import { loadSegmentRules, watchSegmentRules } from '../segment/index.js';
 import { resolveProjectPath } from './paths.js';
 import { openRuntime, type Runtime } from './runtime.js';
+import { createSnapshotMetrics, startSnapshotter } from '../snapshot/index.js';
 import { formatSummary, startSummaryPrinter } from './summary.js';
 
 /** Options of the `start` command: the config file and the NATS connection flags (they win over file and env). */
@@ -51,6 +52,7 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = createEngineMetrics(registry);
+  const snapshotMetrics = createSnapshotMetrics(registry);
 
   const backend = await selectBackend(log);
   const models = await openModels(config, log, registry);
@@ -71,7 +73,8 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     config.http.host,
     config.http.port,
   );
-  const opened = await openRuntime({ config, log, metrics }).catch(async (err: unknown) => {
+  const restoreStart = performance.now();
+  const opened = await openRuntime({ config, log, metrics, snapshotMetrics }).catch(async (err: unknown) => {
     await ops.close();
     throw err;
   });
@@ -93,6 +96,7 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     model,
     ...(opened.flow === undefined ? {} : { flow: opened.flow }),
     ...(opened.publishTick === undefined ? {} : { publishTick: opened.publishTick }),
+    ...(opened.restored === undefined ? {} : { restore: opened.restored }),
     ...(rules === undefined ? {} : { segments: rules }),
     ...(shadowScorer === undefined ? {} : { shadow: shadowScorer }),
   });
@@ -120,6 +124,20 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
           limits: config.requests,
           metrics: createRequestMetrics(registry),
         });
+  if (opened.restored !== undefined)
+    snapshotMetrics.restoreSeconds.set((performance.now() - restoreStart) / 1000);
+  const snapshotter =
+    opened.snapshots === undefined
+      ? undefined
+      : startSnapshotter({
+          engine: started,
+          store: opened.snapshots,
+          partition: 0,
+          intervalMs: config.snapshot.intervalMs,
+          everyEvents: config.snapshot.everyEvents,
+          log,
+          metrics: snapshotMetrics,
+        });
   Object.assign(live, { runtime: opened, engine: started });
   log.info(
     { mode: opened.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` },
@@ -132,6 +150,8 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     opsPort: ops.port,
     async stop() {
       await started.stop().catch(() => undefined);
+      // The state after the drain, so a restart resumes exactly here.
+      await snapshotter?.stop();
       rulesWatch?.close();
       stopControl();
       await opened.close();

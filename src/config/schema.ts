@@ -119,6 +119,41 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    partitions: Type.Object(
+      {
+        count: Type.Integer({
+          default: 1,
+          minimum: 1,
+          maximum: 1024,
+          description:
+            'Partitions P that the nats-server mapping partition(P, customer token) spreads customers over (docs/partitions.md); 1: no mapping.',
+        }),
+        subjectPrefix: Type.String({
+          default: 'pevents',
+          pattern: '^[-\\w]+(\\.[-\\w]+)*$',
+          description:
+            'Prefix of the mapped subjects <prefix>.<partition>.<customer>.<type> the stream stores when count > 1.',
+        }),
+        instanceId: Type.String({
+          default: '',
+          pattern: '^[-=\\w]{0,128}$',
+          description: "This instance's name in the lease bucket, unique among running instances. Empty: <hostname>-<pid>.",
+        }),
+        leaseBucket: Type.String({
+          default: '',
+          pattern: '^[-\\w]*$',
+          description:
+            'NATS KV bucket of partition leases shared by every instance (created when missing). Empty: no leases, this instance owns every partition.',
+        }),
+        leaseTtlMs: ms(
+          10_000,
+          "A lease unrenewed this long (on the observer's clock) may be taken over; at least 3 × partitions.renewMs.",
+          1_000,
+        ),
+        renewMs: ms(3_000, 'How often leases and the heartbeat are renewed and partitions claimed or released.', 100),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     state: Type.Object(
       {
         horizonDays: Type.Integer({
@@ -234,6 +269,33 @@ export const ConfigSchema = Type.Object(
           maximum: 100,
           description:
             'Wall time a dry run evaluates customers before it yields to the event loop (ingestion keeps its turn). Milliseconds.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    snapshot: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description:
+            'Snapshot the state into a JetStream Object Store bucket and restore it at start (NATS source only).',
+        }),
+        bucket: Type.String({
+          default: 'churnflow_snapshots',
+          pattern: '^[-\\w]+$',
+          description: 'Object Store bucket of the snapshots (created when missing).',
+        }),
+        intervalMs: ms(60_000, 'A snapshot at least this often.', 1_000),
+        everyEvents: Type.Integer({
+          default: 1_000_000,
+          minimum: 1,
+          description: 'A snapshot after this many events, if that comes before intervalMs.',
+        }),
+        keep: Type.Integer({ default: 3, minimum: 1, description: 'Snapshots kept per partition.' }),
+        onGap: Type.Union([Type.Literal('replay'), Type.Literal('refuse')], {
+          default: 'replay',
+          description:
+            'When the stream no longer holds the message after the newest usable snapshot: replay the whole stream, or refuse to start.',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -85,6 +85,10 @@ export const ERROR_CODES = {
   MODEL_INVALID: 'A model directory failed validation (manifest, feature list, input width, weights).',
   NATS_SERVER_UNAVAILABLE: 'The embedded nats-server could not be started.',
   NATS_SETUP_FAILED: 'The JetStream stream or consumer could not be created or bound.',
+  PARTITION_LEASES_UNAVAILABLE:
+    'The partition lease bucket (partitions.leaseBucket) could not be created, opened or read at start; see docs/partitions.md.',
+  PARTITION_COUNT_MISMATCH:
+    'partitions.count differs from the partition count the other instances on the lease bucket use; every instance must spread customers over the same P.',
   DEAD_LETTERS_NOT_STORED:
     'Some dead letters of a batch could not be stored (not fatal: retried within a bound, then logged in full and counted in churnflow_dead_letters_lost_total).',
   SEGMENTS_INVALID:
@@ -93,6 +97,12 @@ export const ERROR_CODES = {
     'A dry run took longer than segments.dryRunTimeoutMs and was stopped; no partial result is given. The message says how many customers it had evaluated.',
   DRY_RUN_CANCELLED:
     'A dry run was stopped before it finished: the engine is shutting down, or the caller cancelled it.',
+  SNAPSHOT_UNSUPPORTED:
+    'A state snapshot is of another format version (or not a snapshot): it is refused, never misread; the engine falls back to an older snapshot or a full replay.',
+  SNAPSHOT_CORRUPT:
+    'A state snapshot failed its checksum or layout check; the engine falls back to an older snapshot or a full replay.',
+  SNAPSHOT_GAP:
+    'The event stream no longer holds the message right after the newest usable snapshot (retention too short for the snapshot interval); with snapshot.onGap "refuse" the engine does not start.',
 } as const;
 
 /** An engine error code. */

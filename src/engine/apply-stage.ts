@@ -14,6 +14,8 @@ export interface IngestTotals {
   duplicates: number;
   /** Wall-clock ms of the last batch that carried any message (0: none yet); the idle ticker reads it. */
   lastMessageWallMs: number;
+  /** The highest stream sequence of every batch applied so far (what a snapshot covers). */
+  lastStreamSeq: number;
 }
 
 /** Dependencies of {@link createApplyStage}. */
@@ -98,7 +100,11 @@ export function createApplyStage(deps: ApplyStageDeps): (batch: DecodedBatch) =>
     totals.events += applied;
     totals.deadLetters += rejected.length;
     totals.duplicates += duplicates;
-    if (batch.source.messages.length > 0) totals.lastMessageWallMs = deps.clock();
+    const messages = batch.source.messages;
+    if (messages.length > 0) {
+      totals.lastMessageWallMs = deps.clock();
+      totals.lastStreamSeq = Math.max(totals.lastStreamSeq, messages[messages.length - 1]!.streamSeq);
+    }
     metrics.customers.set(store.size);
     metrics.watermarkSeconds.set(store.watermarkMs / 1000);
   };

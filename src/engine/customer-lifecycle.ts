@@ -7,6 +7,7 @@ import type { SegmentChange } from '../segment/types.js';
 import type { CustomerStore } from '../state/types.js';
 import type { ScoreChanges } from '../publish/index.js';
 import type { RowBatch } from './evaluation-rows.js';
+import type { StateReader, StateWriter } from '../snapshot/state-io.js';
 
 /** What the lifecycle layer produced for one scored batch, ready to publish. */
 export interface LifecycleEvents {
@@ -58,6 +59,10 @@ export interface CustomerLifecycle {
   earliestDwellEnd(): number;
   /** Forgets a customer (erase, slot reuse): memberships, stage, counters; no events. */
   forget(slot: number): void;
+  /** Writes memberships and stages of the first `slots` slots for a snapshot. */
+  saveState(segments: StateWriter, stages: StateWriter, slots: number): void;
+  /** Takes a snapshot's memberships and stages; false when the snapshot was taken under other rules. */
+  loadState(segments: StateReader, stages: StateReader): boolean;
   /** New rules in force; returns every customer to re-score so memberships follow at once. */
   swapRules(rules: SegmentRuleSet): number[];
   segments(): SegmentSummary[];
@@ -137,6 +142,14 @@ export function createCustomerLifecycle(
     forget(slot) {
       membership.forget(slot);
       transitions.forget(slot);
+    },
+    saveState(segments, stages, slots) {
+      membership.saveState(segments, slots);
+      transitions.saveState(stages, slots);
+    },
+    loadState(segments, stages) {
+      transitions.loadState(stages);
+      return membership.loadState(segments);
     },
     swapRules(next) {
       membership.swapRules(next);

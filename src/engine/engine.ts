@@ -6,6 +6,7 @@ import {
   map,
   mergeWith,
   takeUntil,
+  tap,
   type Observable,
   type SchedulerLike,
 } from 'rxjs';
@@ -31,6 +32,8 @@ import type { ChurnModel } from '../score/types.js';
 import { createCustomerStore } from '../state/index.js';
 import type { CustomerStore } from '../state/types.js';
 import { createApplyStage, type IngestTotals } from './apply-stage.js';
+import { loadEngineState, saveEngineState } from './engine-state.js';
+import type { SnapshotContent } from '../snapshot/format.js';
 import { createEvaluationPlanner } from './evaluation-planner.js';
 import { RowBuffer } from './evaluation-rows.js';
 import { idleTicker } from './idle-ticker.js';
@@ -74,6 +77,8 @@ export interface EngineDeps {
   readonly publishTick?: (atMs: number) => Promise<void>;
   /** Back-pressure to the source: told the scoring backlog after every batch applied or scored. */
   readonly flow?: FlowGate;
+  /** A snapshot to start from (see src/snapshot): the consumer resumes right after its stream sequence. */
+  readonly restore?: { readonly content: SnapshotContent; readonly name: string };
 }
 
 /** A running engine. */
@@ -87,6 +92,11 @@ export interface Engine {
   readonly clockMs: number;
   /** Evaluations waiting to be scored. */
   readonly backlog: number;
+  /**
+   * Everything the engine keeps, for a snapshot: ingestion pauses (the flow gate holds) until nothing is applied but
+   * unscored, the state is copied, and ingestion resumes; the copy covers every message up to its `streamSeq`.
+   */
+  capture(partition?: number): Promise<SnapshotContent>;
   /** Resolves when the pipeline has ended (after stop(), or rejects when it failed). */
   readonly done: Promise<void>;
   /** Stops taking input, scores and publishes what is in flight, flushes the sink. */
@@ -162,7 +172,14 @@ export function startEngine(deps: EngineDeps): Engine {
     rules,
     rescoreIntervalMs: config.state.rescoreIntervalMs,
   });
-  const totals = { events: 0, deadLetters: 0, duplicates: 0, lastMessageWallMs: 0, scoreUpdates: 0 };
+  const totals = {
+    events: 0,
+    deadLetters: 0,
+    duplicates: 0,
+    lastMessageWallMs: 0,
+    lastStreamSeq: 0,
+    scoreUpdates: 0,
+  };
   const scorer = createScorer({
     model: deps.model,
     reasons: config.score.reasons,
@@ -210,16 +227,31 @@ export function startEngine(deps: EngineDeps): Engine {
     planner.recheck(recheck.splice(0, config.score.maxBatch));
     queued$.next();
   };
+  let scoring = 0;
   const score = async (batch: Parameters<typeof stage.score>[0]) => {
     flow?.update(rows.length);
     room.update(rows.length);
-    const out = await stage.score(batch);
-    feedRecheck();
-    return out;
+    scoring++;
+    try {
+      return await stage.score(batch);
+    } finally {
+      scoring--;
+      feedRecheck();
+    }
   };
   const tick = (atMs: number): Promise<void> => deps.publishTick?.(atMs) ?? Promise.resolve();
-  // Pull batches being applied: the stream is not idle while one is (it may wait on scoring or dead letters).
+  // Pull batches decoded and not yet through the apply stage: the stream is not idle while one is (it may wait on
+  // scoring or dead letters), and no snapshot is taken.
   let applying = 0;
+  const parts = { store, published, lifecycle, planner };
+  if (deps.restore !== undefined) {
+    const { content, name } = deps.restore;
+    const sameRules = loadEngineState(parts, content, name);
+    totals.lastStreamSeq = content.streamSeq;
+    // Taken under other rules: every customer is evaluated again under the rules in force.
+    if (!sameRules) recheck = Array.from({ length: store.slotEnd }, (_, slot) => slot);
+    log.info({ snapshot: name, streamSeq: content.streamSeq, customers: store.size }, 'state restored from snapshot');
+  }
 
   // Completes when the input ends (a finite source such as an event file, or stop()), so the idle ticks end too
   // and the pipeline can drain and complete.
@@ -227,12 +259,16 @@ export function startEngine(deps: EngineDeps): Engine {
   const pipeline$ = deps.source.pipe(
     takeUntil(stop$),
     decode({ options: config.ingest }),
+    tap(() => applying++),
     concatMap(async (b) => {
-      applying++;
-      await apply(b).finally(() => applying--);
-      flow?.update(rows.length);
-      // Queued batches would otherwise follow each other in microtasks, starving I/O and timers: yield a turn.
-      await new Promise((resolve) => setImmediate(resolve));
+      try {
+        await apply(b);
+        flow?.update(rows.length);
+        // Queued batches would otherwise follow each other in microtasks, starving I/O and timers: yield a turn.
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        applying--;
+      }
     }),
     finalize(() => inputDone$.next()),
     mergeWith(
@@ -305,6 +341,18 @@ export function startEngine(deps: EngineDeps): Engine {
     },
     get backlog() {
       return rows.length;
+    },
+    async capture(partition = 0) {
+      const release = flow?.hold() ?? (() => undefined);
+      try {
+        while (applying > 0 || scoring > 0 || rows.pending) {
+          queued$.next(); // make sure waiting rows are taken now
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+        return saveEngineState(parts, totals.lastStreamSeq, partition);
+      } finally {
+        release();
+      }
     },
     done,
     swapModel: (model) => scorer.swapModel(model),

@@ -3,6 +3,7 @@ import { recencyThresholds, type SegmentRuleSet } from '../segment/index.js';
 import { createDeadlineScheduler, nextDeadline, type DeadlineThreshold } from '../segment/timers.js';
 import type { CustomerStore } from '../state/types.js';
 import type { RowBuffer } from './evaluation-rows.js';
+import type { StateReader, StateWriter } from '../snapshot/state-io.js';
 
 /** Stage rules that flip with silence alone, as thresholds on recency features. */
 const STAGE_DEADLINES: readonly DeadlineThreshold[] = [
@@ -41,6 +42,10 @@ export interface EvaluationPlanner {
   forget(slot: number): void;
   /** The earliest pending deadline, Infinity when none (an idle engine ticks the clock to it). */
   earliestDeadline(): number;
+  /** Writes the clock and the first `slots` slots' deadlines for a snapshot. */
+  saveState(w: StateWriter, slots: number): void;
+  /** Takes a snapshot's clock and deadlines. */
+  loadState(r: StateReader): void;
   readonly pendingTimers: number;
 }
 
@@ -116,5 +121,14 @@ export function createEvaluationPlanner(deps: EvaluationPlannerDeps): Evaluation
       deadlines.cancel(slot);
     },
     earliestDeadline: () => deadlines.earliest(),
+    saveState(w, slots) {
+      w.value('clock', clock);
+      w.array('deadlines', deadlines.saveDeadlines(slots));
+    },
+    loadState(r) {
+      clock = Number(r.value('clock'));
+      rows.clockMs = clock;
+      deadlines.loadDeadlines(r.array('deadlines', Float64Array));
+    },
   };
 }

@@ -23,6 +23,11 @@ export interface EventStreamSpec {
    * leave every window and lifetime total short.
    */
   readonly replayFromStart?: boolean;
+  /**
+   * Start (or restart) the consumer at this stream sequence instead of the first: the message right after the
+   * snapshot the engine restored. Implies a fresh consumer, like `replayFromStart`.
+   */
+  readonly startSeq?: number;
 }
 
 /**
@@ -31,7 +36,7 @@ export interface EventStreamSpec {
  */
 export async function ensureEventStream(jsm: JetStreamManager, spec: EventStreamSpec): Promise<void> {
   await ensureStream(jsm, spec.stream, spec.subjects);
-  if (spec.replayFromStart === true) {
+  if (spec.replayFromStart === true || spec.startSeq !== undefined) {
     await jsm.consumers.delete(spec.stream, spec.consumer).catch((err: unknown) => {
       if (!isNotFound(err)) throw setupError(`cannot reset consumer ${spec.consumer}`, err);
     });
@@ -74,7 +79,9 @@ export async function ensureConsumer(jsm: JetStreamManager, spec: EventStreamSpe
   const config = {
     durable_name: spec.consumer,
     ack_policy: AckPolicy.All,
-    deliver_policy: DeliverPolicy.All,
+    ...(spec.startSeq === undefined
+      ? { deliver_policy: DeliverPolicy.All }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: spec.startSeq }),
     filter_subject: spec.filterSubject,
     max_ack_pending: spec.maxAckPending,
     ack_wait: spec.ackWaitMs * 1_000_000,

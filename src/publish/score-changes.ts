@@ -1,3 +1,5 @@
+import type { StateReader, StateWriter } from '../snapshot/state-io.js';
+
 /** What was last published for each customer slot, to publish only real changes. */
 export interface ScoreChanges {
   /**
@@ -21,6 +23,10 @@ export interface ScoreChanges {
   engagement(slot: number): number;
   /** Slots tracked (the highest slot + 1). */
   readonly capacity: number;
+  /** Writes the first `slots` slots' columns for a snapshot. */
+  saveState(w: StateWriter, slots: number): void;
+  /** Takes a snapshot's columns (sequence numbers continue from the counts, above this engine's base). */
+  loadState(r: StateReader): void;
 }
 
 /** Churn risk is published with 4 decimals: 1 unit = 0.0001. */
@@ -94,6 +100,23 @@ export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapa
     risk: (slot) => {
       const units = slot < capacity ? (risk[slot] as number) : -1;
       return units < 0 ? Number.NaN : units / RISK_UNITS;
+    },
+    saveState(w, slots) {
+      if (slots > capacity && slots > 0) grow(slots - 1);
+      w.array('risk', risk.subarray(0, slots));
+      w.array('engagement', engagement.subarray(0, slots));
+      w.array('stage', stage.subarray(0, slots));
+      w.array('seq', seq.subarray(0, slots));
+      w.array('segments', segments.subarray(0, slots));
+    },
+    loadState(r) {
+      const saved = r.array('seq', Uint32Array);
+      if (saved.length > 0) grow(saved.length - 1);
+      risk.set(r.array('risk', Int16Array));
+      engagement.set(r.array('engagement', Int16Array));
+      stage.set(r.array('stage', Int8Array));
+      seq.set(saved);
+      segments.set(r.array('segments', Uint32Array));
     },
     stage: (slot) => (slot < capacity ? (stage[slot] as number) : -1),
     engagement: (slot) => (slot < capacity ? (engagement[slot] as number) : -1),

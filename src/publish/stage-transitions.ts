@@ -1,3 +1,4 @@
+import type { StateReader, StateWriter } from '../snapshot/state-io.js';
 import type { StageTransition } from '../contract/lifecycle-events.js';
 import { STAGES, type Stage } from '../score/types.js';
 
@@ -25,6 +26,8 @@ export interface StageTransitions {
   ): StageTransition | undefined;
   /** Forgets a slot (erase, slot reuse): its next stage is a first sight again. */
   forget(slot: number): void;
+  saveState(w: StateWriter, slots: number): void;
+  loadState(r: StateReader): void;
 }
 
 /** Creates a {@link StageTransitions} tracker grown by doubling. */
@@ -64,6 +67,19 @@ export function createStageTransitions(initialCapacity = 1024): StageTransitions
         // Deterministic inputs only (evaluation time, the customer's transition count): a replay re-derives it.
         idempotencyKey: `stage:${customerId}:${to}:${eventTime}:${n}`,
       };
+    },
+    saveState(w, slots) {
+      if (slots > stage.length && slots > 0) grow(slots - 1);
+      w.array('stage', stage.subarray(0, slots));
+      w.array('sinceSec', sinceSec.subarray(0, slots));
+      w.array('count', count.subarray(0, slots));
+    },
+    loadState(r) {
+      const saved = r.array('stage', Int8Array);
+      if (saved.length > 0) grow(saved.length - 1);
+      stage.set(saved);
+      sinceSec.set(r.array('sinceSec', Uint32Array));
+      count.set(r.array('count', Uint32Array));
     },
     forget(slot) {
       if (slot >= stage.length) return;

@@ -10,6 +10,8 @@ export interface FlowGate {
   wait(): Promise<void> | undefined;
   /** Opens for good (shutdown): no source may stay parked. */
   release(): void;
+  /** Keeps the gate closed, whatever the backlog, until the returned function is called (a snapshot's pause). */
+  hold(): () => void;
   readonly closed: boolean;
 }
 
@@ -17,8 +19,11 @@ export interface FlowGate {
 export function createFlowGate(opts: { readonly highWater: number; readonly lowWater: number }): FlowGate {
   let closed = false;
   let released = false;
+  let holds = 0;
+  let backlogHigh = false;
   let waiters: (() => void)[] = [];
   const open = (): void => {
+    if (holds > 0 && !released) return;
     closed = false;
     const ws = waiters;
     waiters = [];
@@ -27,8 +32,22 @@ export function createFlowGate(opts: { readonly highWater: number; readonly lowW
   return {
     update(backlog) {
       if (released) return;
-      if (!closed && backlog > opts.highWater) closed = true;
-      else if (closed && backlog <= opts.lowWater) open();
+      if (!backlogHigh && backlog > opts.highWater) backlogHigh = closed = true;
+      else if (backlogHigh && backlog <= opts.lowWater) {
+        backlogHigh = false;
+        open();
+      }
+    },
+    hold() {
+      holds++;
+      closed = true;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        holds--;
+        if (holds === 0 && !backlogHigh) open();
+      };
     },
     wait: () => (closed ? new Promise<void>((resolve) => waiters.push(resolve)) : undefined),
     release() {

@@ -1,6 +1,12 @@
 import { createActivation, planActivation, writeActivation, type ActivationPlan } from './activation.js';
 import { changeReasons } from './change-reasons.js';
 import { createDeadlineScheduler } from './timers.js';
+import type { StateReader, StateWriter } from '../snapshot/state-io.js';
+
+/** What identifies a rule's behaviour: a snapshot taken under other rules needs every customer re-evaluated. */
+function ruleSignature(r: CompiledSegmentRule) {
+  return { name: r.name, enter: r.enter.source, exit: r.exit.source, minDwellMs: r.minDwellMs };
+}
 import type {
   CompiledSegmentRule,
   SegmentActivation,
@@ -71,6 +77,13 @@ export interface SegmentMembership {
   forget(slot: number): void;
   /** Rule evaluations that threw and were counted as false, since creation. */
   readonly evaluationErrors: number;
+  /** Writes the first `slots` slots' memberships, dwell starts, held exits and counters, and the rules. */
+  saveState(w: StateWriter, slots: number): void;
+  /**
+   * Takes a snapshot's memberships, matched to the rules in force by segment name (a segment the snapshot does not
+   * know starts empty). Returns false when the rules differ from the snapshot's: re-evaluate every customer then.
+   */
+  loadState(r: StateReader): boolean;
 }
 
 /**
@@ -358,6 +371,48 @@ class ColumnarMembership implements SegmentMembership {
     const out: number[] = [];
     for (let slot = 0; slot < this.capacity; slot++) if (this.seen[slot] === 1) out.push(slot);
     return out;
+  }
+
+  saveState(w: StateWriter, slots: number): void {
+    if (slots > this.capacity) this.grow(slots - 1);
+    w.value('rules', this.rules.map(ruleSignature));
+    w.array('mask', this.mask.subarray(0, slots));
+    w.array('heldExits', this.heldExits.subarray(0, slots));
+    w.array('flips', this.flips.subarray(0, slots));
+    w.array('seen', this.seen.subarray(0, slots));
+    w.array('since', this.since.subarray(0, slots * this.stride));
+    w.array('dwellEnds', this.dwellEnds.saveDeadlines(slots));
+  }
+
+  loadState(r: StateReader): boolean {
+    const saved = r.value('rules') as { name: string }[];
+    const mask = r.array('mask', Uint32Array);
+    const held = r.array('heldExits', Uint32Array);
+    const since = r.array('since', Uint32Array);
+    const slots = mask.length;
+    const oldStride = Math.max(1, saved.length);
+    if (slots > 0) this.grow(slots - 1);
+    this.flips.set(r.array('flips', Uint32Array));
+    this.seen.set(r.array('seen', Uint8Array));
+    const from = this.rules.map((rule) => saved.findIndex((x) => x.name === rule.name));
+    for (let slot = 0; slot < slots; slot++) {
+      let m = 0;
+      let h = 0;
+      from.forEach((j, i) => {
+        if (j < 0) return; // a segment the snapshot does not know: not a member, state begins at next evaluation
+        this.since[slot * this.stride + i] = since[slot * oldStride + j] as number;
+        if (((mask[slot] as number) >>> j) & 1) {
+          m |= 1 << i;
+          this.counts[i] = (this.counts[i] as number) + 1;
+        }
+        if (((held[slot] as number) >>> j) & 1) h |= 1 << i;
+      });
+      this.mask[slot] = m >>> 0;
+      this.heldExits[slot] = h >>> 0;
+    }
+    this.dwellEnds.loadDeadlines(r.array('dwellEnds', Float64Array));
+    const now = JSON.stringify(this.rules.map(ruleSignature));
+    return now === JSON.stringify(saved);
   }
 
   forget(slot: number): void {

@@ -46,6 +46,10 @@ export interface DeadlineScheduler {
   deadlineOf(slot: number): number;
   /** Pending deadlines. */
   readonly size: number;
+  /** Every slot's pending deadline below `slots` (-1: none), for a snapshot. */
+  saveDeadlines(slots: number): Float64Array;
+  /** Schedules the deadlines a snapshot saved (into an empty scheduler). */
+  loadDeadlines(deadlines: Float64Array): void;
   /** Bytes held: per-slot deadlines, bucket lists (with growth slack) and an estimate per bucket. */
   memoryBytes(): number;
 }
@@ -151,6 +155,19 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
     this.lowTick = this.buckets.size === 0 ? Infinity : wmTick;
     if (out.length > 0) this.earliestKnown = Number.NaN;
     return out;
+  }
+
+  saveDeadlines(slots: number): Float64Array {
+    const out = new Float64Array(slots).fill(NONE);
+    out.set(this.deadlines.subarray(0, Math.min(slots, this.deadlines.length)));
+    return out;
+  }
+
+  loadDeadlines(deadlines: Float64Array): void {
+    for (let slot = 0; slot < deadlines.length; slot++) {
+      const at = deadlines[slot]!;
+      if (at !== NONE) this.schedule(slot, at);
+    }
   }
 
   earliest(): number {

@@ -1,7 +1,9 @@
 import type { DecodedEvent, Rejection } from '../decode/types.js';
 import { applyEvent } from './apply-event.js';
 import { computeFeatures } from './compute-features.js';
-import { CustomerColumns, F64, F64_STRIDE } from './customer-columns.js';
+import type { StateReader, StateWriter } from '../snapshot/state-io.js';
+import { CustomerColumns, F64, F64_STRIDE, U32_STRIDE } from './customer-columns.js';
+import type { TileLevel } from './tile-level.js';
 import type { ApplyResult, CustomerStore, CustomerStoreOptions } from './types.js';
 import { DAY_MS } from './windows.js';
 
@@ -156,6 +158,52 @@ class ColumnarCustomerStore implements CustomerStore {
     this.cols.reset(slot);
     this.free.push(slot);
     return true;
+  }
+
+  saveState(w: StateWriter): void {
+    const n = this.ids.length;
+    for (const [name, level] of this.levels()) {
+      const per = level.ring;
+      w.array(`${name}.heads`, level.heads.subarray(0, n));
+      w.array(`${name}.small`, level.small.subarray(0, n * per * level.widths.small));
+      w.array(`${name}.counts`, level.counts.subarray(0, n * per * level.widths.counts));
+      w.array(`${name}.amounts`, level.amounts.subarray(0, n * per * level.widths.amounts));
+    }
+    w.array('f64', this.cols.f64.subarray(0, n * F64_STRIDE));
+    w.array('u32', this.cols.u32.subarray(0, n * U32_STRIDE));
+    w.value('ids', this.ids);
+    w.value('watermark', this.watermark);
+  }
+
+  loadState(r: StateReader): void {
+    const ids = r.value('ids');
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new TypeError('store.ids');
+    if (ids.length > 0) this.cols.ensure(ids.length - 1);
+    for (const [name, level] of this.levels()) {
+      level.heads.set(r.array(`${name}.heads`, Int32Array));
+      level.small.set(r.array(`${name}.small`, Uint8Array));
+      level.counts.set(r.array(`${name}.counts`, Uint16Array));
+      level.amounts.set(r.array(`${name}.amounts`, Uint32Array));
+    }
+    this.cols.f64.set(r.array('f64', Float64Array));
+    this.cols.u32.set(r.array('u32', Uint32Array));
+    this.ids.length = 0;
+    this.slots.clear();
+    this.free.length = 0;
+    ids.forEach((id, slot) => {
+      this.ids.push(id);
+      if (id === '') this.free.push(slot);
+      else this.slots.set(id, slot);
+    });
+    this.watermark = Number(r.value('watermark'));
+  }
+
+  private levels(): [string, TileLevel][] {
+    return [
+      ['day', this.cols.day],
+      ['fiveDay', this.cols.fiveDay],
+      ['fifteenDay', this.cols.fifteenDay],
+    ];
   }
 
   private addCustomer(customerId: string): number {

@@ -1,4 +1,5 @@
 import type { DecodedEvent, Rejection } from '../decode/types.js';
+import type { StateReader, StateWriter } from '../snapshot/state-io.js';
 
 /** What applying a batch of events did. */
 export interface ApplyResult {
@@ -76,6 +77,10 @@ export interface CustomerStore {
    * Returns false when the customer is unknown.
    */
   remove(customerId: string): boolean;
+  /** Writes every column and the ids for a snapshot (copies; the store keeps working). */
+  saveState(w: StateWriter): void;
+  /** Replaces this (empty) store's state with a snapshot's. */
+  loadState(r: StateReader): void;
   /** Bytes held by the typed-array columns (state memory without the id map), for a gauge. */
   readonly columnBytes: number;
 }

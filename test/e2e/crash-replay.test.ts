@@ -9,10 +9,11 @@ import { waitFor } from '../helpers/engine.js';
 import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
 
 /**
- * Two engines as real processes consume the same stream: one runs uninterrupted, the other is killed with
- * SIGKILL at random points while events flow from this (another) process, and restarted each time. Until
- * snapshots land a restarted engine replays the stream from its start: it may re-publish lifecycle events, but
- * every one with the same key and payload, and it must end in the same state.
+ * Two engines as real processes consume the same stream: one runs uninterrupted, the other snapshots every second
+ * and is killed with SIGKILL at random points (mid-flow, mid-restore, and whenever a snapshot happens to be in
+ * writing) while events flow from this (another) process, and restarted each time: it restores its newest
+ * snapshot and replays the tail. It may publish again what it published after that snapshot, but every lifecycle
+ * event with the same key and payload, and it must end in the same state.
  */
 const packr = new Packr({ useRecords: false });
 let fx: NatsFixture;
@@ -51,6 +52,7 @@ async function spawnEngine(stream: string, subjects: string, name: string): Prom
     CHURNFLOW_LOG_SUMMARY_EVERY_MS: '0',
     // In the quiet spells the idle engines write clock ticks into the stream (timers are due: see the history).
     CHURNFLOW_STATE_IDLE_AFTER_MS: '500',
+    CHURNFLOW_SNAPSHOT_INTERVAL_MS: '1000',
   };
   const p: EngineProcess = { prefix, port, child: start(env) };
   (p as { env?: typeof env }).env = env;
@@ -116,9 +118,10 @@ describe('kill -9 and restart', () => {
       const sim = createSimulator({ customers: 150, seed: 11, startMs: end - 40 * DAY_MS });
       const events = sim.eventsBetween(end - 40 * DAY_MS, end);
       const js = jetstream(fx.nc);
-      // Kill points: random chunks of the flow, plus one right after a restart (during its replay).
-      const chunks = 12;
-      const kills = new Set([1 + Math.floor(Math.random() * 4), 6 + Math.floor(Math.random() * 5)]);
+      // Kill points: five random chunks of the flow, each followed by a kill right after the restart (mid-restore).
+      const chunks = 14;
+      const kills = new Set<number>();
+      while (kills.size < 5) kills.add(1 + Math.floor(Math.random() * (chunks - 2)));
       for (let c = 0; c < chunks; c++) {
         const part = events.slice(
           Math.floor((c * events.length) / chunks),
@@ -131,10 +134,21 @@ describe('kill -9 and restart', () => {
         crashy.child.kill('SIGKILL');
         crashy.child = start((crashy as { env?: NodeJS.ProcessEnv }).env!);
         await new Promise((r) => setTimeout(r, 300 + Math.random() * 700));
-        crashy.child.kill('SIGKILL'); // mid-replay
+        crashy.child.kill('SIGKILL'); // mid-restore
         crashy.child = start((crashy as { env?: NodeJS.ProcessEnv }).env!);
+        // Long enough alive for a snapshot now and then, so later restarts restore instead of replaying all.
+        await new Promise((r) => setTimeout(r, 4_000));
       }
       await ready(crashy);
+      // The last restart restored a snapshot (and replayed only the tail).
+      await waitFor(
+        async () => {
+          const text = await (await fetch(`http://127.0.0.1:${crashy.port}/metrics`)).text();
+          return Number(/^churnflow_restore_seconds (\S+)$/m.exec(text)?.[1]) > 0;
+        },
+        30_000,
+        'a restore from a snapshot',
+      );
       const ids = [...new Set(events.map((e) => e.customerId))];
       const last = events.at(-1)!;
       // Both caught up: the last customer's profile reflects its last event; then a quiet spell.

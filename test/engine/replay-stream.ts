@@ -13,6 +13,7 @@ import { createEngineMetrics } from '../../src/metrics/index.js';
 import type { OutputSink } from '../../src/publish/index.js';
 import type { ChurnModel } from '../../src/score/index.js';
 import type { SegmentRuleSet } from '../../src/segment/index.js';
+import type { SnapshotContent } from '../../src/snapshot/index.js';
 import { createSimulator, DAY_MS } from '../../src/simulate/index.js';
 import { FEATURE_COUNT } from '../../src/state/index.js';
 
@@ -125,7 +126,12 @@ export function updateLog(updates: readonly ScoreUpdate[]): Map<string, string[]
 /** Runs an engine over a source to its end; returns what it published and its final state per customer. */
 export async function runEngine(
   source: Observable<InboundBatch>,
-  opts: { model: ChurnModel; rules: SegmentRuleSet; maxBatch: number },
+  opts: {
+    model: ChurnModel;
+    rules: SegmentRuleSet;
+    maxBatch: number;
+    restore?: { content: SnapshotContent; name: string };
+  },
 ): Promise<{ out: Outputs; state: Map<string, string>; engine: Engine }> {
   const sink = recordingSink();
   const config = loadConfig({
@@ -141,6 +147,7 @@ export async function runEngine(
     sink,
     model: opts.model,
     segments: opts.rules,
+    ...(opts.restore === undefined ? {} : { restore: opts.restore }),
   });
   await engine.done;
   return { out: sink.out, state: finalState(engine, sink.out.updates), engine };
