@@ -73,6 +73,7 @@ async function openSnapshots(ctx: Ctx, nc: NatsConnection, jsm: JetStreamManager
     jsm,
     stream: config.nats.stream,
     onGap: config.snapshot.onGap,
+    coverMs: config.snapshot.keep * config.snapshot.intervalMs,
     log,
     metrics: snapshotMetrics,
   });

@@ -28,7 +28,10 @@ export async function chooseStartPoint(opts: {
   readonly onGap: 'replay' | 'refuse';
   readonly log: Logger;
   readonly metrics: SnapshotMetrics;
+  /** keep × intervalMs: how far back the oldest kept snapshot may lie. */
+  readonly coverMs?: number;
 }): Promise<StartPoint> {
+  await warnOnShortRetention(opts);
   const loaded = await opts.store.loadNewest();
   opts.metrics.refused.inc(loaded.skipped.length);
   if (loaded.name === undefined) {
@@ -64,4 +67,21 @@ export async function chooseStartPoint(opts: {
     'the stream no longer holds the tail of the newest snapshot: replaying the whole stream',
   );
   return { kind: 'replay', why: 'gap after the snapshot' };
+}
+
+/** Warns when the stream forgets messages sooner than twice the span the kept snapshots cover. */
+async function warnOnShortRetention(opts: {
+  readonly jsm: JetStreamManager;
+  readonly stream: string;
+  readonly log: Logger;
+  readonly coverMs?: number;
+}): Promise<void> {
+  if (opts.coverMs === undefined) return;
+  const maxAgeMs = (await opts.jsm.streams.info(opts.stream)).config.max_age / 1e6;
+  if (maxAgeMs > 0 && maxAgeMs < 2 * opts.coverMs) {
+    opts.log.warn(
+      { stream: opts.stream, maxAgeMs, needAtLeastMs: 2 * opts.coverMs },
+      'the event stream keeps messages for less than twice what the kept snapshots span: a fallback to an older snapshot may find a gap',
+    );
+  }
 }
