@@ -292,6 +292,12 @@ export const ConfigSchema = Type.Object(
           description: 'A snapshot after this many events, if that comes before intervalMs.',
         }),
         keep: Type.Integer({ default: 3, minimum: 1, description: 'Snapshots kept per partition.' }),
+        sliceCustomers: Type.Integer({
+          default: 65_536,
+          minimum: 1,
+          description:
+            'Customers copied per pause of ingestion while a snapshot is taken (one pause per slice, a few tens of ms each).',
+        }),
         onGap: Type.Union([Type.Literal('replay'), Type.Literal('refuse')], {
           default: 'replay',
           description:

@@ -70,7 +70,12 @@ export function createApplyStage(deps: ApplyStageDeps): (batch: DecodedBatch) =>
       // event changes the state, so timers due by then see the state before it.
       const verdict = store.check(d);
       if (verdict === DUPLICATE) {
+        // Applied before (a redelivery, or an event a snapshot taken in slices already holds for this customer):
+        // it still moves the clock as it did then, a no-op unless the state was restored from such a snapshot.
         duplicates++;
+        const ts = Math.floor(d.event.ts);
+        if (!planner.advance(ts, deps.maxRowsPerStep)) await advanceRest(ts);
+        store.advanceTo(ts);
         continue;
       }
       if (verdict === REJECTED) {

@@ -59,8 +59,8 @@ export interface CustomerLifecycle {
   earliestDwellEnd(): number;
   /** Forgets a customer (erase, slot reuse): memberships, stage, counters; no events. */
   forget(slot: number): void;
-  /** Writes memberships and stages of the first `slots` slots for a snapshot. */
-  saveState(segments: StateWriter, stages: StateWriter, slots: number): void;
+  /** Writes memberships and stages of slots `from` to `to` for a snapshot. */
+  saveState(segments: StateWriter, stages: StateWriter, from: number, to: number): void;
   /** Takes a snapshot's memberships and stages; false when the snapshot was taken under other rules. */
   loadState(segments: StateReader, stages: StateReader): boolean;
   /** New rules in force; returns every customer to re-score so memberships follow at once. */
@@ -143,9 +143,9 @@ export function createCustomerLifecycle(
       membership.forget(slot);
       transitions.forget(slot);
     },
-    saveState(segments, stages, slots) {
-      membership.saveState(segments, slots);
-      transitions.saveState(stages, slots);
+    saveState(segments, stages, from, to) {
+      membership.saveState(segments, from, to);
+      transitions.saveState(stages, from, to);
     },
     loadState(segments, stages) {
       transitions.loadState(stages);

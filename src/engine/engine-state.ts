@@ -14,20 +14,55 @@ export interface EngineParts {
   readonly planner: EvaluationPlanner;
 }
 
-/**
- * Everything the engine keeps per customer, copied at a quiet moment (nothing applied but unscored): store columns
- * and ids, last published scores and sequence counts, memberships with their dwell and held exits, stage tracker,
- * flip counters, timers, and the clock; `streamSeq` is the last stream sequence applied.
- */
-export function saveEngineState(parts: EngineParts, streamSeq: number, partition: number): SnapshotContent {
+/** The state of a range of slots, as a snapshot holds it (see {@link captureSlots}). */
+export interface SlotsState {
+  readonly arrays: Record<string, ColumnArray>;
+  readonly json: Record<string, unknown>;
+}
+
+/** Copies the state of slots `from` to `to` (and the engine-wide values: clock, watermark, rules). */
+export function captureSlots(parts: EngineParts, from: number, to: number): SlotsState {
   const arrays: Record<string, ColumnArray> = {};
   const json: Record<string, unknown> = {};
-  const slots = parts.store.slotEnd;
-  parts.store.saveState(stateWriter(arrays, json, 'store'));
-  parts.published.saveState(stateWriter(arrays, json, 'published'), slots);
-  parts.lifecycle.saveState(stateWriter(arrays, json, 'segments'), stateWriter(arrays, json, 'stages'), slots);
-  parts.planner.saveState(stateWriter(arrays, json, 'timers'), slots);
+  parts.store.saveState(stateWriter(arrays, json, 'store'), from, to);
+  parts.published.saveState(stateWriter(arrays, json, 'published'), from, to);
+  const segments = stateWriter(arrays, json, 'segments');
+  parts.lifecycle.saveState(segments, stateWriter(arrays, json, 'stages'), from, to);
+  parts.planner.saveState(stateWriter(arrays, json, 'timers'), from, to);
+  return { arrays, json };
+}
+
+/**
+ * One snapshot from consecutive slot ranges captured at different moments: columns are concatenated in slot order
+ * and the ids too; the engine-wide values (clock, watermark) are the first range's — the moment `streamSeq` was
+ * read — because replaying from there re-derives the rest (a customer captured later already holds the events
+ * after it, and skips them as duplicates, which still move the clock as they did).
+ */
+export function joinSlots(
+  ranges: readonly SlotsState[],
+  streamSeq: number,
+  partition: number,
+): SnapshotContent {
+  const first = ranges[0] ?? { arrays: {}, json: {} };
+  const arrays: Record<string, ColumnArray> = {};
+  for (const name of Object.keys(first.arrays)) {
+    const parts = ranges.map((r) => r.arrays[name] as ColumnArray);
+    const total = parts.reduce((n, a) => n + a.length, 0);
+    const out = new (parts[0]!.constructor as new (n: number) => ColumnArray)(total);
+    let at = 0;
+    for (const a of parts) {
+      out.set(a as never, at);
+      at += a.length;
+    }
+    arrays[name] = out;
+  }
+  const json = { ...first.json, 'store.ids': ranges.flatMap((r) => r.json['store.ids'] as string[]) };
   return { streamSeq, partition, createdAtMs: Date.now(), arrays, json };
+}
+
+/** The whole state in one go (a stopped engine, tests, benchmarks). */
+export function saveEngineState(parts: EngineParts, streamSeq: number, partition: number): SnapshotContent {
+  return joinSlots([captureSlots(parts, 0, parts.store.slotEnd)], streamSeq, partition);
 }
 
 /**

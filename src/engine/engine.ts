@@ -32,7 +32,7 @@ import type { ChurnModel } from '../score/types.js';
 import { createCustomerStore } from '../state/index.js';
 import type { CustomerStore } from '../state/types.js';
 import { createApplyStage, type IngestTotals } from './apply-stage.js';
-import { loadEngineState, saveEngineState } from './engine-state.js';
+import { captureSlots, joinSlots, loadEngineState, type SlotsState } from './engine-state.js';
 import type { SnapshotContent } from '../snapshot/format.js';
 import { createEvaluationPlanner } from './evaluation-planner.js';
 import { RowBuffer } from './evaluation-rows.js';
@@ -250,7 +250,10 @@ export function startEngine(deps: EngineDeps): Engine {
     totals.lastStreamSeq = content.streamSeq;
     // Taken under other rules: every customer is evaluated again under the rules in force.
     if (!sameRules) recheck = Array.from({ length: store.slotEnd }, (_, slot) => slot);
-    log.info({ snapshot: name, streamSeq: content.streamSeq, customers: store.size }, 'state restored from snapshot');
+    log.info(
+      { snapshot: name, streamSeq: content.streamSeq, customers: store.size },
+      'state restored from snapshot',
+    );
   }
 
   // Completes when the input ends (a finite source such as an event file, or stop()), so the idle ticks end too
@@ -343,16 +346,30 @@ export function startEngine(deps: EngineDeps): Engine {
       return rows.length;
     },
     async capture(partition = 0) {
-      const release = flow?.hold() ?? (() => undefined);
-      try {
+      const quiet = async (): Promise<void> => {
         while (applying > 0 || scoring > 0 || rows.pending) {
           queued$.next(); // make sure waiting rows are taken now
           await new Promise((resolve) => setTimeout(resolve, 1));
         }
-        return saveEngineState(parts, totals.lastStreamSeq, partition);
-      } finally {
-        release();
+      };
+      // In slices, each at its own quiet moment, so ingestion pauses for one slice's copy at a time (a million
+      // customers in one go held it for most of a second). The first slice fixes the stream sequence covered.
+      const ranges: SlotsState[] = [];
+      let streamSeq = 0;
+      let end = 0;
+      const slice = config.snapshot.sliceCustomers;
+      for (let from = 0; ranges.length === 0 || from < end; from += slice) {
+        const release = flow?.hold() ?? (() => undefined);
+        try {
+          await quiet();
+          if (ranges.length === 0) [streamSeq, end] = [totals.lastStreamSeq, store.slotEnd];
+          ranges.push(captureSlots(parts, from, Math.min(end, from + slice)));
+        } finally {
+          release();
+        }
+        await new Promise((resolve) => setImmediate(resolve));
       }
+      return joinSlots(ranges, streamSeq, partition);
     },
     done,
     swapModel: (model) => scorer.swapModel(model),

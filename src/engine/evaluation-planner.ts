@@ -42,8 +42,8 @@ export interface EvaluationPlanner {
   forget(slot: number): void;
   /** The earliest pending deadline, Infinity when none (an idle engine ticks the clock to it). */
   earliestDeadline(): number;
-  /** Writes the clock and the first `slots` slots' deadlines for a snapshot. */
-  saveState(w: StateWriter, slots: number): void;
+  /** Writes the clock and the deadlines of slots `from` to `to` for a snapshot. */
+  saveState(w: StateWriter, from: number, to: number): void;
   /** Takes a snapshot's clock and deadlines. */
   loadState(r: StateReader): void;
   readonly pendingTimers: number;
@@ -121,9 +121,9 @@ export function createEvaluationPlanner(deps: EvaluationPlannerDeps): Evaluation
       deadlines.cancel(slot);
     },
     earliestDeadline: () => deadlines.earliest(),
-    saveState(w, slots) {
+    saveState(w, from, to) {
       w.value('clock', clock);
-      w.array('deadlines', deadlines.saveDeadlines(slots));
+      w.array('deadlines', deadlines.saveDeadlines(from, to));
     },
     loadState(r) {
       clock = Number(r.value('clock'));

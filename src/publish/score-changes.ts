@@ -23,8 +23,8 @@ export interface ScoreChanges {
   engagement(slot: number): number;
   /** Slots tracked (the highest slot + 1). */
   readonly capacity: number;
-  /** Writes the first `slots` slots' columns for a snapshot. */
-  saveState(w: StateWriter, slots: number): void;
+  /** Writes slots `from` to `to` for a snapshot. */
+  saveState(w: StateWriter, from: number, to: number): void;
   /** Takes a snapshot's columns (sequence numbers continue from the counts, above this engine's base). */
   loadState(r: StateReader): void;
 }
@@ -101,13 +101,13 @@ export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapa
       const units = slot < capacity ? (risk[slot] as number) : -1;
       return units < 0 ? Number.NaN : units / RISK_UNITS;
     },
-    saveState(w, slots) {
-      if (slots > capacity && slots > 0) grow(slots - 1);
-      w.array('risk', risk.subarray(0, slots));
-      w.array('engagement', engagement.subarray(0, slots));
-      w.array('stage', stage.subarray(0, slots));
-      w.array('seq', seq.subarray(0, slots));
-      w.array('segments', segments.subarray(0, slots));
+    saveState(w, from, to) {
+      if (to > capacity && to > 0) grow(to - 1);
+      w.array('risk', risk.subarray(from, to));
+      w.array('engagement', engagement.subarray(from, to));
+      w.array('stage', stage.subarray(from, to));
+      w.array('seq', seq.subarray(from, to));
+      w.array('segments', segments.subarray(from, to));
     },
     loadState(r) {
       const saved = r.array('seq', Uint32Array);

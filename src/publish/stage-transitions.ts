@@ -26,7 +26,7 @@ export interface StageTransitions {
   ): StageTransition | undefined;
   /** Forgets a slot (erase, slot reuse): its next stage is a first sight again. */
   forget(slot: number): void;
-  saveState(w: StateWriter, slots: number): void;
+  saveState(w: StateWriter, from: number, to: number): void;
   loadState(r: StateReader): void;
 }
 
@@ -68,11 +68,11 @@ export function createStageTransitions(initialCapacity = 1024): StageTransitions
         idempotencyKey: `stage:${customerId}:${to}:${eventTime}:${n}`,
       };
     },
-    saveState(w, slots) {
-      if (slots > stage.length && slots > 0) grow(slots - 1);
-      w.array('stage', stage.subarray(0, slots));
-      w.array('sinceSec', sinceSec.subarray(0, slots));
-      w.array('count', count.subarray(0, slots));
+    saveState(w, from, to) {
+      if (to > stage.length && to > 0) grow(to - 1);
+      w.array('stage', stage.subarray(from, to));
+      w.array('sinceSec', sinceSec.subarray(from, to));
+      w.array('count', count.subarray(from, to));
     },
     loadState(r) {
       const saved = r.array('stage', Int8Array);

@@ -77,8 +77,8 @@ export interface SegmentMembership {
   forget(slot: number): void;
   /** Rule evaluations that threw and were counted as false, since creation. */
   readonly evaluationErrors: number;
-  /** Writes the first `slots` slots' memberships, dwell starts, held exits and counters, and the rules. */
-  saveState(w: StateWriter, slots: number): void;
+  /** Writes slots `from` to `to`: memberships, dwell starts, held exits and counters; and the rules. */
+  saveState(w: StateWriter, from: number, to: number): void;
   /**
    * Takes a snapshot's memberships, matched to the rules in force by segment name (a segment the snapshot does not
    * know starts empty). Returns false when the rules differ from the snapshot's: re-evaluate every customer then.
@@ -373,15 +373,15 @@ class ColumnarMembership implements SegmentMembership {
     return out;
   }
 
-  saveState(w: StateWriter, slots: number): void {
-    if (slots > this.capacity) this.grow(slots - 1);
+  saveState(w: StateWriter, from: number, to: number): void {
+    if (to > this.capacity) this.grow(to - 1);
     w.value('rules', this.rules.map(ruleSignature));
-    w.array('mask', this.mask.subarray(0, slots));
-    w.array('heldExits', this.heldExits.subarray(0, slots));
-    w.array('flips', this.flips.subarray(0, slots));
-    w.array('seen', this.seen.subarray(0, slots));
-    w.array('since', this.since.subarray(0, slots * this.stride));
-    w.array('dwellEnds', this.dwellEnds.saveDeadlines(slots));
+    w.array('mask', this.mask.subarray(from, to));
+    w.array('heldExits', this.heldExits.subarray(from, to));
+    w.array('flips', this.flips.subarray(from, to));
+    w.array('seen', this.seen.subarray(from, to));
+    w.array('since', this.since.subarray(from * this.stride, to * this.stride));
+    w.array('dwellEnds', this.dwellEnds.saveDeadlines(from, to));
   }
 
   loadState(r: StateReader): boolean {

@@ -46,9 +46,9 @@ export interface DeadlineScheduler {
   deadlineOf(slot: number): number;
   /** Pending deadlines. */
   readonly size: number;
-  /** Every slot's pending deadline below `slots` (-1: none), for a snapshot. */
-  saveDeadlines(slots: number): Float64Array;
-  /** Schedules the deadlines a snapshot saved (into an empty scheduler). */
+  /** The pending deadlines of slots `from` to `to` (-1: none), for a snapshot. */
+  saveDeadlines(from: number, to: number): Float64Array;
+  /** Schedules the deadlines a snapshot saved for slots 0.. (into an empty scheduler). */
   loadDeadlines(deadlines: Float64Array): void;
   /** Bytes held: per-slot deadlines, bucket lists (with growth slack) and an estimate per bucket. */
   memoryBytes(): number;
@@ -157,9 +157,9 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
     return out;
   }
 
-  saveDeadlines(slots: number): Float64Array {
-    const out = new Float64Array(slots).fill(NONE);
-    out.set(this.deadlines.subarray(0, Math.min(slots, this.deadlines.length)));
+  saveDeadlines(from: number, to: number): Float64Array {
+    const out = new Float64Array(to - from).fill(NONE);
+    if (from < this.deadlines.length) out.set(this.deadlines.subarray(from, Math.min(to, this.deadlines.length)));
     return out;
   }
 

@@ -160,18 +160,18 @@ class ColumnarCustomerStore implements CustomerStore {
     return true;
   }
 
-  saveState(w: StateWriter): void {
-    const n = this.ids.length;
+  saveState(w: StateWriter, from: number, to: number): void {
     for (const [name, level] of this.levels()) {
       const per = level.ring;
-      w.array(`${name}.heads`, level.heads.subarray(0, n));
-      w.array(`${name}.small`, level.small.subarray(0, n * per * level.widths.small));
-      w.array(`${name}.counts`, level.counts.subarray(0, n * per * level.widths.counts));
-      w.array(`${name}.amounts`, level.amounts.subarray(0, n * per * level.widths.amounts));
+      const { small, counts, amounts } = level.widths;
+      w.array(`${name}.heads`, level.heads.subarray(from, to));
+      w.array(`${name}.small`, level.small.subarray(from * per * small, to * per * small));
+      w.array(`${name}.counts`, level.counts.subarray(from * per * counts, to * per * counts));
+      w.array(`${name}.amounts`, level.amounts.subarray(from * per * amounts, to * per * amounts));
     }
-    w.array('f64', this.cols.f64.subarray(0, n * F64_STRIDE));
-    w.array('u32', this.cols.u32.subarray(0, n * U32_STRIDE));
-    w.value('ids', this.ids);
+    w.array('f64', this.cols.f64.subarray(from * F64_STRIDE, to * F64_STRIDE));
+    w.array('u32', this.cols.u32.subarray(from * U32_STRIDE, to * U32_STRIDE));
+    w.value('ids', this.ids.slice(from, to));
     w.value('watermark', this.watermark);
   }
 

@@ -37,7 +37,8 @@ export interface CustomerStore {
   /** Customers held. */
   readonly size: number;
   /**
-   * Max event time applied (plus {@link advanceTo}, which only offline code uses): the reference of `too_old`.
+   * Max event time applied (a redelivered event included; offline code may move it further with {@link advanceTo}):
+   * the reference of `too_old`.
    * The engine never moves it by the wall clock, so a replay of the same stream accepts and refuses the same.
    */
   readonly watermarkMs: number;
@@ -77,8 +78,8 @@ export interface CustomerStore {
    * Returns false when the customer is unknown.
    */
   remove(customerId: string): boolean;
-  /** Writes every column and the ids for a snapshot (copies; the store keeps working). */
-  saveState(w: StateWriter): void;
+  /** Writes the columns and ids of slots `from` to `to`, and the watermark, for a snapshot (copies). */
+  saveState(w: StateWriter, from: number, to: number): void;
   /** Replaces this (empty) store's state with a snapshot's. */
   loadState(r: StateReader): void;
   /** Bytes held by the typed-array columns (state memory without the id map), for a gauge. */

@@ -4,7 +4,15 @@ import { loadChurnModel, selectBackend, type ChurnModel } from '../../src/score/
 import { loadSegmentRules, type SegmentRuleSet } from '../../src/segment/index.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/snapshot/index.js';
 import { DEFAULT_MODEL_DIR } from '../helpers/engine.js';
-import { pulls, recordedStream, runEngine, updateLog } from '../engine/replay-stream.js';
+import { Subject } from 'rxjs';
+import { Registry } from 'prom-client';
+import { loadConfig } from '../../src/config/index.js';
+import { startEngine } from '../../src/engine/index.js';
+import type { InboundBatch } from '../../src/ingest/types.js';
+import { createEngineMetrics } from '../../src/metrics/index.js';
+import { createFlowGate } from '../../src/rx/index.js';
+import { F64, F64_STRIDE } from '../../src/state/customer-columns.js';
+import { pulls, recordedStream, recordingSink, runEngine, updateLog } from '../engine/replay-stream.js';
 
 let model: ChurnModel;
 let rules: SegmentRuleSet;
@@ -49,5 +57,72 @@ describe('restore + tail', () => {
       const lastBefore = new Map(first.out.updates.map((u) => [u.customerId, u.seq]));
       for (const u of rest.out.updates) expect(u.seq).toBeGreaterThan(lastBefore.get(u.customerId) ?? 0);
     }
+  }, 120_000);
+});
+
+describe('a snapshot taken in slices while events keep flowing', () => {
+  it('restores to the same end state; only events after its sequence are re-derived, with the same keys', async () => {
+    const whole = await runEngine(pulls(stream, [400]), { model, rules, maxBatch: 256 });
+    // An engine fed in small batches, one turn of the event loop apart, that snapshots 16 customers per pause
+    // while the stream keeps coming: later slices already hold events after the snapshot's sequence.
+    const sink = recordingSink();
+    const source = new Subject<InboundBatch>();
+    // The source waits on the engine's flow gate, as the JetStream source does: a snapshot's pause holds it.
+    const flow = createFlowGate({ highWater: 256, lowWater: 64 });
+    const engine = startEngine({
+      flow,
+      config: loadConfig({
+        env: {},
+        overrides: {
+          'score.maxBatch': 64,
+          'score.maxDelayMs': 1,
+          'state.idleAfterMs': 3_600_000,
+          'snapshot.sliceCustomers': 16,
+        },
+      }),
+      log: pino({ level: 'silent' }),
+      metrics: createEngineMetrics(new Registry()),
+      source,
+      sink,
+      model,
+      segments: rules,
+    });
+    let fed = 0;
+    const feed = (async () => {
+      for (let i = 0; i < stream.length; i += 50) {
+        await flow.wait();
+        source.next({ messages: stream.slice(i, i + 50), ack: () => undefined });
+        fed = i + 50;
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      source.complete();
+    })();
+    while (fed < stream.length / 3) await new Promise((r) => setTimeout(r, 1));
+    const content = await engine.capture();
+    await feed;
+    await engine.done;
+    expect(content.streamSeq).toBeGreaterThan(0);
+    expect(content.streamSeq).toBeLessThan(stream.length);
+    // Slices copied after the first already held later events: the case the duplicates' clock moves are for.
+    const f64 = content.arrays['store.f64'] as Float64Array;
+    const maxSeqs = Array.from(
+      { length: f64.length / F64_STRIDE },
+      (_, i) => f64[i * F64_STRIDE + F64.maxSeq] as number,
+    );
+    expect(Math.max(...maxSeqs)).toBeGreaterThan(content.streamSeq);
+    const tail = stream.filter((m) => m.streamSeq > content.streamSeq);
+    const rest = await runEngine(pulls(tail, [100]), {
+      model,
+      rules,
+      maxBatch: 64,
+      restore: { content: decodeSnapshot(encodeSnapshot(content), 't'), name: 't' },
+    });
+    expect(rest.state).toEqual(whole.state);
+    for (const [key, payload] of [...sink.out.lifecycle, ...rest.out.lifecycle]) {
+      expect(whole.out.lifecycle.get(key)).toBe(payload);
+    }
+    expect(new Set([...sink.out.lifecycle.keys(), ...rest.out.lifecycle.keys()])).toEqual(
+      new Set(whole.out.lifecycle.keys()),
+    );
   }, 120_000);
 });
