@@ -51,7 +51,7 @@ export function joinSlots(
     const out = new (parts[0]!.constructor as new (n: number) => ColumnArray)(total);
     let at = 0;
     for (const a of parts) {
-      out.set(a as never, at);
+      out.set(a, at);
       at += a.length;
     }
     arrays[name] = out;
