@@ -15,7 +15,14 @@ import {
   selectBackend,
   type ModelRegistry,
 } from '../score/index.js';
-import { createRequestMetrics, engineEndpoints, modelEndpoints, serveRequests } from '../requests/index.js';
+import {
+  createRequestMetrics,
+  engineEndpoints,
+  eraseEndpoint,
+  modelEndpoints,
+  serveRequests,
+} from '../requests/index.js';
+import { customerEraser } from './erase-wiring.js';
 import { exitAfter, watchFatal } from './fatal.js';
 import { natsOverrides, type NatsFlags } from './nats-options.js';
 import { loadSegmentRules, watchSegmentRules } from '../segment/index.js';
@@ -113,17 +120,6 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
           (err) =>
             log.error({ err, file: rulesFile }, 'segment rules refused; the previous rules stay in force'),
         );
-  const stopControl =
-    opened.nc === undefined
-      ? () => undefined
-      : serveRequests({
-          nc: opened.nc,
-          prefix: config.publish.prefix,
-          endpoints: [...engineEndpoints(started), ...modelEndpoints(models.champion)],
-          log,
-          limits: config.requests,
-          metrics: createRequestMetrics(registry),
-        });
   if (opened.restored !== undefined)
     snapshotMetrics.restoreSeconds.set((performance.now() - restoreStart) / 1000);
   const snapshotter =
@@ -138,6 +134,34 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
           log,
           metrics: snapshotMetrics,
         });
+  const erase =
+    opened.nc === undefined
+      ? undefined
+      : await customerEraser({
+          config,
+          nc: opened.nc,
+          engine: started,
+          log,
+          snapshotter,
+          snapshots: opened.snapshots,
+        });
+  const stopControl =
+    opened.nc === undefined
+      ? () => undefined
+      : serveRequests({
+          nc: opened.nc,
+          prefix: config.publish.prefix,
+          endpoints: [
+            ...engineEndpoints(started),
+            ...modelEndpoints(models.champion),
+            ...(erase === undefined ? [] : [eraseEndpoint(erase)]),
+          ],
+          log,
+          limits: config.requests,
+          metrics: createRequestMetrics(registry),
+        });
+  // The request subscriptions are registered with the server before anyone is told the engine is up.
+  await opened.nc?.flush();
   Object.assign(live, { runtime: opened, engine: started });
   log.info(
     { mode: opened.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` },

@@ -72,6 +72,8 @@ export const REQUEST_ERRORS = {
   rollback_refused: 'There is no admitted model version below the current one to roll back to.',
   reply_too_large: "The answer would exceed the server's max_payload; it was not sent.",
   internal: 'The engine failed while answering; the engine log has the details.',
+  erase_failed:
+    'The customer was erased from the engine, but purging its events or rewriting the snapshots failed; repeat the erase.',
 } as const;
 
 /** A request error code. */

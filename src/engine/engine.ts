@@ -97,6 +97,12 @@ export interface Engine {
    * unscored, the state is copied, and ingestion resumes; the copy covers every message up to its `streamSeq`.
    */
   capture(partition?: number): Promise<SnapshotContent>;
+  /**
+   * Erases a customer (GDPR): at a quiet moment, its state, memberships, stage, timers and published scores are
+   * dropped without any event, and its slot is freed. Resolves to the `seq` its tombstone carries (one above its last
+   * update), or undefined when the customer is unknown. Purging its events and snapshots is the caller's part.
+   */
+  erase(customerId: string): Promise<number | undefined>;
   /** Resolves when the pipeline has ended (after stop(), or rejects when it failed). */
   readonly done: Promise<void>;
   /** Stops taking input, scores and publishes what is in flight, flushes the sink. */
@@ -244,6 +250,13 @@ export function startEngine(deps: EngineDeps): Engine {
   // scoring or dead letters), and no snapshot is taken.
   let applying = 0;
   const parts = { store, published, lifecycle, planner };
+  /** Waits until nothing read is unapplied or unscored (the flow gate should be held meanwhile). */
+  const quiet = async (): Promise<void> => {
+    while (applying > 0 || scoring > 0 || rows.pending) {
+      queued$.next(); // make sure waiting rows are taken now
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  };
   if (deps.restore !== undefined) {
     const { content, name } = deps.restore;
     const sameRules = loadEngineState(parts, content, name);
@@ -345,13 +358,26 @@ export function startEngine(deps: EngineDeps): Engine {
     get backlog() {
       return rows.length;
     },
+    async erase(customerId) {
+      const release = flow?.hold() ?? (() => undefined);
+      try {
+        // Quiet first: no row of this customer may be scored after its slot is freed (and reused).
+        await quiet();
+        const slot = store.slotOf(customerId);
+        if (slot === undefined) return undefined;
+        const seq = published.seq(slot) + 1;
+        store.remove(customerId);
+        lifecycle.forget(slot);
+        planner.forget(slot);
+        published.forget(slot);
+        metrics.customers.set(store.size);
+        log.info({ customer: customerId.length }, 'customer erased');
+        return seq;
+      } finally {
+        release();
+      }
+    },
     async capture(partition = 0) {
-      const quiet = async (): Promise<void> => {
-        while (applying > 0 || scoring > 0 || rows.pending) {
-          queued$.next(); // make sure waiting rows are taken now
-          await new Promise((resolve) => setTimeout(resolve, 1));
-        }
-      };
       // In slices, each at its own quiet moment, so ingestion pauses for one slice's copy at a time (a million
       // customers in one go held it for most of a second). The first slice fixes the stream sequence covered.
       const ranges: SlotsState[] = [];

@@ -27,6 +27,8 @@ export interface ScoreChanges {
   saveState(w: StateWriter, from: number, to: number): void;
   /** Takes a snapshot's columns (sequence numbers continue from the counts, above this engine's base). */
   loadState(r: StateReader): void;
+  /** Forgets a slot (erase): nothing published, sequence count back to 0 for whoever gets the slot next. */
+  forget(slot: number): void;
 }
 
 /** Churn risk is published with 4 decimals: 1 unit = 0.0001. */
@@ -108,6 +110,14 @@ export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapa
       w.array('stage', stage.subarray(from, to));
       w.array('seq', seq.subarray(from, to));
       w.array('segments', segments.subarray(from, to));
+    },
+    forget(slot) {
+      if (slot >= capacity) return;
+      risk[slot] = -1;
+      engagement[slot] = -1;
+      stage[slot] = -1;
+      seq[slot] = 0;
+      segments[slot] = 0;
     },
     loadState(r) {
       const saved = r.array('seq', Uint32Array);

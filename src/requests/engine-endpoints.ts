@@ -1,5 +1,6 @@
 import { ChurnflowError } from '../contract/codes.js';
 import type { Engine } from '../engine/index.js';
+import type { EraseResult } from '../erase/index.js';
 import { clipText } from './body.js';
 import { ECHO_LIMIT, customerIdOf, dryRunOf } from './shapes.js';
 import { RequestRefusal, type Endpoint } from './types.js';
@@ -9,6 +10,33 @@ export type RequestEngine = Pick<Engine, 'profile' | 'segments' | 'dryRun' | 'ag
 
 // A refused rule's message quotes the rule; the rule is bounded by requests.maxRuleLength, the quote by this.
 const RULE_MESSAGE_LIMIT = 1024;
+
+/**
+ * `customers.erase` `{ customerId }` (GDPR; give it to admins only): the customer's state, events and snapshots are
+ * erased and a tombstone published (see src/erase); `not_found` when unknown, `erase_failed` when the engine forgot
+ * it but the purge or the snapshot rewrite failed (an erase may be repeated).
+ */
+export function eraseEndpoint(erase: (customerId: string) => Promise<EraseResult | undefined>): Endpoint {
+  return {
+    name: 'customers.erase',
+    async answer(body) {
+      const customerId = customerIdOf(body);
+      let result: EraseResult | undefined;
+      try {
+        result = await erase(customerId);
+      } catch (err) {
+        throw new RequestRefusal('erase_failed', clipText(String(err), RULE_MESSAGE_LIMIT));
+      }
+      if (result === undefined) {
+        throw new RequestRefusal(
+          'not_found',
+          `no customer ${JSON.stringify(clipText(customerId, ECHO_LIMIT))}`,
+        );
+      }
+      return result;
+    },
+  };
+}
 
 /**
  * The engine's request endpoints: `customers.get` `{ customerId }` → the customer's profile (`not_found` when

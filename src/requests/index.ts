@@ -4,7 +4,7 @@ export { requestHandler } from './handler.js';
 export type { HandlerDeps, RequestLog } from './handler.js';
 export { DEFAULT_MAX_PAYLOAD, HEADER_ALLOWANCE, encodeReply, errorReply } from './reply.js';
 export { customerIdOf, dryRunOf, MAX_DRY_RUN_SAMPLE, DEFAULT_DRY_RUN_SAMPLE, ECHO_LIMIT } from './shapes.js';
-export { engineEndpoints } from './engine-endpoints.js';
+export { engineEndpoints, eraseEndpoint } from './engine-endpoints.js';
 export type { RequestEngine } from './engine-endpoints.js';
 export { modelEndpoints } from './model-endpoints.js';
 export { serveRequests } from './serve.js';

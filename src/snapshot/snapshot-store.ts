@@ -34,6 +34,8 @@ export interface LoadedSnapshot {
 /** One partition's snapshot series in a JetStream Object Store bucket (chunked by the object store). */
 export interface SnapshotStore {
   write(content: SnapshotContent): Promise<WrittenSnapshot>;
+  /** Deletes all but the newest `keep` snapshots of the series. */
+  prune(keep: number): Promise<void>;
   /** The newest snapshot that decodes and checks; newer ones that do not are skipped and reported. */
   loadNewest(): Promise<
     LoadedSnapshot | { readonly name: undefined; readonly skipped: LoadedSnapshot['skipped'] }
@@ -59,6 +61,13 @@ export async function openSnapshotStore(opts: SnapshotStoreOptions): Promise<Sna
       .map((o) => o.name)
       .sort()
       .reverse();
+  const prune = async (keep: number): Promise<void> => {
+    for (const old of (await names()).slice(keep)) {
+      await os
+        .delete(old)
+        .catch((err: unknown) => opts.log.warn({ err, snapshot: old }, 'old snapshot not deleted'));
+    }
+  };
   return {
     async write(content) {
       const name = `${prefix}${String(content.streamSeq).padStart(16, '0')}`;
@@ -67,13 +76,10 @@ export async function openSnapshotStore(opts: SnapshotStoreOptions): Promise<Sna
         { name, description: `churnflow state up to stream sequence ${content.streamSeq}` },
         bytes,
       );
-      for (const old of (await names()).slice(opts.keep)) {
-        await os
-          .delete(old)
-          .catch((err: unknown) => opts.log.warn({ err, snapshot: old }, 'old snapshot not deleted'));
-      }
+      await prune(opts.keep);
       return { name, bytes: bytes.length };
     },
+    prune,
     async loadNewest() {
       const skipped: { name: string; reason: string }[] = [];
       for (const name of await names()) {

@@ -90,16 +90,22 @@ export interface SnapshotterOptions {
  * still being written when the next is due makes that one wait. A failure is logged and counted, never fatal.
  */
 export function startSnapshotter(opts: SnapshotterOptions): {
-  writeNow(): Promise<void>;
+  /**
+   * Takes a snapshot now; `force` even when nothing was applied since the last (the state changed otherwise).
+   * Resolves to whether one was written (a failure is logged and counted, not thrown).
+   */
+  writeNow(force?: boolean): Promise<boolean>;
   stop(): Promise<void>;
 } {
   let lastAt = Date.now();
   let lastEvents = opts.engine.totals.events;
-  let running: Promise<void> | undefined;
+  let running: Promise<boolean> | undefined;
   let writtenSeq = -1;
-  const writeNow = (): Promise<void> => {
+  const writeNow = async (force = false): Promise<boolean> => {
     // Nothing applied since the last snapshot: it still covers everything (a quiet stream writes nothing).
-    if (opts.engine.totals.lastStreamSeq === writtenSeq) return Promise.resolve();
+    if (!force && opts.engine.totals.lastStreamSeq === writtenSeq) return false;
+    // A forced snapshot must begin after any running one (which may have copied the state before the change).
+    if (force) await running;
     running ??= (async () => {
       const t0 = performance.now();
       try {
@@ -117,9 +123,11 @@ export function startSnapshotter(opts: SnapshotterOptions): {
           { snapshot: written.name, bytes: written.bytes, streamSeq: content.streamSeq },
           'snapshot written',
         );
+        return true;
       } catch (err) {
         opts.metrics.failures.inc();
         opts.log.error({ err }, 'snapshot failed; the previous one stays the newest');
+        return false;
       } finally {
         running = undefined;
       }
