@@ -159,7 +159,8 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
 
   saveDeadlines(from: number, to: number): Float64Array {
     const out = new Float64Array(to - from).fill(NONE);
-    if (from < this.deadlines.length) out.set(this.deadlines.subarray(from, Math.min(to, this.deadlines.length)));
+    if (from < this.deadlines.length)
+      out.set(this.deadlines.subarray(from, Math.min(to, this.deadlines.length)));
     return out;
   }
 
