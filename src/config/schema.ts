@@ -137,7 +137,8 @@ export const ConfigSchema = Type.Object(
         instanceId: Type.String({
           default: '',
           pattern: '^[-=\\w]{0,128}$',
-          description: "This instance's name in the lease bucket, unique among running instances. Empty: <hostname>-<pid>.",
+          description:
+            "This instance's name in the lease bucket, unique among running instances. Empty: <hostname>-<pid>.",
         }),
         leaseBucket: Type.String({
           default: '',
@@ -150,7 +151,11 @@ export const ConfigSchema = Type.Object(
           "A lease unrenewed this long (on the observer's clock) may be taken over; at least 3 × partitions.renewMs.",
           1_000,
         ),
-        renewMs: ms(3_000, 'How often leases and the heartbeat are renewed and partitions claimed or released.', 100),
+        renewMs: ms(
+          3_000,
+          'How often leases and the heartbeat are renewed and partitions claimed or released.',
+          100,
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
