@@ -3,7 +3,7 @@ import { STAGES, type Scorer } from '../score/index.js';
 import { FEATURE_NAMES } from '../state/feature-catalog.js';
 import type { CustomerStore } from '../state/types.js';
 import type { CustomerLifecycle } from './customer-lifecycle.js';
-import type { CustomerProfile } from './engine.js';
+import type { CustomerProfile } from './types.js';
 
 /**
  * Scores one customer on demand through the same scorer as the stream (so it queues behind in-flight batches
