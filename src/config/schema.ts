@@ -174,6 +174,12 @@ export const ConfigSchema = Type.Object(
           1_000,
           'How far behind the wall clock a clock tick stays, leaving room for slightly late events.',
         ),
+        retentionDays: Type.Integer({
+          default: 365,
+          minimum: 0,
+          description:
+            'Customers silent this many days (event time) are evicted from the state with a last update marked evicted; 0: never.',
+        }),
         rescoreIntervalMs: ms(
           86_400_000,
           'Every customer is re-evaluated at least this often in event time, besides its rule and window timers.',

@@ -58,6 +58,12 @@ export const ScoreUpdateSchema = Type.Object(
     expectedPurchases: Type.Optional(
       Type.Number({ minimum: 0, description: 'BG/NBD expected purchases over the configured horizon.' }),
     ),
+    evicted: Type.Optional(
+      Type.Literal(true, {
+        description:
+          "The customer's last update: silent for state.retentionDays, it left the engine's state (the scores are its last ones). A later event starts it afresh.",
+      }),
+    ),
   },
   {
     $id: 'https://churnflow.dev/schemas/score-update.json',

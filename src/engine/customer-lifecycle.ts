@@ -6,7 +6,7 @@ import { createDryRunScan, type DryRunOptions } from './dry-run-scan.js';
 import type { SegmentChange } from '../segment/types.js';
 import type { CustomerStore } from '../state/types.js';
 import type { ScoreChanges } from '../publish/index.js';
-import type { RowBatch } from './evaluation-rows.js';
+import { EVICT, type RowBatch } from './evaluation-rows.js';
 import type { StateReader, StateWriter } from '../snapshot/state-io.js';
 
 /** What the lifecycle layer produced for one scored batch, ready to publish. */
@@ -124,6 +124,8 @@ export function createCustomerLifecycle(
         const atMs = rows.atMs[i] as number;
         record(membership.dwellEnded(horizon[i] as number, customerId), i);
         record(membership.dwellEndedOf(slot, atMs, customerId), i);
+        // An eviction row: the customer leaves with what it has (its last update is the score stage's).
+        if (rows.kind[i] === EVICT) continue;
         membership.evaluateRow(slot, i, batch.features, batch, atMs, customerId, changes);
         masks[i] = membership.maskOf(slot);
         const t = transitions.observe(slot, customerId(slot), batch.stage[i] as number, atMs);

@@ -11,9 +11,10 @@ import { createApplyStage } from './apply-stage.js';
 import { createCustomerLifecycle, type CustomerLifecycle } from './customer-lifecycle.js';
 import { captureSlots, joinSlots, loadEngineState, type SlotsState } from './engine-state.js';
 import { createEvaluationPlanner } from './evaluation-planner.js';
-import { RowBuffer } from './evaluation-rows.js';
+import { EVICT, RowBuffer } from './evaluation-rows.js';
 import { idleTicker } from './idle-ticker.js';
 import { profileOf } from './profile.js';
+import { DAY_MS } from '../state/windows.js';
 import { createScoreStage } from './score-stage.js';
 import type { Engine, EngineDeps, EngineState } from './types.js';
 
@@ -48,6 +49,7 @@ export function startEngine(deps: EngineDeps): Engine {
     churnAfterDays: STAGE_THRESHOLDS.churnedInactiveDays,
   });
   const rows = new RowBuffer();
+  const evicting = new Map<number, string>();
   // Rows made outside the stream's own notifications (rule swaps, local ticks, a waiting apply) announce themselves.
   const queued$ = new Subject<void>();
   const planner = createEvaluationPlanner({
@@ -55,6 +57,14 @@ export function startEngine(deps: EngineDeps): Engine {
     rows,
     rules,
     rescoreIntervalMs: config.state.rescoreIntervalMs,
+    retentionMs: config.state.retentionDays * DAY_MS,
+    // Out of the store at once (a later event of the same id starts afresh); its slot is held until its rows are
+    // scored, and its id kept for the eviction's update.
+    onEvict: (slot) => {
+      const id = store.customerId(slot);
+      evicting.set(slot, id);
+      store.remove(id, true);
+    },
   });
   const totals = {
     events: 0,
@@ -102,6 +112,7 @@ export function startEngine(deps: EngineDeps): Engine {
     totals,
     sink: deps.sink,
     ...(deps.shadow === undefined ? {} : { shadow: deps.shadow }),
+    idOf: (slot) => evicting.get(slot) ?? store.customerId(slot),
   });
   const flow = deps.flow;
   // A rule swap re-evaluates every customer: fed into the queue a slice at a time as scoring drains it.
@@ -117,7 +128,16 @@ export function startEngine(deps: EngineDeps): Engine {
     room.update(rows.length);
     scoring++;
     try {
-      return await stage.score(batch);
+      const out = await stage.score(batch);
+      batch.kind.forEach((kind, i) => {
+        if (kind !== EVICT) return;
+        // Its eviction row was its last: nothing queued refers to the slot any more, it may be reused.
+        const slot = batch.slots[i] as number;
+        evicting.delete(slot);
+        store.releaseHeld(slot);
+        planner.forget(slot);
+      });
+      return out;
     } finally {
       scoring--;
       feedRecheck();

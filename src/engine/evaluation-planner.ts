@@ -2,7 +2,7 @@ import { STAGE_THRESHOLDS } from '../score/index.js';
 import { recencyThresholds, type SegmentRuleSet } from '../segment/index.js';
 import { createDeadlineScheduler, nextDeadline, type DeadlineThreshold } from '../segment/timers.js';
 import type { CustomerStore } from '../state/types.js';
-import type { RowBuffer } from './evaluation-rows.js';
+import { EVICT, type RowBuffer } from './evaluation-rows.js';
 import type { StateReader, StateWriter } from '../snapshot/state-io.js';
 
 /** Stage rules that flip with silence alone, as thresholds on recency features. */
@@ -56,6 +56,13 @@ export interface EvaluationPlannerDeps {
   readonly rules: SegmentRuleSet;
   /** Every customer is evaluated at least this often in event time (ms). */
   readonly rescoreIntervalMs: number;
+  /** A customer silent this long (event time, ms) is evicted at that moment; 0: never. @default 0 */
+  readonly retentionMs?: number;
+  /**
+   * Told when a customer is evicted, right after its eviction row is queued (the engine takes it out of the store:
+   * a later event of the same id starts a new customer).
+   */
+  readonly onEvict?: (slot: number) => void;
 }
 
 /** Creates the {@link EvaluationPlanner}. */
@@ -69,13 +76,18 @@ export function createEvaluationPlanner(deps: EvaluationPlannerDeps): Evaluation
   let dueAt: number[] = [];
   let next = 0;
 
+  const retentionMs = deps.retentionMs ?? 0;
+  /** When the customer in `slot` will have been silent for the retention period (Infinity: never evicted). */
+  const evictionAt = (slot: number): number =>
+    retentionMs > 0 ? store.lastEventMs(slot) + retentionMs : Number.POSITIVE_INFINITY;
+
   /** One evaluation: a row with the features at `atMs`, and the next deadline from those features. */
   const evaluate = (slot: number, atMs: number, sinceMs: number): void => {
     const offset = rows.push(slot, atMs, sinceMs);
     const features = rows.features;
     store.features(slot, atMs, features, offset);
     const next = nextDeadline(features, offset, atMs, thresholds);
-    deadlines.schedule(slot, Math.min(next, atMs + deps.rescoreIntervalMs));
+    deadlines.schedule(slot, Math.min(next, atMs + deps.rescoreIntervalMs, evictionAt(slot)));
   };
 
   return {
@@ -103,7 +115,12 @@ export function createEvaluationPlanner(deps: EvaluationPlannerDeps): Evaluation
           if (made >= maxRows) return false;
           const slot = due[next]!;
           if (!store.isLive(slot)) continue;
-          evaluate(slot, dueAt[next]!, Number.NaN);
+          const at = dueAt[next]!;
+          if (at >= evictionAt(slot)) {
+            // Silent for the whole retention period: its last row, then it leaves the store.
+            rows.push(slot, at, Number.NaN, EVICT);
+            deps.onEvict?.(slot);
+          } else evaluate(slot, at, Number.NaN);
           made++;
         }
       }

@@ -11,6 +11,8 @@ export interface RowBatch {
   readonly atMs: Float64Array;
   /** When the row's cause was stored by the stream, epoch ms (NaN: a timer, not an event). */
   readonly sinceMs: Float64Array;
+  /** What the row is: {@link EVALUATE} the customer, or {@link EVICT} it (silent past state.retentionDays). */
+  readonly kind: Uint8Array;
   /** rows × FEATURE_COUNT, FEATURES order. */
   readonly features: Float32Array;
   /**
@@ -19,6 +21,11 @@ export interface RowBatch {
    */
   readonly laterMinMs: number;
 }
+
+/** A row that evaluates its customer. */
+export const EVALUATE = 0;
+/** A row that evicts its customer (no features; the customer left the store when the row was made). */
+export const EVICT = 1;
 
 /**
  * Evaluation points waiting to be scored, in the order they were made: a growable columnar queue (no object per
@@ -30,6 +37,7 @@ export class RowBuffer {
   private slots: Int32Array;
   private at: Float64Array;
   private since: Float64Array;
+  private kinds: Uint8Array;
   private feats: Float32Array;
   private head = 0;
   private tail = 0;
@@ -43,6 +51,7 @@ export class RowBuffer {
     this.slots = new Int32Array(this.capacity);
     this.at = new Float64Array(this.capacity);
     this.since = new Float64Array(this.capacity);
+    this.kinds = new Uint8Array(this.capacity);
     this.feats = new Float32Array(this.capacity * FEATURE_COUNT);
   }
 
@@ -60,12 +69,13 @@ export class RowBuffer {
    * Appends a row and returns where its FEATURE_COUNT features go in {@link features} (write them before the
    * next push: the array may be replaced when it grows).
    */
-  push(slot: number, atMs: number, sinceMs: number): number {
+  push(slot: number, atMs: number, sinceMs: number, kind = EVALUATE): number {
     if (this.tail === this.capacity) this.makeRoom();
     const i = this.tail++;
     this.slots[i] = slot;
     this.at[i] = atMs;
     this.since[i] = sinceMs;
+    this.kinds[i] = kind;
     return i * FEATURE_COUNT;
   }
 
@@ -88,6 +98,7 @@ export class RowBuffer {
       slots: Array.from(this.slots.subarray(from, to)),
       atMs: this.at.slice(from, to),
       sinceMs: this.since.slice(from, to),
+      kind: this.kinds.slice(from, to),
       features: this.feats.slice(from * FEATURE_COUNT, to * FEATURE_COUNT),
       laterMinMs,
     };
@@ -102,12 +113,14 @@ export class RowBuffer {
       this.slots.copyWithin(0, this.head, this.tail);
       this.at.copyWithin(0, this.head, this.tail);
       this.since.copyWithin(0, this.head, this.tail);
+      this.kinds.copyWithin(0, this.head, this.tail);
       this.feats.copyWithin(0, this.head * FEATURE_COUNT, this.tail * FEATURE_COUNT);
     } else {
       const cap = this.capacity * 2;
       this.slots = grown(Int32Array, this.slots, cap, this.head, this.tail);
       this.at = grown(Float64Array, this.at, cap, this.head, this.tail);
       this.since = grown(Float64Array, this.since, cap, this.head, this.tail);
+      this.kinds = grown(Uint8Array, this.kinds, cap, this.head, this.tail);
       const feats = new Float32Array(cap * FEATURE_COUNT);
       feats.set(this.feats.subarray(this.head * FEATURE_COUNT, this.tail * FEATURE_COUNT));
       this.feats = feats;
@@ -118,7 +131,7 @@ export class RowBuffer {
   }
 }
 
-function grown<T extends Int32Array | Float64Array>(
+function grown<T extends Int32Array | Float64Array | Uint8Array>(
   Ctor: new (n: number) => T,
   old: T,
   capacity: number,

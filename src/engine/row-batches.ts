@@ -10,6 +10,7 @@ export function sliceRows(batch: RowBatch, from: number, to: number): RowBatch {
     slots: batch.slots.slice(from, to),
     atMs: batch.atMs.slice(from, to),
     sinceMs: batch.sinceMs.slice(from, to),
+    kind: batch.kind.slice(from, to),
     features: batch.features.slice(from * FEATURE_COUNT, to * FEATURE_COUNT),
     laterMinMs,
   };

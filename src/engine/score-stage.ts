@@ -9,7 +9,7 @@ import type { CustomerStore } from '../state/types.js';
 import type { IngestTotals } from './apply-stage.js';
 import type { CustomerLifecycle, DwellExit, LifecycleEvents } from './customer-lifecycle.js';
 import { joinOutputs, sliceRows } from './row-batches.js';
-import type { RowBatch } from './evaluation-rows.js';
+import { EVICT, type RowBatch } from './evaluation-rows.js';
 
 /** What scoring one micro-batch yields for publishing. */
 export interface ScoredOutput {
@@ -33,6 +33,8 @@ export interface ScoreStageDeps {
   readonly totals: IngestTotals & { scoreUpdates: number };
   readonly sink: OutputSink;
   readonly shadow?: ShadowScorer;
+  /** A slot's customer id, also for a customer already evicted whose last rows are still being scored. */
+  readonly idOf?: (slot: number) => string;
 }
 
 /**
@@ -46,6 +48,7 @@ export function createScoreStage(deps: ScoreStageDeps): {
   modelRef: (name: string, version: string) => Readonly<{ name: string; version: string }>;
 } {
   const { config, log, metrics, clock, store, scorer, published, lifecycle, totals } = deps;
+  const idOf = deps.idOf ?? ((slot: number) => store.customerId(slot));
   // One frozen object per model version, shared by every update it scores, instead of one per update.
   const modelRefs = new Map<string, Readonly<{ name: string; version: string }>>();
   const modelRef = (name: string, version: string) => {
@@ -67,10 +70,7 @@ export function createScoreStage(deps: ScoreStageDeps): {
       if (!(err instanceof ChurnflowError) || err.code !== 'MODEL_INVALID' || attempt.evaluated) throw err;
       if (batch.slots.length === 1) {
         metrics.scoreFailures.inc(1);
-        log.error(
-          { err, customer: store.customerId(batch.slots[0] as number) },
-          'model failed on a customer',
-        );
+        log.error({ err, customer: idOf(batch.slots[0] as number) }, 'model failed on a customer');
         return clockOnly(sliceRows(batch, 0, 0));
       }
       const mid = batch.slots.length >> 1;
@@ -86,7 +86,7 @@ export function createScoreStage(deps: ScoreStageDeps): {
     // several predictions) and with the very model that scored them.
     let changed: { updates: ScoreUpdate[]; positions: number[] } = { updates: [], positions: [] };
     let events: LifecycleEvents | undefined;
-    const customerId = (slot: number) => store.customerId(slot);
+    const customerId = (slot: number) => idOf(slot);
     const scored = await scorer.score(
       batch.slots,
       (b) => {
@@ -121,7 +121,7 @@ export function createScoreStage(deps: ScoreStageDeps): {
       modelName: model.name,
       modelVersion: model.version,
     };
-    const events = lifecycle.onScored(empty, batch, (slot) => store.customerId(slot));
+    const events = lifecycle.onScored(empty, batch, (slot) => idOf(slot));
     const changed = inStreamOrder(empty, batch, events, modelRef(model.name, model.version));
     return { ...changed, events, sinceMs: batch.sinceMs };
   };
@@ -139,7 +139,7 @@ export function createScoreStage(deps: ScoreStageDeps): {
   ): { updates: ScoreUpdate[]; positions: number[] } => {
     const updates: ScoreUpdate[] = [];
     const positions: number[] = [];
-    const customerId = (slot: number) => store.customerId(slot);
+    const customerId = (slot: number) => idOf(slot);
     const ctx = {
       customerId,
       model,
@@ -159,6 +159,11 @@ export function createScoreStage(deps: ScoreStageDeps): {
         positions.push(-1);
       }
       if (i === scored.slots.length) break;
+      if (rows.kind[i] === EVICT) {
+        updates.push(evictUpdate(scored.slots[i] as number, rows.atMs[i] as number, model));
+        positions.push(-1);
+        continue;
+      }
       const update = changedScoreUpdate(scored, i, published, ctx);
       if (update === undefined) continue;
       updates.push(update);
@@ -175,7 +180,7 @@ export function createScoreStage(deps: ScoreStageDeps): {
     const engagement = published.engagement(exit.slot);
     if (!published.changed(exit.slot, risk, engagement, stageIndex, exit.mask)) return undefined;
     const update: ScoreUpdate = {
-      customerId: store.customerId(exit.slot),
+      customerId: idOf(exit.slot),
       seq: published.seq(exit.slot),
       eventTime: exit.atMs,
       churnRisk: risk,
@@ -214,7 +219,7 @@ export function createScoreStage(deps: ScoreStageDeps): {
       const model = modelRef(shadow.model.name, shadow.model.version);
       deps.sink.publishShadowScores(
         slots.map((slot, i) => ({
-          customerId: store.customerId(slot),
+          customerId: idOf(slot),
           churnRisk: outcome.scores[i] as number,
           model,
         })),
@@ -237,6 +242,31 @@ export function createScoreStage(deps: ScoreStageDeps): {
       const since = p < 0 ? Number.NaN : (sinceMs[p] as number);
       if (!Number.isNaN(since)) metrics.eventToScoreSeconds.observe(Math.max(0, now - since) / 1000);
     }
+  };
+
+  /**
+   * The last update of a customer evicted for silence, at its eviction row (its last row): the last published
+   * scores, no segments, `evicted: true`; then its memberships, stage and published state are dropped.
+   */
+  const evictUpdate = (slot: number, atMs: number, model: Readonly<{ name: string; version: string }>) => {
+    const risk = published.risk(slot);
+    const stageIndex = published.stage(slot);
+    const update: ScoreUpdate = {
+      customerId: idOf(slot),
+      seq: published.nextSeq(slot),
+      eventTime: atMs,
+      churnRisk: Number.isNaN(risk) ? 1 : risk,
+      engagement: Math.max(0, published.engagement(slot)),
+      stage: STAGES[stageIndex] ?? 'churned',
+      segments: [],
+      reasons: [],
+      model,
+      evicted: true,
+    };
+    lifecycle.forget(slot);
+    published.forget(slot);
+    metrics.evicted.inc();
+    return update;
   };
 
   return { score, publish, modelRef };

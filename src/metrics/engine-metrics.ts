@@ -34,6 +34,8 @@ export interface EngineMetrics {
   readonly consumerPendingMessages: Gauge;
   /** Customers held in state. */
   readonly customers: Gauge;
+  /** Customers evicted for silence (state.retentionDays). */
+  readonly evicted: Counter;
   /** Event-time watermark, epoch seconds. */
   readonly watermarkSeconds: Gauge;
   /** Segment enter/exit events published, by segment and kind. */
@@ -139,6 +141,11 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       registers,
     }),
     customers: new Gauge({ name: 'churnflow_customers', help: 'Customers held in state', registers }),
+    evicted: new Counter({
+      name: 'churnflow_customers_evicted_total',
+      help: 'Customers evicted from state after state.retentionDays of silence',
+      registers,
+    }),
     watermarkSeconds: new Gauge({
       name: 'churnflow_watermark_seconds',
       help: 'Event-time watermark (epoch seconds)',

@@ -29,6 +29,8 @@ export interface ScoreChanges {
   loadState(r: StateReader): void;
   /** Forgets a slot (erase): nothing published, sequence count back to 0 for whoever gets the slot next. */
   forget(slot: number): void;
+  /** Advances the slot's sequence for an update that is not a score change (an eviction) and returns it. */
+  nextSeq(slot: number): number;
 }
 
 /** Churn risk is published with 4 decimals: 1 unit = 0.0001. */
@@ -110,6 +112,11 @@ export function createScoreChanges(deltas: ScoreDeltas, seqBase = 0, initialCapa
       w.array('stage', stage.subarray(from, to));
       w.array('seq', seq.subarray(from, to));
       w.array('segments', segments.subarray(from, to));
+    },
+    nextSeq(slot) {
+      if (slot >= capacity) grow(slot);
+      seq[slot] = (seq[slot] as number) + 1;
+      return seqBase + seq[slot];
     },
     forget(slot) {
       if (slot >= capacity) return;

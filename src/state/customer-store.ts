@@ -37,6 +37,8 @@ class ColumnarCustomerStore implements CustomerStore {
   /** Slot -> customer id; '' marks a free slot (ids are 1..128 characters). */
   private readonly ids: string[] = [];
   private readonly free: number[] = [];
+  /** Freed slots not to be reused yet: rows of their former customer may still wait to be scored. */
+  private readonly held: number[] = [];
   private generation = 0;
   private watermark = 0;
   /** The refusal of the last {@link applyOne} that returned REJECTED. */
@@ -150,14 +152,21 @@ class ColumnarCustomerStore implements CustomerStore {
     return id !== undefined && id !== '';
   }
 
-  remove(customerId: string): boolean {
+  remove(customerId: string, hold = false): boolean {
     const slot = this.slots.get(customerId);
     if (slot === undefined) return false;
     this.slots.delete(customerId);
     this.ids[slot] = '';
     this.cols.reset(slot);
-    this.free.push(slot);
+    (hold ? this.held : this.free).push(slot);
     return true;
+  }
+
+  releaseHeld(slot: number): void {
+    const i = this.held.indexOf(slot);
+    if (i < 0) return;
+    this.held.splice(i, 1);
+    this.free.push(slot);
   }
 
   saveState(w: StateWriter, from: number, to: number): void {

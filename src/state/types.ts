@@ -74,10 +74,12 @@ export interface CustomerStore {
   /** Whether a slot holds a customer (false for a slot freed by {@link remove} or never used). */
   isLive(slot: number): boolean;
   /**
-   * Erases a customer's state (GDPR): zeroes its columns and frees its slot for reuse.
-   * Returns false when the customer is unknown.
+   * Erases a customer's state (GDPR, eviction): zeroes its columns and frees its slot for reuse — with `hold`, only
+   * after {@link releaseHeld}. Returns false when the customer is unknown.
    */
-  remove(customerId: string): boolean;
+  remove(customerId: string, hold?: boolean): boolean;
+  /** Lets a slot freed with `hold` be reused (once nothing queued refers to it). */
+  releaseHeld(slot: number): void;
   /** Writes the columns and ids of slots `from` to `to`, and the watermark, for a snapshot (copies). */
   saveState(w: StateWriter, from: number, to: number): void;
   /** Replaces this (empty) store's state with a snapshot's. */

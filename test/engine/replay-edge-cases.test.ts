@@ -143,3 +143,39 @@ describe('replay edge cases', () => {
     expect(Date.now() - t0).toBeLessThan(2_000);
   });
 });
+
+describe('eviction of silent customers', () => {
+  it('evicts a customer silent for state.retentionDays with a last update, the same however batched; it may come back afresh', async () => {
+    const rules = compileSegmentRules({ segments: [{ name: 'viewers', enter: 'views_30d >= 1' }] }, 't');
+    const D = 86_400_000;
+    const s = stream();
+    s.event('quiet', T0);
+    s.event('quiet', T0 + D);
+    for (let d = 0; d < 14; d++) s.event('busy', T0 + d * D + 5_000);
+    s.event('quiet', T0 + 14 * D); // back after the eviction at T0 + 11 d
+    s.event('busy', T0 + 15 * D);
+    const overrides = { 'state.retentionDays': 10 };
+    const one = await runEngine(pulls(s.messages, [100]), {
+      model: model(),
+      rules,
+      maxBatch: 1024,
+      overrides,
+    });
+    const each = await runEngine(pulls(s.messages, [1, 2]), {
+      model: model(),
+      rules,
+      maxBatch: 2,
+      overrides,
+    });
+    const evicted = one.out.updates.filter((u) => u.evicted === true);
+    expect(evicted).toHaveLength(1);
+    expect(evicted[0]).toMatchObject({ customerId: 'quiet', eventTime: T0 + 11 * D, segments: [] });
+    // Its earlier updates had lower seq; after the eviction it starts afresh, from its new events only.
+    const quiet = one.out.updates.filter((u) => u.customerId === 'quiet');
+    expect(quiet.findIndex((u) => u.evicted === true)).toBeLessThan(quiet.length - 1);
+    expect(one.engine.store.size).toBe(2);
+    expect(updateLog(each.out.updates)).toEqual(updateLog(one.out.updates));
+    expect(each.out.lifecycle).toEqual(one.out.lifecycle);
+    expect(each.state).toEqual(one.state);
+  });
+});

@@ -131,13 +131,20 @@ export async function runEngine(
     rules: SegmentRuleSet;
     maxBatch: number;
     restore?: { content: SnapshotContent; name: string };
+    /** More configuration keys. */
+    overrides?: Record<string, unknown>;
   },
 ): Promise<{ out: Outputs; state: Map<string, string>; engine: Engine }> {
   const sink = recordingSink();
   const config = loadConfig({
     env: {},
     // A huge idle time: this stream carries its own clock ticks, and the wall clock must play no part.
-    overrides: { 'score.maxBatch': opts.maxBatch, 'score.maxDelayMs': 1, 'state.idleAfterMs': 3_600_000 },
+    overrides: {
+      'score.maxBatch': opts.maxBatch,
+      'score.maxDelayMs': 1,
+      'state.idleAfterMs': 3_600_000,
+      ...opts.overrides,
+    },
   });
   const engine = startEngine({
     config,
