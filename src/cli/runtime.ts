@@ -50,7 +50,7 @@ export interface Runtime {
   /** Back-pressure from the engine to the source, when the source can pause. */
   readonly flow?: FlowGate;
   /** Writes a clock tick into the event stream (see EngineDeps.publishTick), when the source is a stream. */
-  readonly publishTick?: (atMs: number) => Promise<void>;
+  readonly publishTick?: (atMs: number) => Promise<boolean>;
   /** The snapshot the state starts from (the consumer resumes right after it). */
   readonly restored?: { readonly content: SnapshotContent; readonly name: string };
   /** Where snapshots go, when they are on. */
@@ -192,11 +192,16 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string, access?: NatsAcc
     onHealth: (ok, why) => (consuming = { ok, why }),
   });
   const tickSubject = clockTickSubject(prefix);
-  const publishTick = async (atMs: number): Promise<void> => {
+  const publishTick = async (atMs: number): Promise<boolean> => {
+    // Idle means drained: while messages still wait for this consumer (a restart's tail not yet received), a tick
+    // at the wall clock would jump the clock over them and fire every timer in between at once.
+    const info = await jsm.consumers.info(spec.stream, spec.consumer);
+    if (info.num_pending + info.num_ack_pending > 0) return false;
     await js.publish(tickSubject, JSON.stringify({ ts: atMs }), {
       headers: jsonHeaders(),
       msgID: `clock:${atMs}`,
     });
+    return true;
   };
   return {
     mode,

@@ -70,7 +70,8 @@ export function startEngine(deps: EngineDeps): Engine {
     events: 0,
     deadLetters: 0,
     duplicates: 0,
-    lastMessageWallMs: 0,
+    // A fresh engine is not idle before it had a chance to receive what waits for it.
+    lastMessageWallMs: clock(),
     lastStreamSeq: 0,
     scoreUpdates: 0,
   };
@@ -143,7 +144,7 @@ export function startEngine(deps: EngineDeps): Engine {
       feedRecheck();
     }
   };
-  const tick = (atMs: number): Promise<void> => deps.publishTick?.(atMs) ?? Promise.resolve();
+  const tick = (atMs: number): Promise<boolean> => deps.publishTick?.(atMs) ?? Promise.resolve(false);
   // Pull batches decoded and not yet through the apply stage: the stream is not idle while one is (it may wait on
   // scoring or dead letters), and no snapshot is taken.
   let applying = 0;

@@ -24,9 +24,10 @@ export interface IdleTickerDeps {
   readonly busy: () => boolean;
   /**
    * Moves the clock to `atMs` by writing a clock tick INTO the stream: the engine moves when it reads it back, so a
-   * replay of the stream fires the same timers at the same place.
+   * replay of the stream fires the same timers at the same place. Resolves to false when it wrote none (messages
+   * still wait in the stream: the engine is not idle, only slow to receive them).
    */
-  readonly tick: (atMs: number) => Promise<void>;
+  readonly tick: (atMs: number) => Promise<boolean>;
 }
 
 /**
@@ -58,7 +59,12 @@ export function createIdleCheck(deps: IdleTickerDeps, opts: IdleTickerOptions): 
     if (!(deps.nextDueMs() <= to) || to <= deps.clockMs()) return;
     inFlightTo = to;
     sentAtWall = now;
-    // A failed tick is retried at a later check; it never stops the engine.
-    deps.tick(to).catch(() => (inFlightTo = 0));
+    // Not written (the stream is not drained) or failed: retried at a later check; it never stops the engine.
+    deps.tick(to).then(
+      (written) => {
+        if (!written) inFlightTo = 0;
+      },
+      () => (inFlightTo = 0),
+    );
   };
 }

@@ -36,10 +36,11 @@ export interface EngineDeps {
   readonly scheduler?: SchedulerLike;
   /**
    * Writes a clock tick into the event stream (`<prefix>.$clock.tick`) when the engine is idle and a timer is due;
-   * the engine's clock moves when it reads the tick back, so replays fire timers at the same place. Without it
-   * (in-process sources) the clock moves directly.
+   * the engine's clock moves when it reads the tick back, so replays fire timers at the same place; resolves to
+   * false when it wrote none (messages still wait in the stream). Without it (file and in-process sources) time
+   * moves by events only.
    */
-  readonly publishTick?: (atMs: number) => Promise<void>;
+  readonly publishTick?: (atMs: number) => Promise<boolean>;
   /** Back-pressure to the source: told the scoring backlog after every batch applied or scored. */
   readonly flow?: FlowGate;
   /** A snapshot to start from (see src/snapshot): the consumer resumes right after its stream sequence. */

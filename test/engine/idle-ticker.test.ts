@@ -16,7 +16,7 @@ function setup(nextDueMs: number) {
     busy: () => false,
     tick: (atMs) => {
       ticks.push(atMs);
-      return Promise.resolve();
+      return Promise.resolve(true);
     },
   };
   const check = createIdleCheck(deps, { idleAfterMs: 2_000, tickLagMs: 1_000, clock: () => wall });
