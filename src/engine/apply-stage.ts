@@ -85,7 +85,7 @@ export function createApplyStage(deps: ApplyStageDeps): (batch: DecodedBatch) =>
       const ts = Math.floor(d.event.ts);
       // The common case (nothing or little due) stays synchronous: no promise per event.
       if (!planner.advance(ts, deps.maxRowsPerStep)) await advanceRest(ts);
-      const slot = store.applyOne(d);
+      const slot = store.applyOne(d, verdict);
       applied++;
       planner.onEvent(slot, d.publishedAtMs);
       const type = catalogIndex(d.event.type) >= 0 ? d.event.type : 'custom';

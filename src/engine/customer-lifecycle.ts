@@ -135,11 +135,7 @@ export function createCustomerLifecycle(
       return { segmentChanges: changes.map(toPayload), stageTransitions, masks, dwellExits };
     },
     segmentsOf: (slot) => ({ mask: membership.maskOf(slot), names: membership.segmentsOf(slot) }),
-    namesOf(mask) {
-      const out: string[] = [];
-      for (const r of membership.ruleSet.rules) if ((mask >>> r.index) & 1) out.push(r.name);
-      return out;
-    },
+    namesOf: (mask) => membership.namesOf(mask),
     earliestDwellEnd: () => membership.earliestDwellEnd(),
     forget(slot) {
       membership.forget(slot);

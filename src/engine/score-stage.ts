@@ -4,7 +4,7 @@ import { ChurnflowError } from '../contract/codes.js';
 import type { ScoreUpdate } from '../contract/score-update.js';
 import type { EngineMetrics } from '../metrics/index.js';
 import { changedScoreUpdate, type OutputSink, type ScoreChanges } from '../publish/index.js';
-import { STAGES, type ScoredBatch, type Scorer, type ShadowScorer, type Stage } from '../score/index.js';
+import { STAGES, type ScoredBatch, type Scorer, type ShadowScorer } from '../score/index.js';
 import type { CustomerStore } from '../state/types.js';
 import type { IngestTotals } from './apply-stage.js';
 import type { CustomerLifecycle, DwellExit, LifecycleEvents } from './customer-lifecycle.js';
@@ -177,20 +177,31 @@ export function createScoreStage(deps: ScoreStageDeps): {
     const stageIndex = published.stage(exit.slot);
     const risk = published.risk(exit.slot);
     if (stageIndex < 0 || Number.isNaN(risk)) return undefined; // never published: nothing to correct
-    const engagement = published.engagement(exit.slot);
-    if (!published.changed(exit.slot, risk, engagement, stageIndex, exit.mask)) return undefined;
-    const update: ScoreUpdate = {
-      customerId: idOf(exit.slot),
-      seq: published.seq(exit.slot),
-      eventTime: exit.atMs,
-      churnRisk: risk,
-      engagement,
-      stage: STAGES[stageIndex] as Stage,
-      segments: lifecycle.namesOf(exit.mask),
+    if (!published.changed(exit.slot, risk, published.engagement(exit.slot), stageIndex, exit.mask))
+      return undefined;
+    return lastPublished(exit.slot, exit.atMs, published.seq(exit.slot), lifecycle.namesOf(exit.mask), model);
+  };
+
+  /** An update that carries the customer's last published scores (nothing was scored for it). */
+  const lastPublished = (
+    slot: number,
+    atMs: number,
+    seq: number,
+    segments: string[],
+    model: Readonly<{ name: string; version: string }>,
+  ): ScoreUpdate => {
+    const risk = published.risk(slot);
+    return {
+      customerId: idOf(slot),
+      seq,
+      eventTime: atMs,
+      churnRisk: Number.isNaN(risk) ? 1 : risk,
+      engagement: Math.max(0, published.engagement(slot)),
+      stage: STAGES[published.stage(slot)] ?? 'churned',
+      segments,
       reasons: [],
       model,
     };
-    return update;
   };
 
   const publishLifecycle = (events: LifecycleEvents): void => {
@@ -249,18 +260,8 @@ export function createScoreStage(deps: ScoreStageDeps): {
    * scores, no segments, `evicted: true`; then its memberships, stage and published state are dropped.
    */
   const evictUpdate = (slot: number, atMs: number, model: Readonly<{ name: string; version: string }>) => {
-    const risk = published.risk(slot);
-    const stageIndex = published.stage(slot);
     const update: ScoreUpdate = {
-      customerId: idOf(slot),
-      seq: published.nextSeq(slot),
-      eventTime: atMs,
-      churnRisk: Number.isNaN(risk) ? 1 : risk,
-      engagement: Math.max(0, published.engagement(slot)),
-      stage: STAGES[stageIndex] ?? 'churned',
-      segments: [],
-      reasons: [],
-      model,
+      ...lastPublished(slot, atMs, published.nextSeq(slot), [], model),
       evicted: true,
     };
     lifecycle.forget(slot);

@@ -50,6 +50,8 @@ export interface SegmentMembership {
   ): void;
   /** Names of the segments `slot` belongs to, in rule order (for score updates). */
   segmentsOf(slot: number): string[];
+  /** Names of the segments of a membership bitmask, in rule order. */
+  namesOf(mask: number): string[];
   /**
    * Exits that were held back only by `minDwellMs` and whose dwell has ended by `limitMs` (event time), of every
    * customer: each member whose `exit` held at its last evaluation leaves at the moment its dwell ended, one flip
@@ -318,10 +320,13 @@ class ColumnarMembership implements SegmentMembership {
   }
 
   segmentsOf(slot: number): string[] {
-    const m = slot < this.capacity ? (this.mask[slot] as number) : 0;
+    return this.namesOf(slot < this.capacity ? (this.mask[slot] as number) : 0);
+  }
+
+  namesOf(mask: number): string[] {
     const out: string[] = [];
-    for (let i = 0; m !== 0 && i < this.rules.length; i++) {
-      if ((m >>> i) & 1) out.push((this.rules[i] as CompiledSegmentRule).name);
+    for (let i = 0; mask !== 0 && i < this.rules.length; i++) {
+      if ((mask >>> i) & 1) out.push((this.rules[i] as CompiledSegmentRule).name);
     }
     return out;
   }

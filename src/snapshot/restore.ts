@@ -31,7 +31,8 @@ export async function chooseStartPoint(opts: {
   /** keep × intervalMs: how far back the oldest kept snapshot may lie. */
   readonly coverMs?: number;
 }): Promise<StartPoint> {
-  await warnOnShortRetention(opts);
+  const info = await opts.jsm.streams.info(opts.stream);
+  warnOnShortRetention(opts, info.config.max_age / 1e6);
   const loaded = await opts.store.loadNewest();
   opts.metrics.refused.inc(loaded.skipped.length);
   if (loaded.name === undefined) {
@@ -41,7 +42,7 @@ export async function chooseStartPoint(opts: {
     return { kind: 'replay', why };
   }
   const { content, name } = loaded;
-  const state = (await opts.jsm.streams.info(opts.stream)).state;
+  const state = info.state;
   const next = content.streamSeq + 1;
   const gap = state.first_seq > next || state.last_seq < content.streamSeq;
   if (!gap) {
@@ -70,14 +71,11 @@ export async function chooseStartPoint(opts: {
 }
 
 /** Warns when the stream forgets messages sooner than twice the span the kept snapshots cover. */
-async function warnOnShortRetention(opts: {
-  readonly jsm: JetStreamManager;
-  readonly stream: string;
-  readonly log: Logger;
-  readonly coverMs?: number;
-}): Promise<void> {
+function warnOnShortRetention(
+  opts: { readonly stream: string; readonly log: Logger; readonly coverMs?: number },
+  maxAgeMs: number,
+): void {
   if (opts.coverMs === undefined) return;
-  const maxAgeMs = (await opts.jsm.streams.info(opts.stream)).config.max_age / 1e6;
   if (maxAgeMs > 0 && maxAgeMs < 2 * opts.coverMs) {
     opts.log.warn(
       { stream: opts.stream, maxAgeMs, needAtLeastMs: 2 * opts.coverMs },

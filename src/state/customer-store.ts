@@ -113,8 +113,8 @@ class ColumnarCustomerStore implements CustomerStore {
     return ACCEPTED;
   }
 
-  applyOne(d: DecodedEvent): number {
-    const verdict = this.check(d);
+  applyOne(d: DecodedEvent, checked?: number): number {
+    const verdict = checked ?? this.check(d);
     if (verdict !== ACCEPTED) return verdict;
     const e = d.event;
     // Event time has millisecond resolution: whole ms make the tie-break keys of apply-event exact.

@@ -46,9 +46,10 @@ export interface CustomerStore {
   apply(events: readonly DecodedEvent[]): ApplyResult;
   /**
    * Applies one event: returns the customer's slot, or DUPLICATE (-1: its stream sequence was already applied
-   * for that customer) or REJECTED (-2: refused, the rejection is in {@link lastRejection}).
+   * for that customer) or REJECTED (-2: refused, the rejection is in {@link lastRejection}). `checked`: the verdict
+   * {@link check} just gave for this event, so it is not checked twice.
    */
-  applyOne(event: DecodedEvent): number;
+  applyOne(event: DecodedEvent, checked?: number): number;
   /**
    * What {@link applyOne} would do, without doing it: ACCEPTED (0), DUPLICATE or REJECTED (the engine moves its
    * clock, firing due timers, between the verdict and the change).
