@@ -15,13 +15,16 @@ import type { SnapshotStore } from '../snapshot/index.js';
 export async function customerEraser(deps: {
   readonly config: Readonly<Config>;
   readonly nc: NatsConnection;
-  readonly engine: Engine;
+  readonly engine: Pick<Engine, 'erase'>;
+  /** The subject prefix of the partition's events (`<prefix>.<token>.<type>`). */
+  readonly eventPrefix: string;
   readonly log: Logger;
   readonly snapshotter: { writeNow(force?: boolean): Promise<boolean> } | undefined;
   readonly snapshots: SnapshotStore | undefined;
 }): Promise<(customerId: string) => Promise<EraseResult | undefined>> {
   const { config, snapshotter, snapshots } = deps;
-  const jsm = await jetstreamManager(deps.nc);
+  // No API check: the connection is up and JetStream answered at start.
+  const jsm = await jetstreamManager(deps.nc, { checkAPI: false });
   const encoding = config.publish.encoding;
   const rewriteSnapshots =
     snapshotter === undefined || snapshots === undefined
@@ -38,7 +41,7 @@ export async function customerEraser(deps: {
         nc: deps.nc,
         jsm,
         stream: config.nats.stream,
-        eventPrefix: config.ingest.subjectPrefix,
+        eventPrefix: deps.eventPrefix,
         outPrefix: config.publish.prefix,
         encode: (payload) => encodeScoreUpdate(payload as never, encoding),
         contentType: encoding === 'json' ? 'application/json' : 'application/msgpack',

@@ -5,7 +5,7 @@ import { readEventFile } from '../ingest/event-file.js';
 import type { InboundBatch } from '../ingest/types.js';
 import type { OutputSink } from '../publish/index.js';
 import { createFlowGate, fromIterableGated } from '../rx/index.js';
-import type { Runtime } from './runtime.js';
+import { onePartition, type Runtime } from './runtime.js';
 
 /**
  * Replays an event file (JSONL or MessagePack) through the same pipeline; the run ends with the file. Output goes
@@ -37,5 +37,12 @@ export function openFileRuntime(
     }),
   );
   const sink = sinkFor(undefined);
-  return { mode: 'file', source, sink, flow, notReady: () => [], close: () => sink.close() };
+  return {
+    mode: 'file',
+    sink,
+    partitionCount: 1,
+    openPartition: onePartition({ source, flow }, config.ingest.subjectPrefix),
+    notReady: () => [],
+    close: () => sink.close(),
+  };
 }

@@ -1,17 +1,10 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import type { Config } from '../config/index.js';
 import { ChurnflowError } from '../contract/codes.js';
-import {
-  ensureEventStream,
-  ensureStream,
-  jetStreamSource,
-  simulatorSource,
-  watchConsumerProgress,
-  type InboundBatch,
-} from '../ingest/index.js';
+import { ensureStream, simulatorSource, type InboundBatch } from '../ingest/index.js';
 import type { EngineMetrics, NotReady } from '../metrics/index.js';
 import { connectNats, startNatsServer, type EmbeddedNatsServer, type NatsAccess } from '../nats/index.js';
 import {
@@ -25,59 +18,26 @@ import {
 } from '../publish/index.js';
 import { createSimulator, DAY_MS } from '../simulate/index.js';
 import { publishSimulation } from './simulator-publisher.js';
-import { clockTickSubject } from '../contract/subjects.js';
 import { createFlowGate, type FlowGate } from '../rx/index.js';
-import {
-  chooseStartPoint,
-  openSnapshotStore,
-  type SnapshotContent,
-  type SnapshotMetrics,
-  type SnapshotStore,
-} from '../snapshot/index.js';
+import type { SnapshotMetrics } from '../snapshot/index.js';
+import type { PartitionInput } from '../host/index.js';
+import { openNatsPartition } from './partition-input.js';
 
 /** The engine's two ends and what keeps them alive. */
 export interface Runtime {
   /** How the engine runs, for the log: 'nats', 'embedded-nats', 'in-process', 'file'. */
   readonly mode: string;
-  readonly source: Observable<InboundBatch>;
   readonly sink: OutputSink;
-  /** Reasons the runtime is not ready (empty: ready). */
+  /** Partitions P of the input (1 unless the stream is partitioned: see src/partitions). */
+  readonly partitionCount: number;
+  /** Opens the input of one partition: its source, snapshots and clock ticks; `metrics`: the partition's view. */
+  openPartition(partition: number, metrics: EngineMetrics): Promise<PartitionInput>;
+  /** Reasons the runtime is not ready, beside its partitions' (empty: ready). */
   notReady(): NotReady[];
   /** Closes connections, stops the embedded server and simulator. */
   close(): Promise<void>;
   /** The NATS connection, when the runtime has one (operator commands are served on it). */
   readonly nc?: NatsConnection;
-  /** Back-pressure from the engine to the source, when the source can pause. */
-  readonly flow?: FlowGate;
-  /** Writes a clock tick into the event stream (see EngineDeps.publishTick), when the source is a stream. */
-  readonly publishTick?: (atMs: number) => Promise<boolean>;
-  /** The snapshot the state starts from (the consumer resumes right after it). */
-  readonly restored?: { readonly content: SnapshotContent; readonly name: string };
-  /** Where snapshots go, when they are on. */
-  readonly snapshots?: SnapshotStore;
-}
-
-/** The snapshot store and the start point chosen from it (restore metrics on the runtime's registry). */
-async function openSnapshots(ctx: Ctx, nc: NatsConnection, jsm: JetStreamManager) {
-  const { config, log, snapshotMetrics } = ctx;
-  const store = await openSnapshotStore({
-    nc,
-    bucket: config.snapshot.bucket,
-    series: config.nats.consumer,
-    partition: 0,
-    keep: config.snapshot.keep,
-    log,
-  });
-  const start = await chooseStartPoint({
-    store,
-    jsm,
-    stream: config.nats.stream,
-    onGap: config.snapshot.onGap,
-    coverMs: config.snapshot.keep * config.snapshot.intervalMs,
-    log,
-    metrics: snapshotMetrics,
-  });
-  return { store, start };
 }
 
 interface Ctx {
@@ -140,86 +100,25 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string, access?: NatsAcc
     onConnection: (up) => (connected = up),
   });
   const jsm = await jetstreamManager(nc);
-  const prefix = config.ingest.subjectPrefix;
-  const base = {
-    stream: config.nats.stream,
-    subjects: [`${prefix}.>`],
-    consumer: config.nats.consumer,
-    filterSubject: `${prefix}.>`,
-    maxAckPending: config.nats.maxAckPending,
-    ackWaitMs: config.nats.ackWaitMs,
-  };
-  await ensureStream(jsm, base.stream, base.subjects);
-  const snapshots = config.snapshot.enabled ? await openSnapshots(ctx, nc, jsm) : undefined;
-  const start = snapshots?.start ?? { kind: 'replay' as const, why: 'snapshots off' };
-  // From a snapshot the consumer resumes right after it; otherwise state is rebuilt from the first message.
-  const spec =
-    start.kind === 'snapshot' ? { ...base, startSeq: start.startSeq } : { ...base, replayFromStart: true };
-  await ensureEventStream(jsm, spec);
-  log.info(
-    start.kind === 'snapshot'
-      ? { stream: spec.stream, snapshot: start.name, resumeAt: start.startSeq }
-      : { stream: spec.stream, consumer: spec.consumer, why: start.why },
-    start.kind === 'snapshot'
-      ? 'restoring customer state from a snapshot, then replaying the tail'
-      : 'rebuilding customer state: replaying the stream from its start',
-  );
+  // Partitioned, the stream stores what the server's mapping wrote (docs/partitions.md); else what was published.
+  const captured =
+    config.partitions.count > 1 ? config.partitions.subjectPrefix : config.ingest.subjectPrefix;
+  await ensureStream(jsm, config.nats.stream, [`${captured}.>`]);
   const dlqSubject = `${config.publish.prefix}.dlq`;
   if (config.sink === 'nats') await ensureDeadLetterStream(jsm, config.publish.deadLetterStream, dlqSubject);
   const deadLetters = deadLetterHealth({ holdMs: config.health.deadLetterFailureHoldMs });
   const sink = outputSink(ctx, nc, { jsm, health: deadLetters });
-  // The server's view of the consumer: pending count (replay lag) and ack floor (stalls), for /readyz.
-  const progress = watchConsumerProgress({
-    jsm,
-    stream: spec.stream,
-    consumer: spec.consumer,
-    ...config.health,
-    metrics,
-    log,
-  });
-  let consuming = { ok: false, why: 'not started' };
-  // Rows waiting for the model: a few micro-batches' worth keeps the model busy without holding a backlog.
-  const flow = createFlowGate({ highWater: 4 * config.score.maxBatch, lowWater: config.score.maxBatch });
-  const js = jetstream(nc);
-  const source = jetStreamSource({
-    js,
-    jsm,
-    spec,
-    pullBatch: config.nats.pullBatch,
-    log,
-    metrics,
-    flow,
-    onHealth: (ok, why) => (consuming = { ok, why }),
-  });
-  const tickSubject = clockTickSubject(prefix);
-  const publishTick = async (atMs: number): Promise<boolean> => {
-    // Idle means drained: while messages still wait for this consumer (a restart's tail not yet received), a tick
-    // at the wall clock would jump the clock over them and fire every timer in between at once.
-    const info = await jsm.consumers.info(spec.stream, spec.consumer);
-    if (info.num_pending + info.num_ack_pending > 0) return false;
-    await js.publish(tickSubject, JSON.stringify({ ts: atMs }), {
-      headers: jsonHeaders(),
-      msgID: `clock:${atMs}`,
-    });
-    return true;
-  };
   return {
     mode,
     nc,
-    source,
     sink,
-    flow,
-    publishTick,
-    ...(start.kind === 'snapshot' ? { restored: { content: start.content, name: start.name } } : {}),
-    ...(snapshots === undefined ? {} : { snapshots: snapshots.store }),
+    partitionCount: config.partitions.count,
+    openPartition: (partition, metrics) => openNatsPartition({ ...ctx, metrics, nc, jsm }, partition),
     notReady: () => [
       ...(connected ? [] : [{ reason: 'nats_disconnected' as const, detail: 'disconnected, reconnecting' }]),
-      ...(consuming.ok ? [] : [{ reason: 'not_consuming' as const, detail: consuming.why }]),
-      ...progress.notReady(),
       ...deadLetters.notReady(),
     ],
     close: async () => {
-      progress.stop();
       await sink.close();
       await nc.drain();
     },
@@ -251,12 +150,6 @@ function outputSink(
   });
 }
 
-function jsonHeaders() {
-  const h = natsHeaders();
-  h.set('Content-Type', 'application/json');
-  return h;
-}
-
 function simulatorFor(config: Readonly<Config>, nowMs: number) {
   const startMs = nowMs - config.simulator.historyDays * DAY_MS;
   return createSimulator({ customers: config.simulator.customers, seed: config.simulator.seed, startMs });
@@ -274,7 +167,14 @@ function inProcess(ctx: Ctx): Runtime {
     flow,
   });
   const sink = outputSink(ctx, undefined);
-  return { mode: 'in-process', source, sink, flow, notReady: () => [], close: () => sink.close() };
+  return {
+    mode: 'in-process',
+    sink,
+    partitionCount: 1,
+    openPartition: onePartition({ source, flow }, config.ingest.subjectPrefix),
+    notReady: () => [],
+    close: () => sink.close(),
+  };
 }
 
 function startSimulatorPublisher(ctx: Ctx, nc: NatsConnection): () => Promise<void> {
@@ -301,5 +201,19 @@ function startSimulatorPublisher(ctx: Ctx, nc: NatsConnection): () => Promise<vo
   return async () => {
     abort.abort();
     await run;
+  };
+}
+
+/** The input of a runtime with one partition and no stream (in process, a file): opened once. */
+export function onePartition(
+  input: { readonly source: Observable<InboundBatch>; readonly flow?: FlowGate },
+  eventPrefix: string,
+): (partition: number) => Promise<PartitionInput> {
+  let opened = false;
+  return (partition) => {
+    if (partition !== 0 || opened)
+      throw new Error(`this runtime has one partition, opened once (asked ${partition})`);
+    opened = true;
+    return Promise.resolve({ partition, eventPrefix, ...input, notReady: () => [], close: () => undefined });
   };
 }

@@ -1,6 +1,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig, type Config } from '../config/index.js';
-import { startEngine, type Engine } from '../engine/index.js';
+import { createPartitionHost, type PartitionHost } from '../host/index.js';
+import { compilePartitionOptions, createPartitionOwnership } from '../partitions/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import {
   createEngineMetrics,
@@ -28,7 +29,7 @@ import { natsOverrides, type NatsFlags } from './nats-options.js';
 import { loadSegmentRules, watchSegmentRules } from '../segment/index.js';
 import { resolveProjectPath } from './paths.js';
 import { openRuntime, type Runtime } from './runtime.js';
-import { createSnapshotMetrics, startSnapshotter } from '../snapshot/index.js';
+import { createSnapshotMetrics } from '../snapshot/index.js';
 import { formatSummary, startSummaryPrinter } from './summary.js';
 
 /** Options of the `start` command: the config file and the NATS connection flags (they win over file and env). */
@@ -40,9 +41,10 @@ export interface StartOptions extends NatsFlags {
 /** How long the orderly stop after a fatal event may take before the process exits anyway. */
 const FATAL_STOP_DEADLINE_MS = 30_000;
 
-/** A running churnflow: engine, its runtime (source and sink) and the ops HTTP server. */
+/** A running churnflow: the engines of its partitions, its runtime (sources and sink) and the ops HTTP server. */
 export interface Churnflow {
-  readonly engine: Engine;
+  /** The engines of the partitions this instance owns, answering as one. */
+  readonly engine: PartitionHost;
   readonly runtime: Runtime;
   /** The champion model's versions: current, previous, refused; rollback. */
   readonly models: ModelRegistry;
@@ -67,121 +69,111 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
   log.info({ backend, model: loaded.name, version: loaded.version, dir: loaded.dir }, 'churn model loaded');
 
   // The ops server comes up first, so /healthz and /readyz answer (503 "starting") while NATS is out of reach.
-  const live: { engine?: Engine; runtime?: Runtime } = {};
+  const live: { host?: PartitionHost; runtime?: Runtime } = {};
   const readiness = createReadiness(registry, (): NotReady[] => {
-    const { engine, runtime } = live;
-    if (runtime === undefined || engine === undefined) return [{ reason: 'starting', detail: 'starting' }];
-    const stopped: NotReady[] = [{ reason: 'engine_not_running', detail: `engine ${engine.state}` }];
-    return [...runtime.notReady(), ...(engine.state === 'running' ? [] : stopped)];
+    const { host, runtime } = live;
+    if (runtime === undefined || host === undefined) return [{ reason: 'starting', detail: 'starting' }];
+    const stopped: NotReady[] = [{ reason: 'engine_not_running', detail: `engine ${host.state}` }];
+    return [...runtime.notReady(), ...host.notReady(), ...(host.state === 'running' ? [] : stopped)];
   });
   const ops = await startOpsServer(
     registry,
-    { live: () => live.engine?.state !== 'failed', readiness: () => readiness.check() },
+    { live: () => live.host?.state !== 'failed', readiness: () => readiness.check() },
     config.http.host,
     config.http.port,
   );
-  const restoreStart = performance.now();
   const opened = await openRuntime({ config, log, metrics, snapshotMetrics }).catch(async (err: unknown) => {
     await ops.close();
     throw err;
   });
   const rulesFile = config.segments.file === '' ? undefined : resolveProjectPath(config.segments.file);
   const rules = rulesFile === undefined ? undefined : await loadSegmentRules(rulesFile);
-  // From here to the onChange registrations nothing awaits: a version the registry admitted meanwhile is the
-  // one taken, and no swap can dispose a model between being taken and being followed.
-  const model = models.champion.current();
   const shadowScorer =
     models.shadow === undefined
       ? undefined
       : createShadowScorer({ model: models.shadow.registry.current(), metrics: models.metrics });
-  const started = startEngine({
+  const partitions = compilePartitionOptions(config.partitions);
+  const nc = opened.nc;
+  // From here to the onChange registrations nothing awaits: a version the registry admitted meanwhile is the one
+  // taken, and no swap can dispose a model between being taken and being followed.
+  const host = createPartitionHost({
     config,
     log,
     metrics,
-    source: opened.source,
+    registry,
     sink: opened.sink,
-    model,
-    ...(opened.flow === undefined ? {} : { flow: opened.flow }),
-    ...(opened.publishTick === undefined ? {} : { publishTick: opened.publishTick }),
-    ...(opened.restored === undefined ? {} : { restore: opened.restored }),
-    ...(rules === undefined ? {} : { segments: rules }),
+    snapshotMetrics,
+    count: opened.partitionCount,
+    model: models.champion.current(),
+    ...(rules === undefined ? {} : { rules }),
     ...(shadowScorer === undefined ? {} : { shadow: shadowScorer }),
+    openInput: (partition, view) => opened.openPartition(partition, view),
+    ownership: (onRelease) =>
+      createPartitionOwnership(
+        { ...partitions, count: opened.partitionCount },
+        { ...(nc === undefined ? {} : { nc }), onRelease, log },
+      ),
+    ...(nc === undefined ? {} : { eraserFor: (parts) => customerEraser({ ...parts, config, nc, log }) }),
   });
   // Hot swaps happen between micro-batches; the registry disposes the old model once the scorer lets go of it.
-  models.champion.onChange((change) => started.swapModel(change.model));
+  models.champion.onChange((change) => host.swapModel(change.model));
   models.shadow?.registry.onChange((change) => shadowScorer?.swapModel(change.model));
+  await host.start().catch(async (err: unknown) => {
+    await host.stop().catch(() => undefined);
+    await opened.close();
+    await ops.close();
+    throw err;
+  });
   // Rules edited while running take effect at once; a bad edit keeps the rules in force and says why.
   const rulesWatch =
     rulesFile === undefined || !config.segments.watch
       ? undefined
       : watchSegmentRules(
           rulesFile,
-          (next) => started.swapSegmentRules(next),
+          (next) => host.swapSegmentRules(next),
           (err) =>
             log.error({ err, file: rulesFile }, 'segment rules refused; the previous rules stay in force'),
         );
-  if (opened.restored !== undefined)
-    snapshotMetrics.restoreSeconds.set((performance.now() - restoreStart) / 1000);
-  const snapshotter =
-    opened.snapshots === undefined
-      ? undefined
-      : startSnapshotter({
-          engine: started,
-          store: opened.snapshots,
-          partition: 0,
-          intervalMs: config.snapshot.intervalMs,
-          everyEvents: config.snapshot.everyEvents,
-          log,
-          metrics: snapshotMetrics,
-        });
-  const erase =
-    opened.nc === undefined
-      ? undefined
-      : await customerEraser({
-          config,
-          nc: opened.nc,
-          engine: started,
-          log,
-          snapshotter,
-          snapshots: opened.snapshots,
-        });
   const stopControl =
-    opened.nc === undefined
+    nc === undefined
       ? () => undefined
       : serveRequests({
-          nc: opened.nc,
+          nc,
           prefix: config.publish.prefix,
           endpoints: [
-            ...engineEndpoints(started),
+            ...engineEndpoints(host),
             ...modelEndpoints(models.champion),
-            ...(erase === undefined ? [] : [eraseEndpoint(erase)]),
+            eraseEndpoint((customerId) => host.erase(customerId)),
           ],
           log,
           limits: config.requests,
           metrics: createRequestMetrics(registry),
         });
   // The request subscriptions are registered with the server before anyone is told the engine is up.
-  await opened.nc?.flush();
-  Object.assign(live, { runtime: opened, engine: started });
+  await nc?.flush();
+  Object.assign(live, { runtime: opened, host });
   log.info(
-    { mode: opened.mode, metrics: `http://${config.http.host}:${ops.port}/metrics` },
+    {
+      mode: opened.mode,
+      partitions: host.ownership.owned(),
+      metrics: `http://${config.http.host}:${ops.port}/metrics`,
+    },
     'churnflow started',
   );
   return {
-    engine: started,
+    engine: host,
     runtime: opened,
     models: models.champion,
     opsPort: ops.port,
     async stop() {
-      await started.stop().catch(() => undefined);
-      // The state after the drain, so a restart resumes exactly here.
-      await snapshotter?.stop();
+      // Every partition drained and snapshotted, so a restart (or the next owner) resumes exactly here.
+      await host.stop().catch(() => undefined);
       rulesWatch?.close();
       stopControl();
       await opened.close();
       await models.close();
       await ops.close();
-      log.info({ events: started.totals.events, scoreUpdates: started.totals.scoreUpdates }, 'stopped');
+      log.info({ events: host.totals.events, scoreUpdates: host.totals.scoreUpdates }, 'stopped');
     },
   };
 }

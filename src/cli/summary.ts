@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/index.js';
+import type { Engine, SegmentSummary } from '../engine/index.js';
 import { STAGES } from '../score/types.js';
 
 const RISK_BANDS = ['<0.2', '0.2-0.4', '0.4-0.6', '0.6-0.8', '>=0.8'] as const;
@@ -15,12 +15,19 @@ export interface Summary {
   readonly segments: Record<string, number>;
 }
 
+/** What a summary reads: the engines of the partitions held, their totals and segments. */
+export interface SummarySource {
+  readonly totals: { readonly events: number; readonly scoreUpdates: number; readonly deadLetters: number };
+  engines(): readonly Engine[];
+  segments(): SegmentSummary[];
+}
+
 /**
- * Reads the engine's columnar state (one pass over the published scores) into a {@link Summary}; `prev` and
+ * Reads the engines' columnar state (one pass over the published scores) into a {@link Summary}; `prev` and
  * `elapsedMs` give rates since the previous call.
  */
 export function summarize(
-  engine: Engine,
+  source: SummarySource,
   prev: { events: number; scoreUpdates: number },
   elapsedMs: number,
 ): Summary {
@@ -29,15 +36,19 @@ export function summarize(
     number
   >;
   const stageCounts = new Array<number>(STAGES.length).fill(0);
-  const n = Math.min(engine.store.slotEnd, engine.published.capacity);
-  for (let slot = 0; slot < n; slot++) {
-    const s = engine.published.stage(slot);
-    if (s < 0 || !engine.store.isLive(slot)) continue;
-    stageCounts[s] = (stageCounts[s] as number) + 1;
-    const band = RISK_BANDS[
-      Math.min(4, Math.floor(engine.published.risk(slot) * 5))
-    ] as (typeof RISK_BANDS)[number];
-    risk[band]++;
+  let customers = 0;
+  for (const engine of source.engines()) {
+    customers += engine.store.size;
+    const n = Math.min(engine.store.slotEnd, engine.published.capacity);
+    for (let slot = 0; slot < n; slot++) {
+      const s = engine.published.stage(slot);
+      if (s < 0 || !engine.store.isLive(slot)) continue;
+      stageCounts[s] = (stageCounts[s] as number) + 1;
+      const band = RISK_BANDS[
+        Math.min(4, Math.floor(engine.published.risk(slot) * 5))
+      ] as (typeof RISK_BANDS)[number];
+      risk[band]++;
+    }
   }
   const stages: Record<string, number> = {};
   STAGES.forEach((name, i) => {
@@ -45,14 +56,14 @@ export function summarize(
   });
   const perSec = (d: number) => Math.round((d * 1000) / Math.max(1, elapsedMs));
   return {
-    eventsPerSec: perSec(engine.totals.events - prev.events),
-    updatesPerSec: perSec(engine.totals.scoreUpdates - prev.scoreUpdates),
-    customers: engine.store.size,
-    deadLetters: engine.totals.deadLetters,
+    eventsPerSec: perSec(source.totals.events - prev.events),
+    updatesPerSec: perSec(source.totals.scoreUpdates - prev.scoreUpdates),
+    customers,
+    deadLetters: source.totals.deadLetters,
     risk,
     stages,
     segments: Object.fromEntries(
-      engine
+      source
         .segments()
         .filter((sg) => sg.size > 0)
         .map((sg) => [sg.name, sg.size]),
@@ -82,7 +93,7 @@ export function formatSummary(s: Summary): string {
  * terminal and as a structured log line otherwise, so log collectors only ever see JSON on stdout.
  */
 export function startSummaryPrinter(
-  engine: Engine,
+  source: SummarySource,
   everyMs: number,
   print: (s: Summary) => void,
 ): () => void {
@@ -91,8 +102,8 @@ export function startSummaryPrinter(
   let last = Date.now();
   const timer = setInterval(() => {
     const now = Date.now();
-    print(summarize(engine, prev, now - last));
-    prev = { events: engine.totals.events, scoreUpdates: engine.totals.scoreUpdates };
+    print(summarize(source, prev, now - last));
+    prev = { events: source.totals.events, scoreUpdates: source.totals.scoreUpdates };
     last = now;
   }, everyMs);
   timer.unref();

@@ -20,6 +20,8 @@ export const DLQ_REASONS = {
   invalid_props: 'props is not a flat map of at most 32 string/number/boolean values.',
   invalid_subject: 'The subject is not events.<customer>.<type> or its customer token cannot be decoded.',
   subject_mismatch: "The subject's customer or type differs from the payload's.",
+  wrong_partition:
+    "The event is stored in another partition than its customer token hashes to (published past the server's mapping, or a mapping with another partition count).",
   too_far_in_future: 'ts is later than the time the stream stored the message + ingest.maxFutureMs.',
   too_old: 'ts is older than the retention horizon (state.horizonDays before the watermark).',
 } as const;

@@ -20,6 +20,12 @@ export interface DecodeOptions {
    * @default 300000 (5 minutes)
    */
   readonly maxFutureMs: number;
+  /**
+   * Set when the subjects are one partition's (`subjectPrefix` is then `<prefix>.<partition>`): an event whose
+   * customer token hashes to another partition is refused as `wrong_partition` (published straight to a mapped
+   * subject past the server's mapping, or stored under another partition count), so no two owners take it.
+   */
+  readonly partition?: { readonly index: number; readonly count: number };
 }
 
 /** The defaults of {@link DecodeOptions}. */

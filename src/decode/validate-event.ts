@@ -9,6 +9,7 @@ import {
 } from '../contract/catalog.js';
 import { CustomerEventSchema, type CustomerEvent } from '../contract/event.js';
 import { isEventSubject, parseEventSubject } from '../contract/subjects.js';
+import { partitionOfToken } from '../partitions/hash.js';
 import { fieldProblem, hasLoneSurrogate, isPlainObject, propsProblem } from './field-problem.js';
 import type { DecodeOptions } from './options.js';
 import { Problem, show } from './problem.js';
@@ -61,8 +62,11 @@ function domainProblem(event: CustomerEvent): Problem | undefined {
   );
 }
 
-function subjectProblem(prefix: string, subject: string, event: CustomerEvent): Problem | undefined {
-  if (isEventSubject(prefix, subject, event.customerId, event.type)) return undefined;
+function subjectProblem(options: DecodeOptions, subject: string, event: CustomerEvent): Problem | undefined {
+  const prefix = options.subjectPrefix;
+  if (isEventSubject(prefix, subject, event.customerId, event.type)) {
+    return options.partition === undefined ? undefined : partitionProblem(options.partition, prefix, subject);
+  }
   const parsed = parseEventSubject(prefix, subject);
   if (parsed === undefined) {
     return new Problem(
@@ -82,6 +86,20 @@ function subjectProblem(prefix: string, subject: string, event: CustomerEvent): 
   );
 }
 
+function partitionProblem(
+  partition: NonNullable<DecodeOptions['partition']>,
+  prefix: string,
+  subject: string,
+): Problem | undefined {
+  const token = subject.slice(prefix.length + 1, subject.lastIndexOf('.'));
+  const expected = partitionOfToken(token, partition.count);
+  if (expected === partition.index) return undefined;
+  return new Problem(
+    'wrong_partition',
+    `subject: customer token ${show(token)} belongs to partition ${expected} of ${partition.count}, not ${partition.index}`,
+  );
+}
+
 /**
  * Checks one decoded payload against the event contract and the subject it came on, and returns the event
  * (known fields only, unknown top-level fields dropped) or the one {@link Problem} that refuses it.
@@ -97,7 +115,7 @@ export function validateEvent(
   if (!isPlainObject(payload) || !checkEvent.Check(payload)) {
     return fieldProblem(payload) ?? new Problem('wrong_type', UNEXPLAINED_SCHEMA_FAILURE);
   }
-  const problem = domainProblem(payload) ?? subjectProblem(options.subjectPrefix, subject, payload);
+  const problem = domainProblem(payload) ?? subjectProblem(options, subject, payload);
   if (problem !== undefined) return problem;
   if (payload.ts > nowMs + options.maxFutureMs) {
     return new Problem(

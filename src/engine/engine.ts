@@ -1,5 +1,5 @@
 import { BehaviorSubject, Subject, concatMap, finalize, map, mergeWith, takeUntil, tap } from 'rxjs';
-import { decode } from '../decode/index.js';
+import { decode, type DecodeOptions } from '../decode/index.js';
 import type { EngineMetrics } from '../metrics/index.js';
 import { createScoreChanges } from '../publish/index.js';
 import { createFlowGate, drainInBatches } from '../rx/index.js';
@@ -28,6 +28,14 @@ function exportAggregates(a: Aggregates, lifecycle: CustomerLifecycle, metrics: 
   if (!Number.isNaN(a.retentionRate)) metrics.retentionRate.set(a.retentionRate);
   metrics.averageClv.set(a.averageClv);
   metrics.loyaltyPointsOutstanding.set(a.loyaltyPointsOutstanding);
+}
+
+/** The subjects an engine reads: all of `ingest.subjectPrefix`, or one partition's. */
+function decodeOptions(deps: EngineDeps): DecodeOptions {
+  const p = deps.partition;
+  if (p === undefined) return deps.config.ingest;
+  const partition = p.count > 1 ? { partition: { index: p.index, count: p.count } } : {};
+  return { ...deps.config.ingest, subjectPrefix: p.eventPrefix, ...partition };
 }
 
 /**
@@ -173,7 +181,7 @@ export function startEngine(deps: EngineDeps): Engine {
   const inputDone$ = new Subject<void>();
   const pipeline$ = deps.source.pipe(
     takeUntil(stop$),
-    decode({ options: config.ingest }),
+    decode({ options: decodeOptions(deps) }),
     tap(() => applying++),
     concatMap(async (b) => {
       try {
@@ -276,7 +284,7 @@ export function startEngine(deps: EngineDeps): Engine {
         release();
       }
     },
-    async capture(partition = 0) {
+    async capture(partition = deps.partition?.index ?? 0) {
       // In slices, each at its own quiet moment, so ingestion pauses for one slice's copy at a time (a million
       // customers in one go held it for most of a second). The first slice fixes the stream sequence covered.
       const ranges: SlotsState[] = [];

@@ -43,6 +43,12 @@ export interface EngineDeps {
   readonly publishTick?: (atMs: number) => Promise<boolean>;
   /** Back-pressure to the source: told the scoring backlog after every batch applied or scored. */
   readonly flow?: FlowGate;
+  /**
+   * The partition this engine owns (src/partitions): its events are on `<eventPrefix>.<customer token>.<type>`
+   * and an event whose token hashes elsewhere is dead-lettered (`wrong_partition`). Absent: one engine owns every
+   * customer, on `ingest.subjectPrefix`.
+   */
+  readonly partition?: { readonly index: number; readonly count: number; readonly eventPrefix: string };
   /** A snapshot to start from (see src/snapshot): the consumer resumes right after its stream sequence. */
   readonly restore?: { readonly content: SnapshotContent; readonly name: string };
 }

@@ -95,7 +95,10 @@ export function startSnapshotter(opts: SnapshotterOptions): {
    * Resolves to whether one was written (a failure is logged and counted, not thrown).
    */
   writeNow(force?: boolean): Promise<boolean>;
+  /** Stops and writes a last snapshot of the state after the drain. */
   stop(): Promise<void>;
+  /** Stops without a last snapshot (the partition was lost: another owner writes its snapshots now). */
+  abandon(): Promise<void>;
 } {
   let lastAt = Date.now();
   let lastEvents = opts.engine.totals.events;
@@ -149,6 +152,11 @@ export function startSnapshotter(opts: SnapshotterOptions): {
       clearInterval(timer);
       await running;
       await writeNow();
+    },
+    async abandon() {
+      clearInterval(timer);
+      // A write under way finishes: its state is one the stream defines, as good as the new owner's own.
+      await running;
     },
   };
 }

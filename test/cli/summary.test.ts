@@ -49,7 +49,8 @@ describe('console summary', () => {
     });
     await engine.done;
     await sink.close();
-    const s = summarize(engine, { events: 0, scoreUpdates: 0 }, 2_000);
+    const held = { totals: engine.totals, engines: () => [engine], segments: () => engine.segments() };
+    const s = summarize(held, { events: 0, scoreUpdates: 0 }, 2_000);
     expect(s).toMatchObject({ eventsPerSec: 1, customers: 2, deadLetters: 0 });
     expect(Object.values(s.stages).reduce((a, b) => a + b, 0)).toBe(2);
     expect(Object.values(s.risk).reduce((a, b) => a + b, 0)).toBe(2);

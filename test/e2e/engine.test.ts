@@ -81,9 +81,9 @@ describe('engine end to end over NATS', () => {
     expect(annSeqs).toEqual(annSeqs.map((_, i) => first + i));
 
     // The customer's features as the engine holds them.
-    const slot = app.engine.store.slotOf('ann@example.com') as number;
+    const slot = app.engine.engines()[0]!.store.slotOf('ann@example.com') as number;
     const features = new Float32Array(64);
-    app.engine.store.features(slot, app.engine.store.watermarkMs, features, 0);
+    app.engine.engines()[0]!.store.features(slot, app.engine.engines()[0]!.store.watermarkMs, features, 0);
     const { featureIndex } = await import('../../src/state/index.js');
     expect(features[featureIndex('purchases_lifetime')]).toBe(2);
     expect(features[featureIndex('revenue_lifetime')]).toBe(200);
@@ -102,7 +102,7 @@ describe('engine end to end over NATS', () => {
     const config = testConfig(fx.server.url);
     await using app = await startTestEngine(config);
     const dlq: Array<{ reason: string; subject: string; bytes: number }> = [];
-    const dlqSub = fx.nc.subscribe(`${config.publish.prefix}.dlq`, {
+    const dlqSub = fx.nc.subscribe(`${config.publish.prefix}.dlq.>`, {
       callback: (_err, m) => {
         dlq.push({
           reason: m.headers?.get(DeadLetterHeaders.reason) ?? '',
@@ -163,7 +163,7 @@ describe('engine end to end over NATS', () => {
     );
     expect(app.engine.state).toBe('running');
     await waitFor(
-      () => app.engine.published.seq(app.engine.store.slotOf('v7') as number) > 0,
+      () => app.engine.engines()[0]!.published.seq(app.engine.engines()[0]!.store.slotOf('v7') as number) > 0,
       10_000,
       'v7 scored',
     );

@@ -217,7 +217,8 @@ describe('hostile input end to end', () => {
       expect([...run.dead.keys()].sort((a, b) => a - b)).toEqual([...run.hostileSeqs].sort((a, b) => a - b));
       expect([...run.dead.values()].every((n) => n === 1)).toBe(true);
       expect(run.maxGapMs).toBeLessThan(1_000);
-      for (let i = 0; i < 997 && i < v; i++) expect(app.engine.store.slotOf(`v${i}`)).toBeDefined();
+      for (let i = 0; i < 997 && i < v; i++)
+        expect(app.engine.engines()[0]!.store.slotOf(`v${i}`)).toBeDefined();
       console.info(`hostile flood: ${hostile.length} hostile + ${v} valid; longest pause ${run.maxGapMs} ms`);
     } finally {
       await app.stop();

@@ -1,0 +1,5 @@
+export { createPartitionHost } from './partition-host.js';
+export type { HostDeps, PartitionHost } from './partition-host.js';
+export type { EngineGroup, GroupTotals } from './engine-group.js';
+export type { PartitionInput, PartitionWorker, WorkerContext } from './partition-worker.js';
+export { mergeAggregates, mergeDryRuns, mergeSegments } from './merge.js';

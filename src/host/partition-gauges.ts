@@ -1,0 +1,104 @@
+import type { Gauge } from 'prom-client';
+import type { EngineMetrics } from '../metrics/index.js';
+
+/** How the values the partitions set combine into the one exported. */
+type Combine = 'sum' | 'min';
+
+type Labels = Record<string, string | number>;
+
+/**
+ * A gauge several partitions' engines set: each sets its own value (per label set), the exported one is their sum
+ * (customers, timers, segment sizes) or minimum (the event-time watermark: the partition furthest behind). A
+ * partition handed over takes its values with it.
+ */
+class SharedGauge {
+  private readonly parts = new Map<number, Map<string, { labels: Labels; value: number }>>();
+
+  constructor(
+    private readonly base: Gauge<string>,
+    private readonly combine: Combine,
+  ) {}
+
+  /** What one partition's engine sets; it uses `set` and `reset` only. */
+  view(partition: number): Gauge<string> {
+    const set = (a: Labels | number, b?: number): void => {
+      const [labels, value] = typeof a === 'number' ? [{}, a] : [a, b ?? 0];
+      const key = JSON.stringify(labels);
+      let own = this.parts.get(partition);
+      if (own === undefined)
+        this.parts.set(partition, (own = new Map<string, { labels: Labels; value: number }>()));
+      own.set(key, { labels, value });
+      this.export(key, labels);
+    };
+    const reset = (): void => this.drop(partition);
+    // Structural stand-in: the engine calls set and reset only (a Gauge's other methods are not reached).
+    return { set, reset } as unknown as Gauge<string>;
+  }
+
+  /** Forgets a partition's values and exports what the others hold. */
+  drop(partition: number): void {
+    const own = this.parts.get(partition);
+    this.parts.delete(partition);
+    for (const [key, { labels }] of own ?? []) this.export(key, labels);
+  }
+
+  private export(key: string, labels: Labels): void {
+    const values: number[] = [];
+    for (const own of this.parts.values()) {
+      const v = own.get(key);
+      if (v !== undefined) values.push(v.value);
+    }
+    if (values.length === 0) {
+      // Nobody holds this label set any more: it leaves the exposition (a removed segment, say).
+      if (Object.keys(labels).length > 0) this.base.remove(labels);
+      else this.base.set(0);
+      return;
+    }
+    const combined = this.combine === 'sum' ? values.reduce((a, b) => a + b, 0) : Math.min(...values);
+    this.base.set(labels, combined);
+  }
+}
+
+/** The engine gauges partitions share, and how each combines. Averages are set by the host from merged answers. */
+const SHARED = {
+  consumerPendingMessages: 'sum',
+  customers: 'sum',
+  timersPending: 'sum',
+  segmentCustomers: 'sum',
+  stageCustomers: 'sum',
+  riskCustomers: 'sum',
+  loyaltyPointsOutstanding: 'sum',
+  watermarkSeconds: 'min',
+} as const satisfies Partial<Record<keyof EngineMetrics, Combine>>;
+
+/** The gauges set from merged aggregates instead: a mean of partitions' means would be wrong. */
+const MERGED = ['retentionRate', 'averageClv'] as const;
+
+/**
+ * Engine metrics for the engines of several partitions in one process: counters and histograms are shared as they
+ * are (they add up by themselves), gauges combine through {@link SharedGauge}.
+ */
+export function partitionGauges(base: EngineMetrics): {
+  viewFor(partition: number): EngineMetrics;
+  drop(partition: number): void;
+} {
+  const shared = Object.fromEntries(
+    Object.entries(SHARED).map(([name, combine]) => [
+      name,
+      new SharedGauge(base[name as keyof typeof SHARED] as Gauge<string>, combine),
+    ]),
+  ) as Record<keyof typeof SHARED, SharedGauge>;
+  const ignored = { set: () => undefined, reset: () => undefined } as unknown as Gauge<string>;
+  return {
+    viewFor(partition) {
+      const views = Object.fromEntries(
+        Object.entries(shared).map(([name, gauge]) => [name, gauge.view(partition)]),
+      );
+      const merged = Object.fromEntries(MERGED.map((name) => [name, ignored]));
+      return { ...base, ...views, ...merged };
+    },
+    drop(partition) {
+      for (const gauge of Object.values(shared)) gauge.drop(partition);
+    },
+  };
+}
