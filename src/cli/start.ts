@@ -143,7 +143,10 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
           endpoints: [
             ...engineEndpoints(host),
             ...modelEndpoints(models.champion),
-            eraseEndpoint((customerId) => host.erase(customerId)),
+            eraseEndpoint(
+              (customerId) => host.erase(customerId),
+              (customerId) => host.holds(customerId),
+            ),
           ],
           log,
           limits: config.requests,

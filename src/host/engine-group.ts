@@ -23,6 +23,8 @@ export interface EngineGroup {
   engines(): readonly Engine[];
   /** The partition a customer belongs to (the server's mapping hashes its token the same way). */
   partitionOf(customerId: string): number;
+  /** Whether the customer's partition is worked here (P = 1 without leases: always). */
+  holds(customerId: string): boolean;
   /** The engine of the customer's partition, when this process owns it. */
   engineOf(customerId: string): Engine | undefined;
   profile(customerId: string): Promise<CustomerProfile | undefined>;
@@ -71,6 +73,7 @@ export function engineGroup(
     },
     engines: () => list().map((w) => w.engine),
     partitionOf,
+    holds: (customerId) => workerOf(customerId) !== undefined,
     engineOf: (customerId) => workerOf(customerId)?.engine,
     profile: (customerId) => workerOf(customerId)?.engine.profile(customerId) ?? Promise.resolve(undefined),
     erase: (customerId) => workerOf(customerId)?.erase(customerId) ?? Promise.resolve(undefined),

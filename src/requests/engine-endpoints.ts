@@ -3,10 +3,20 @@ import type { Engine } from '../engine/index.js';
 import type { EraseResult } from '../erase/index.js';
 import { clipText } from './body.js';
 import { ECHO_LIMIT, customerIdOf, dryRunOf } from './shapes.js';
-import { RequestRefusal, type Endpoint } from './types.js';
+import { AnsweredElsewhere, RequestRefusal, type Endpoint } from './types.js';
 
-/** What the engine endpoints ask of the engine. */
-export type RequestEngine = Pick<Engine, 'profile' | 'segments' | 'dryRun' | 'aggregates'>;
+/**
+ * What the engine endpoints ask of the engine; `holds` (partitioned instances) says whether the customer's
+ * partition is worked here: when not, the instance that holds it answers and this one stays silent.
+ */
+export type RequestEngine = Pick<Engine, 'profile' | 'segments' | 'dryRun' | 'aggregates'> & {
+  readonly holds?: (customerId: string) => boolean;
+};
+
+/** Another instance answers for a customer whose partition this one does not hold. */
+function leaveToOwner(holds: ((customerId: string) => boolean) | undefined, customerId: string): void {
+  if (holds !== undefined && !holds(customerId)) throw new AnsweredElsewhere();
+}
 
 // A refused rule's message quotes the rule; the rule is bounded by requests.maxRuleLength, the quote by this.
 const RULE_MESSAGE_LIMIT = 1024;
@@ -16,11 +26,15 @@ const RULE_MESSAGE_LIMIT = 1024;
  * erased and a tombstone published (see src/erase); `not_found` when unknown, `erase_failed` when the engine forgot
  * it but the purge or the snapshot rewrite failed (an erase may be repeated).
  */
-export function eraseEndpoint(erase: (customerId: string) => Promise<EraseResult | undefined>): Endpoint {
+export function eraseEndpoint(
+  erase: (customerId: string) => Promise<EraseResult | undefined>,
+  holds?: (customerId: string) => boolean,
+): Endpoint {
   return {
     name: 'customers.erase',
     async answer(body) {
       const customerId = customerIdOf(body);
+      leaveToOwner(holds, customerId);
       let result: EraseResult | undefined;
       try {
         result = await erase(customerId);
@@ -50,6 +64,7 @@ export function engineEndpoints(engine: RequestEngine): Endpoint[] {
       name: 'customers.get',
       async answer(body) {
         const customerId = customerIdOf(body);
+        leaveToOwner(engine.holds, customerId);
         const profile = await engine.profile(customerId);
         if (profile === undefined) {
           throw new RequestRefusal(

@@ -3,6 +3,7 @@ import { decodeBody } from './body.js';
 import { DEFAULT_MAX_PAYLOAD, HEADER_ALLOWANCE, encodeReply, errorReply, replyHeaders } from './reply.js';
 import type { RequestMetrics } from './metrics.js';
 import {
+  AnsweredElsewhere,
   RequestRefusal,
   type Endpoint,
   type RequestEncoding,
@@ -47,6 +48,10 @@ export function requestHandler(endpoint: Endpoint, deps: HandlerDeps): (msg: Req
       payload = await endpoint.answer(body.value, deps.limits);
       outcome = 'ok';
     } catch (err) {
+      if (err instanceof AnsweredElsewhere) {
+        deps.metrics?.requests.inc({ endpoint: endpoint.name, outcome: 'elsewhere' });
+        return;
+      }
       const refusal = asRefusal(err);
       if (refusal.code === 'internal') log.error({ ...ctx, err }, 'request failed');
       else log.debug({ ...ctx, code: refusal.code, reason: refusal.message }, 'request refused');

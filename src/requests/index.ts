@@ -11,5 +11,5 @@ export { serveRequests } from './serve.js';
 export type { ServeRequestsOptions } from './serve.js';
 export { createRequestMetrics } from './metrics.js';
 export type { RequestMetrics } from './metrics.js';
-export { RequestRefusal } from './types.js';
+export { AnsweredElsewhere, RequestRefusal } from './types.js';
 export type { Endpoint, ErrorReply, RequestEncoding, RequestLimits, RequestMsg } from './types.js';

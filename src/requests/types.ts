@@ -49,6 +49,14 @@ export class RequestRefusal extends Error {
   }
 }
 
+/**
+ * Thrown by an endpoint when another instance answers this request (the customer's partition is owned elsewhere:
+ * every instance receives the request, only the owner replies). No reply is sent.
+ */
+export class AnsweredElsewhere extends Error {
+  override readonly name: string = 'AnsweredElsewhere';
+}
+
 /** The wire shape of every error reply. */
 export interface ErrorReply {
   readonly error: { readonly code: RequestErrorCode; readonly message: string };

@@ -1,11 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { jetstream } from '@nats-io/jetstream';
 import { Packr } from 'msgpackr';
 import { eventSubject } from '../../src/contract/subjects.js';
 import { createSimulator, DAY_MS } from '../../src/simulate/index.js';
 import { waitFor } from '../helpers/engine.js';
+import {
+  freePort,
+  metricOf,
+  profileOf,
+  recordLifecycle,
+  startEngineProcess,
+  untilHealthy,
+  untilQuiet,
+  type EngineProcess,
+} from '../helpers/engine-process.js';
 import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
 
 /**
@@ -20,26 +28,10 @@ let fx: NatsFixture;
 beforeAll(async () => (fx = await natsFixture()));
 afterAll(async () => fx[Symbol.asyncDispose]());
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface EngineProcess {
-  readonly prefix: string;
-  readonly port: number;
-  child: ChildProcess;
-}
-
 async function spawnEngine(stream: string, subjects: string, name: string): Promise<EngineProcess> {
   const port = await freePort();
   const prefix = uniqueName(name).toLowerCase();
   const env = {
-    ...process.env,
     CHURNFLOW_NATS_URL: fx.server.url,
     CHURNFLOW_NATS_STREAM: stream,
     CHURNFLOW_NATS_CONSUMER: uniqueName(name),
@@ -54,52 +46,7 @@ async function spawnEngine(stream: string, subjects: string, name: string): Prom
     CHURNFLOW_STATE_IDLE_AFTER_MS: '500',
     CHURNFLOW_SNAPSHOT_INTERVAL_MS: '1000',
   };
-  const p: EngineProcess = { prefix, port, child: start(env) };
-  (p as { env?: typeof env }).env = env;
-  return p;
-}
-
-function start(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['dist/src/cli/main.js', 'start'], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function ready(p: EngineProcess): Promise<void> {
-  await waitFor(
-    async () => (await fetch(`http://127.0.0.1:${p.port}/healthz`).catch(() => undefined))?.ok === true,
-    30_000,
-    'engine up',
-  );
-}
-
-/** Every lifecycle event a consumer saw, by idempotency key; a key seen with two payloads fails the test. */
-function recordLifecycle(prefix: string): Map<string, string> {
-  const seen = new Map<string, string>();
-  const conflicts: string[] = [];
-  for (const subject of [`${prefix}.segments.>`, `${prefix}.stages.>`]) {
-    fx.nc.subscribe(subject, {
-      callback: (_err, m) => {
-        const e = packr.unpack(m.data) as { idempotencyKey: string };
-        const json = JSON.stringify(e);
-        const prior = seen.get(e.idempotencyKey);
-        if (prior !== undefined && prior !== json) conflicts.push(e.idempotencyKey);
-        seen.set(e.idempotencyKey, json);
-      },
-    });
-  }
-  (seen as Map<string, string> & { conflicts?: string[] }).conflicts = conflicts;
-  return seen;
-}
-
-async function profile(prefix: string, customerId: string): Promise<unknown> {
-  const r = await fx.nc.request(`${prefix}.customers.get`, JSON.stringify({ customerId }), {
-    timeout: 5_000,
-  });
-  const body = JSON.parse(new TextDecoder().decode(r.data)) as Record<string, unknown>;
-  delete body['seq']; // counts from each engine's start time
-  return body;
+  return { prefix, port, env, child: startEngineProcess(env) };
 }
 
 describe('kill -9 and restart', () => {
@@ -108,10 +55,10 @@ describe('kill -9 and restart', () => {
     const subjects = stream.toLowerCase();
     const steady = await spawnEngine(stream, subjects, 'steady');
     const crashy = await spawnEngine(stream, subjects, 'crashy');
-    const steadySeen = recordLifecycle(steady.prefix);
-    const crashySeen = recordLifecycle(crashy.prefix);
+    const steadySeen = recordLifecycle(fx.nc, steady.prefix);
+    const crashySeen = recordLifecycle(fx.nc, crashy.prefix);
     try {
-      await Promise.all([ready(steady), ready(crashy)]);
+      await Promise.all([untilHealthy(steady), untilHealthy(crashy)]);
       // History up to six hours ago: timers armed by its last hours (an abandoned cart's hour, a day boundary)
       // are due by the wall clock, so the idle engines tick.
       const end = Date.now() - 6 * 3_600_000;
@@ -132,20 +79,17 @@ describe('kill -9 and restart', () => {
         );
         if (!kills.has(c)) continue;
         crashy.child.kill('SIGKILL');
-        crashy.child = start((crashy as { env?: NodeJS.ProcessEnv }).env!);
+        crashy.child = startEngineProcess(crashy.env);
         await new Promise((r) => setTimeout(r, 300 + Math.random() * 700));
         crashy.child.kill('SIGKILL'); // mid-restore
-        crashy.child = start((crashy as { env?: NodeJS.ProcessEnv }).env!);
+        crashy.child = startEngineProcess(crashy.env);
         // Long enough alive for a snapshot now and then, so later restarts restore instead of replaying all.
         await new Promise((r) => setTimeout(r, 4_000));
       }
-      await ready(crashy);
+      await untilHealthy(crashy);
       // The last restart restored a snapshot (and replayed only the tail).
       await waitFor(
-        async () => {
-          const text = await (await fetch(`http://127.0.0.1:${crashy.port}/metrics`)).text();
-          return Number(/^churnflow_restore_seconds (\S+)$/m.exec(text)?.[1]) > 0;
-        },
+        async () => (await metricOf(crashy, 'churnflow_restore_seconds')) > 0,
         30_000,
         'a restore from a snapshot',
       );
@@ -155,7 +99,7 @@ describe('kill -9 and restart', () => {
       for (const p of [steady, crashy]) {
         await waitFor(
           async () => {
-            const body = (await profile(p.prefix, last.customerId).catch(() => ({}))) as {
+            const body = (await profileOf(fx.nc, p.prefix, last.customerId).catch(() => ({}))) as {
               eventTime?: number;
             };
             return (body.eventTime ?? 0) >= last.ts;
@@ -164,20 +108,9 @@ describe('kill -9 and restart', () => {
           `${p.prefix} caught up`,
         );
       }
-      let sizes = '';
-      await waitFor(
-        async () => {
-          const now2 = `${steadySeen.size}/${crashySeen.size}`;
-          const quiet = now2 === sizes;
-          sizes = now2;
-          if (!quiet) await new Promise((r) => setTimeout(r, 2_000));
-          return quiet;
-        },
-        60_000,
-        'quiet',
-      );
+      await untilQuiet(() => `${steadySeen.seen.size}/${crashySeen.seen.size}`);
 
-      expect(steadySeen.size).toBeGreaterThan(100);
+      expect(steadySeen.seen.size).toBeGreaterThan(100);
       const info = await (
         await import('@nats-io/jetstream')
       )
@@ -187,10 +120,10 @@ describe('kill -9 and restart', () => {
         subject.includes('$clock'),
       );
       expect(ticks.length).toBeGreaterThan(0); // the quiet spells did write clock ticks
-      expect((crashySeen as { conflicts?: string[] }).conflicts).toEqual([]);
-      expect(new Map([...crashySeen].sort())).toEqual(new Map([...steadySeen].sort()));
+      expect(crashySeen.conflicts).toEqual([]);
+      expect(new Map([...crashySeen.seen].sort())).toEqual(new Map([...steadySeen.seen].sort()));
       for (const id of ids)
-        expect(await profile(crashy.prefix, id)).toEqual(await profile(steady.prefix, id));
+        expect(await profileOf(fx.nc, crashy.prefix, id)).toEqual(await profileOf(fx.nc, steady.prefix, id));
     } finally {
       steady.child.kill('SIGKILL');
       crashy.child.kill('SIGKILL');

@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstream } from '@nats-io/jetstream';
+import { createInbox } from '@nats-io/transport-node';
+import { Packr } from 'msgpackr';
+import { customerToken, eventSubject } from '../../src/contract/subjects.js';
+import { partitionOfToken, subjectMappingConfig } from '../../src/partitions/index.js';
+import { createSimulator, DAY_MS } from '../../src/simulate/index.js';
+import { waitFor } from '../helpers/engine.js';
+import {
+  freePort,
+  metricOf,
+  profileOf,
+  recordLifecycle,
+  startEngineProcess,
+  untilHealthy,
+  untilQuiet,
+  type EngineProcess,
+} from '../helpers/engine-process.js';
+import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
+
+/**
+ * Partitions shared by instances, as real processes against one nats-server 2.9 with the partition mapping: a
+ * single instance owning all four partitions runs uninterrupted; two instances share them through leases, and one
+ * of them is killed with SIGKILL halfway through the events. The survivor takes its partitions over (restoring
+ * their snapshots, replaying their tails) and must end exactly where the single instance is.
+ */
+const P = 4;
+const TTL_MS = 3_000;
+const RENEW_MS = 1_000;
+const packr = new Packr({ useRecords: false });
+let fx: NatsFixture;
+beforeAll(
+  async () => (fx = await natsFixture({ server: { config: `${subjectMappingConfig({ count: P })}\n` } })),
+);
+afterAll(async () => fx[Symbol.asyncDispose]());
+
+async function spawnInstance(
+  shared: { consumer: string; prefix: string },
+  extra: NodeJS.ProcessEnv,
+): Promise<EngineProcess> {
+  const port = await freePort();
+  const env = {
+    CHURNFLOW_NATS_URL: fx.server.url,
+    CHURNFLOW_NATS_STREAM: 'EVENTS',
+    CHURNFLOW_NATS_CONSUMER: shared.consumer,
+    CHURNFLOW_PARTITIONS_COUNT: String(P),
+    CHURNFLOW_PUBLISH_PREFIX: shared.prefix,
+    CHURNFLOW_PUBLISH_DEAD_LETTER_STREAM: `DLQ_${shared.consumer}`,
+    CHURNFLOW_HTTP_HOST: '127.0.0.1',
+    CHURNFLOW_HTTP_PORT: String(port),
+    CHURNFLOW_LOG_LEVEL: 'error',
+    CHURNFLOW_LOG_SUMMARY_EVERY_MS: '0',
+    CHURNFLOW_STATE_IDLE_AFTER_MS: '500',
+    CHURNFLOW_SNAPSHOT_INTERVAL_MS: '1000',
+    ...extra,
+  };
+  return { prefix: shared.prefix, port, env, child: startEngineProcess(env) };
+}
+
+/** How many instances answer a customer's lookup (only its partition's owner may). */
+async function answerers(prefix: string, customerId: string): Promise<number> {
+  const inbox = createInbox();
+  let n = 0;
+  const sub = fx.nc.subscribe(inbox, {
+    callback: () => {
+      n++;
+    },
+  });
+  await fx.nc.flush();
+  fx.nc.publish(`${prefix}.customers.get`, JSON.stringify({ customerId }), { reply: inbox });
+  await new Promise((r) => setTimeout(r, 300));
+  sub.unsubscribe();
+  return n;
+}
+
+describe('two instances sharing partitions', () => {
+  it('score every customer once, hand over a killed instance’s partitions, and end as one instance would', async () => {
+    const single = await spawnInstance({ consumer: 'SINGLE', prefix: 'single' }, {});
+    const pair = { consumer: 'PAIR', prefix: 'pair' };
+    const leases = {
+      CHURNFLOW_PARTITIONS_LEASE_BUCKET: uniqueName('leases'),
+      CHURNFLOW_PARTITIONS_LEASE_TTL_MS: String(TTL_MS),
+      CHURNFLOW_PARTITIONS_RENEW_MS: String(RENEW_MS),
+    };
+    const a = await spawnInstance(pair, { ...leases, CHURNFLOW_PARTITIONS_INSTANCE_ID: 'a' });
+    const b = await spawnInstance(pair, { ...leases, CHURNFLOW_PARTITIONS_INSTANCE_ID: 'b' });
+    const singleSeen = recordLifecycle(fx.nc, single.prefix);
+    const pairSeen = recordLifecycle(fx.nc, pair.prefix);
+    try {
+      await Promise.all([single, a, b].map(untilHealthy));
+      await waitFor(
+        async () =>
+          (await metricOf(a, 'churnflow_partitions_owned')) === P / 2 &&
+          (await metricOf(b, 'churnflow_partitions_owned')) === P / 2,
+        20_000,
+        'a fair share each',
+      );
+      const end = Date.now() - 6 * 3_600_000;
+      const sim = createSimulator({ customers: 160, seed: 23, startMs: end - 40 * DAY_MS });
+      const events = sim.eventsBetween(end - 40 * DAY_MS, end);
+      const ids = [...new Set(events.map((e) => e.customerId))];
+      // Producers publish the plain subject; the server's mapping stores it in the customer's partition.
+      const js = jetstream(fx.nc);
+      const publish = async (part: typeof events) => {
+        for (let i = 0; i < part.length; i += 500) {
+          await Promise.all(
+            part
+              .slice(i, i + 500)
+              .map((e) => js.publish(eventSubject('events', e.customerId, e.type), packr.pack(e))),
+          );
+        }
+      };
+      const half = Math.floor(events.length / 2);
+      await publish(events.slice(0, half));
+      const firstHalf = [...new Set(events.slice(0, half).map((e) => e.customerId))];
+      await waitFor(
+        async () =>
+          (await metricOf(a, 'churnflow_customers')) + (await metricOf(b, 'churnflow_customers')) ===
+          firstHalf.length,
+        30_000,
+        'the first half applied, each customer by one instance',
+      );
+      // Exactly one instance answers for each customer, and it is its partition's owner.
+      for (const id of firstHalf.slice(0, 40)) expect(await answerers(pair.prefix, id)).toBe(1);
+      expect(new Set(ids.map((id) => partitionOfToken(customerToken(id), P))).size).toBe(P);
+      // Long enough for snapshots of the first half, then b dies without a word.
+      await new Promise((r) => setTimeout(r, 2_500));
+      b.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      await publish(events.slice(half));
+      await waitFor(
+        async () => (await metricOf(a, 'churnflow_partitions_owned')) === P,
+        TTL_MS + 4 * RENEW_MS + 10_000,
+        'the survivor owns every partition',
+      );
+      const takeoverMs = Date.now() - killedAt;
+      expect(takeoverMs).toBeLessThan(TTL_MS + 2 * RENEW_MS + 10_000);
+      expect(await metricOf(a, 'churnflow_restore_seconds')).toBeGreaterThan(0);
+      const last = events.at(-1)!;
+      for (const p of [single, a]) {
+        await waitFor(
+          async () => {
+            const body = (await profileOf(fx.nc, p.prefix, last.customerId).catch(() => ({}))) as {
+              eventTime?: number;
+            };
+            return (body.eventTime ?? 0) >= last.ts;
+          },
+          60_000,
+          `${p.prefix} caught up`,
+        );
+      }
+      await untilQuiet(() => `${singleSeen.seen.size}/${pairSeen.seen.size}`);
+      expect(singleSeen.seen.size).toBeGreaterThan(100);
+      expect(pairSeen.conflicts).toEqual([]);
+      expect(new Map([...pairSeen.seen].sort())).toEqual(new Map([...singleSeen.seen].sort()));
+      for (const id of ids)
+        expect(await profileOf(fx.nc, pair.prefix, id)).toEqual(await profileOf(fx.nc, single.prefix, id));
+    } finally {
+      for (const p of [single, a, b]) p.child.kill('SIGKILL');
+    }
+  }, 180_000);
+});
