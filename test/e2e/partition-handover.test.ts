@@ -20,8 +20,8 @@ import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
 
 /**
  * Partitions shared by instances, as real processes against one nats-server 2.9 with the partition mapping: a
- * single instance owning all four partitions runs uninterrupted; two instances share them through leases, and one
- * of them is killed with SIGKILL halfway through the events. The survivor takes its partitions over (restoring
+ * single instance owning all four partitions runs uninterrupted; a second instance joins the first a third of the
+ * way through the events (the first hands two partitions over) and is killed with SIGKILL at two thirds. The survivor takes its partitions over (restoring
  * their snapshots, replaying their tails) and must end exactly where the single instance is.
  */
 const P = 4;
@@ -74,7 +74,7 @@ async function answerers(prefix: string, customerId: string): Promise<number> {
 }
 
 describe('two instances sharing partitions', () => {
-  it('score every customer once, hand over a killed instance’s partitions, and end as one instance would', async () => {
+  it('rebalance when one joins, score every customer once, take over a killed one’s partitions, end as one instance', async () => {
     const single = await spawnInstance({ consumer: 'SINGLE', prefix: 'single' }, {});
     const pair = { consumer: 'PAIR', prefix: 'pair' };
     const leases = {
@@ -83,17 +83,15 @@ describe('two instances sharing partitions', () => {
       CHURNFLOW_PARTITIONS_RENEW_MS: String(RENEW_MS),
     };
     const a = await spawnInstance(pair, { ...leases, CHURNFLOW_PARTITIONS_INSTANCE_ID: 'a' });
-    const b = await spawnInstance(pair, { ...leases, CHURNFLOW_PARTITIONS_INSTANCE_ID: 'b' });
+    let b: EngineProcess | undefined;
     const singleSeen = recordLifecycle(fx.nc, single.prefix);
     const pairSeen = recordLifecycle(fx.nc, pair.prefix);
     try {
-      await Promise.all([single, a, b].map(untilHealthy));
+      await Promise.all([single, a].map(untilHealthy));
       await waitFor(
-        async () =>
-          (await metricOf(a, 'churnflow_partitions_owned')) === P / 2 &&
-          (await metricOf(b, 'churnflow_partitions_owned')) === P / 2,
+        async () => (await metricOf(a, 'churnflow_partitions_owned')) === P,
         20_000,
-        'a fair share each',
+        'a owns all',
       );
       const end = Date.now() - 6 * 3_600_000;
       const sim = createSimulator({ customers: 160, seed: 23, startMs: end - 40 * DAY_MS });
@@ -110,24 +108,36 @@ describe('two instances sharing partitions', () => {
           );
         }
       };
-      const half = Math.floor(events.length / 2);
-      await publish(events.slice(0, half));
-      const firstHalf = [...new Set(events.slice(0, half).map((e) => e.customerId))];
+      const [third, twoThirds] = [Math.floor(events.length / 3), Math.floor((2 * events.length) / 3)];
+      await publish(events.slice(0, third));
+      // b joins: a hands two partitions back (each drained and snapshotted first), b restores them.
+      b = await spawnInstance(pair, { ...leases, CHURNFLOW_PARTITIONS_INSTANCE_ID: 'b' });
+      const joined = b;
+      await untilHealthy(joined);
       await waitFor(
         async () =>
-          (await metricOf(a, 'churnflow_customers')) + (await metricOf(b, 'churnflow_customers')) ===
-          firstHalf.length,
+          (await metricOf(a, 'churnflow_partitions_owned')) === P / 2 &&
+          (await metricOf(joined, 'churnflow_partitions_owned')) === P / 2,
+        20_000,
+        'a fair share each',
+      );
+      await publish(events.slice(third, twoThirds));
+      const seenSoFar = [...new Set(events.slice(0, twoThirds).map((e) => e.customerId))];
+      await waitFor(
+        async () =>
+          (await metricOf(a, 'churnflow_customers')) + (await metricOf(joined, 'churnflow_customers')) ===
+          seenSoFar.length,
         30_000,
-        'the first half applied, each customer by one instance',
+        'two thirds applied, each customer by one instance',
       );
       // Exactly one instance answers for each customer, and it is its partition's owner.
-      for (const id of firstHalf.slice(0, 40)) expect(await answerers(pair.prefix, id)).toBe(1);
+      for (const id of seenSoFar.slice(0, 40)) expect(await answerers(pair.prefix, id)).toBe(1);
       expect(new Set(ids.map((id) => partitionOfToken(customerToken(id), P))).size).toBe(P);
-      // Long enough for snapshots of the first half, then b dies without a word.
+      // Long enough for snapshots, then b dies without a word.
       await new Promise((r) => setTimeout(r, 2_500));
-      b.child.kill('SIGKILL');
+      joined.child.kill('SIGKILL');
       const killedAt = Date.now();
-      await publish(events.slice(half));
+      await publish(events.slice(twoThirds));
       await waitFor(
         async () => (await metricOf(a, 'churnflow_partitions_owned')) === P,
         TTL_MS + 4 * RENEW_MS + 10_000,
@@ -156,7 +166,7 @@ describe('two instances sharing partitions', () => {
       for (const id of ids)
         expect(await profileOf(fx.nc, pair.prefix, id)).toEqual(await profileOf(fx.nc, single.prefix, id));
     } finally {
-      for (const p of [single, a, b]) p.child.kill('SIGKILL');
+      for (const p of [single, a, b]) p?.child.kill('SIGKILL');
     }
   }, 180_000);
 });
