@@ -76,9 +76,9 @@ export const ScoreUpdateSchema = Type.Object(
 export type ScoreUpdate = Static<typeof ScoreUpdateSchema>;
 
 /**
- * The headers of a dead-letter message on `churnflow.dlq`. Its payload is the original message's bytes,
- * unchanged (or their first bytes when the whole would not fit: see `truncated`), and the original `Content-Type`
- * header is copied when there was one.
+ * The headers of a dead-letter message on `churnflow.dlq.<customer token>` (or `churnflow.dlq.$unknown`: see
+ * deadLetterSubject). Its payload is the original message's bytes, unchanged (or their first bytes when the whole
+ * would not fit: see `truncated`), and the original `Content-Type` header is copied when there was one.
  */
 export const DeadLetterHeaders = {
   /** The reason code, a key of DLQ_REASONS (e.g. `missing_field`). */

@@ -19,6 +19,29 @@ export function clockTickSubject(prefix: string): string {
   return `${prefix}.$clock.tick`;
 }
 
+/**
+ * The token that stands for "customer not known" in a dead-letter subject (`<out prefix>.dlq.$unknown`): used when
+ * neither the rejected message's subject nor its payload names a customer. `$` is always escaped by
+ * {@link customerToken}, so no customer's token can ever be this one (nor `$clock`).
+ */
+export const UNKNOWN_CUSTOMER_TOKEN = '$unknown';
+
+/**
+ * The subject a dead letter is stored on: `<base>.<customer token>` (`base` is `<out prefix>.dlq`), or
+ * `<base>.$unknown` ({@link UNKNOWN_CUSTOMER_TOKEN}) when `token` is absent or not a canonical customer token. The
+ * token is the one the customer's event subjects use, so a GDPR erase purges the customer's dead letters by subject;
+ * consumers of dead letters subscribe to `<base>.>`.
+ */
+export function deadLetterSubject(base: string, token: string | undefined): string {
+  // The canonical check costs one regex test for a verbatim token; it keeps anything that is not a customer's
+  // token (a wildcard, a dot, `$unknown` itself) out of the customers' subjects.
+  return (
+    base +
+    '.' +
+    (token !== undefined && customerIdFromToken(token) !== undefined ? token : UNKNOWN_CUSTOMER_TOKEN)
+  );
+}
+
 // Ids made of these characters only are their own token: the common case costs one regex test and no string.
 const VERBATIM_ONLY = /^[A-Za-z0-9_-]+$/;
 const HEX = '0123456789ABCDEF';
@@ -157,6 +180,18 @@ export function parseEventSubject(
   const customerId = customerIdFromToken(subject.slice(start, dot));
   if (customerId === undefined) return undefined;
   return { customerId, type: subject.slice(dot + 1) };
+}
+
+/**
+ * The customer token of an event subject `<prefix>.<canonical token>.<type>` (as {@link parseEventSubject} reads
+ * it), or `undefined` when the subject is not one. For a partitioned stream pass the partition's prefix
+ * (`<prefix>.<partition>`, see partitionEventPrefix). Not on the hot path: it names a rejected message's customer.
+ */
+export function customerTokenOfSubject(prefix: string, subject: string): string | undefined {
+  // parseEventSubject allows exactly one dot after the token: the last dot ends it.
+  return parseEventSubject(prefix, subject) === undefined
+    ? undefined
+    : subject.slice(prefix.length + 1, subject.lastIndexOf('.'));
 }
 
 /**

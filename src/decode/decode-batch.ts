@@ -1,8 +1,9 @@
-import type { CustomerEvent } from '../contract/event.js';
-import { clockTickSubject } from '../contract/subjects.js';
+import { MAX_CUSTOMER_ID_LENGTH } from '../contract/event.js';
+import { clockTickSubject, customerToken, customerTokenOfSubject } from '../contract/subjects.js';
 import type { InboundBatch, InboundMessage } from '../ingest/types.js';
 import { payloadEncoding } from './content-type.js';
 import { Undecodable, decodePayload } from './decode-payload.js';
+import { hasLoneSurrogate, isPlainObject } from './field-problem.js';
 import type { DecodeOptions } from './options.js';
 import { Problem, ascii, show } from './problem.js';
 import { decodeClockTick } from './clock-tick.js';
@@ -11,7 +12,8 @@ import { validateEvent } from './validate-event.js';
 
 const NO_TICKS: readonly ClockTick[] = Object.freeze([]);
 
-function reject(message: InboundMessage, problem: Problem): Rejection {
+/** `payload`: what the message decoded to, when it got that far (it may name the customer). */
+function reject(message: InboundMessage, problem: Problem, prefix: string, payload?: unknown): Rejection {
   return {
     kind: 'rejected',
     reason: problem.reason,
@@ -20,11 +22,29 @@ function reject(message: InboundMessage, problem: Problem): Rejection {
     data: message.data,
     streamSeq: message.streamSeq,
     contentType: message.contentType,
+    customerToken: rejectedCustomerToken(prefix, message.subject, payload),
   };
 }
 
-/** The event in one message, or the problem that refuses it. Never throws. */
-function decodeMessage(message: InboundMessage, opts: DecodeOptions, nowMs: number): CustomerEvent | Problem {
+/**
+ * Whose message was refused, as a subject token (it picks the dead-letter subject, which an erase purges): the
+ * subject's canonical token, else the token of a valid `customerId` in the payload (a well-formed event on a bad
+ * subject), else unknown. Only on the rejection path; the subject comes first, as the event stream's purge goes by
+ * subject too.
+ */
+function rejectedCustomerToken(prefix: string, subject: string, payload: unknown): string | undefined {
+  const token = customerTokenOfSubject(prefix, subject);
+  if (token !== undefined || !isPlainObject(payload)) return token;
+  const id = payload['customerId'];
+  // An invalid id (too long, lone surrogates) is nobody's: its token could be huge or another id's.
+  if (typeof id !== 'string' || id.length < 1 || id.length > MAX_CUSTOMER_ID_LENGTH || hasLoneSurrogate(id)) {
+    return undefined;
+  }
+  return customerToken(id);
+}
+
+/** The decoded payload of one message, or the problem that refuses it before validation. Never throws. */
+function payloadOf(message: InboundMessage, opts: DecodeOptions): unknown {
   const { data } = message;
   // Size first: nothing is parsed from a payload that is over the limit.
   if (data.byteLength > opts.maxPayloadBytes) {
@@ -48,7 +68,7 @@ function decodeMessage(message: InboundMessage, opts: DecodeOptions, nowMs: numb
       `payload: not valid ${format} (${ascii(payload.message.slice(0, 160))})`,
     );
   }
-  return validateEvent(payload, message.subject, opts, nowMs);
+  return payload;
 }
 
 /**
@@ -84,13 +104,16 @@ export function decodeBatch(
     const nowMs = referenceTime(message, fallbackNowMs);
     if (message.subject === tickSubject) {
       const tick = decodeClockTick(message, nowMs);
-      if (tick instanceof Problem) rejected.push(reject(message, tick));
+      if (tick instanceof Problem) rejected.push(reject(message, tick, opts.subjectPrefix));
       else (ticks ??= []).push({ before: events.length, atMs: tick, streamSeq: message.streamSeq });
       continue;
     }
-    const result = decodeMessage(message, opts, nowMs);
+    // Decoded bytes never make a Problem: a Problem here is payloadOf's refusal.
+    const payload = payloadOf(message, opts);
+    const result =
+      payload instanceof Problem ? payload : validateEvent(payload, message.subject, opts, nowMs);
     if (result instanceof Problem) {
-      rejected.push(reject(message, result));
+      rejected.push(reject(message, result, opts.subjectPrefix, payload));
     } else {
       events.push({
         event: result,

@@ -25,6 +25,12 @@ export interface Rejection {
   readonly streamSeq: number;
   /** The original message's Content-Type header, when it had one; the dead letter carries it on. */
   readonly contentType?: string;
+  /**
+   * The customer's subject token (`customerToken`), when known: the token of the subject
+   * (`<prefix>.<token>.<type>`), else that of a valid `customerId` in the decoded payload. The dead letter goes to
+   * `<out prefix>.dlq.<token>` (absent: `.dlq.$unknown`), so a GDPR erase finds it by subject.
+   */
+  readonly customerToken?: string;
 }
 
 /**

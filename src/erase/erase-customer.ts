@@ -1,7 +1,7 @@
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { customerToken } from '../contract/subjects.js';
+import { customerToken, deadLetterSubject } from '../contract/subjects.js';
 
 /** The tombstone published on `<prefix>.scores.<customer token>` when a customer is erased. */
 export interface ScoreTombstone {
@@ -20,6 +20,11 @@ export interface EraseResult {
   readonly erased: true;
   /** Events of the customer purged from the event stream. */
   readonly purgedEvents: number;
+  /**
+   * Dead letters of the customer purged from the dead-letter stream (`<out prefix>.dlq.<token>`); 0 when the stream
+   * is not configured or does not exist.
+   */
+  readonly purgedDeadLetters: number;
   /** True when a new snapshot without the customer was written and every older one deleted. */
   readonly snapshotsRewritten: boolean;
 }
@@ -32,6 +37,13 @@ export interface EraseDeps {
   /** The event stream and the subject prefix its events are on (`<prefix>.<token>.<type>`). */
   readonly stream: string;
   readonly eventPrefix: string;
+  /**
+   * The stream that keeps dead letters and their subject base (`<outPrefix>.dlq`): the customer's dead letters, on
+   * `<base>.<token>`, are purged from it. Either absent: dead letters are not purged. A stream that does not exist
+   * (deleted; the sink recreates it with the next dead letter) has nothing to purge and does not fail the erase.
+   */
+  readonly deadLetterStream?: string;
+  readonly deadLetterSubjectBase?: string;
   /** Output prefix: the tombstone goes to `<outPrefix>.scores.<token>`. */
   readonly outPrefix: string;
   readonly encode: (payload: object) => Uint8Array;
@@ -43,14 +55,16 @@ export interface EraseDeps {
 
 /**
  * GDPR erase: the engine forgets the customer (state, memberships, timers, published scores), its events are purged
- * from the event stream by subject, a new snapshot without it replaces every older one (so no restart can bring it
- * back), and a tombstone is published on its score subject. Undefined when the customer is unknown.
+ * from the event stream by subject and its dead letters from the dead-letter stream (when configured), a new
+ * snapshot without it replaces every older one (so no restart can bring it back), and a tombstone is published on
+ * its score subject. Undefined when the customer is unknown.
  */
 export async function eraseCustomer(deps: EraseDeps, customerId: string): Promise<EraseResult | undefined> {
   const seq = await deps.engine.erase(customerId);
   if (seq === undefined) return undefined;
   const token = customerToken(customerId);
   const purged = await deps.jsm.streams.purge(deps.stream, { filter: `${deps.eventPrefix}.${token}.>` });
+  const purgedDeadLetters = await purgeDeadLetters(deps, token);
   let snapshotsRewritten = false;
   if (deps.rewriteSnapshots !== undefined) {
     await deps.rewriteSnapshots();
@@ -62,8 +76,34 @@ export async function eraseCustomer(deps: EraseDeps, customerId: string): Promis
   deps.nc.publish(`${deps.outPrefix}.scores.${token}`, deps.encode(tombstone), { headers: h });
   await deps.nc.flush();
   deps.log.info(
-    { purgedEvents: purged.purged, snapshotsRewritten },
-    'customer erased: state, events, snapshots',
+    { purgedEvents: purged.purged, purgedDeadLetters, snapshotsRewritten },
+    'customer erased: state, events, dead letters, snapshots',
   );
-  return { customerId, erased: true, purgedEvents: purged.purged, snapshotsRewritten };
+  return {
+    customerId,
+    erased: true,
+    purgedEvents: purged.purged,
+    purgedDeadLetters,
+    snapshotsRewritten,
+  };
+}
+
+/**
+ * Purges `<base>.<token>` from the dead-letter stream; 0 when none is configured or the stream does not exist. Any
+ * other failure (permissions, time-out) fails the erase, which may be repeated.
+ */
+async function purgeDeadLetters(deps: EraseDeps, token: string): Promise<number> {
+  const stream = deps.deadLetterStream;
+  const base = deps.deadLetterSubjectBase;
+  if (stream === undefined || base === undefined) return 0;
+  try {
+    return (await deps.jsm.streams.purge(stream, { filter: deadLetterSubject(base, token) })).purged;
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+    deps.log.warn(
+      { stream },
+      'dead-letter stream not found: no dead letters to purge (it is recreated with the next dead letter)',
+    );
+    return 0;
+  }
 }

@@ -1,6 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { deadLetterSubject } from '../contract/subjects.js';
 import type { Rejection } from '../decode/types.js';
 import type { EngineMetrics } from '../metrics/index.js';
 import { deadLetterMessage } from './dead-letter-message.js';
@@ -11,7 +12,10 @@ import { DeadLettersNotStoredError, isMissingStream, isRetryable, isTooLarge } f
 export interface DeadLetterPublisherOptions {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
-  /** The dead-letter subject, `<prefix>.dlq`. */
+  /**
+   * The dead-letter subject base, `<prefix>.dlq`: each dead letter goes to `<base>.<customer token>` (the rejection's
+   * `customerToken`), or `<base>.$unknown` when its customer is not known (see deadLetterSubject).
+   */
   readonly subject: string;
   /**
    * The stream that keeps dead letters: recreated (with the settings of the start) when a dead letter finds no
@@ -25,11 +29,12 @@ export interface DeadLetterPublisherOptions {
 }
 
 /**
- * Stores dead letters through JetStream, all of a batch in parallel, each once (`Nats-Msg-Id`). A dead letter
- * whose whole would exceed the server's `max_payload` is stored truncated (and one refused by the stream as too
- * large, cut to the stream's `max_msg_size`), so no message is too big to dead-letter. When the stream is missing
- * it is recreated and the failed ones published again, once. Rejects with {@link DeadLettersNotStoredError}
- * naming the dead letters not stored; retrying is the caller's decision (see storeDeadLetters).
+ * Stores dead letters through JetStream on `<base>.<customer token>`, all of a batch in parallel, each once
+ * (`Nats-Msg-Id`). A dead letter whose whole would exceed the server's `max_payload` is stored truncated (and one
+ * refused by the stream as too large, cut to the stream's `max_msg_size`), so no message is too big to dead-letter.
+ * When the stream is missing (or does not capture `<base>.>`) it is recreated (or updated) and the failed ones
+ * published again, once. Rejects with {@link DeadLettersNotStoredError} naming the dead letters not stored;
+ * retrying is the caller's decision (see storeDeadLetters).
  */
 export function deadLetterPublisher(
   opts: DeadLetterPublisherOptions,
@@ -38,7 +43,7 @@ export function deadLetterPublisher(
 
   const publishWithin = async (r: Rejection, limitBytes: number): Promise<void> => {
     const m = deadLetterMessage(r, limitBytes);
-    await opts.js.publish(opts.subject, m.data, { headers: m.headers });
+    await opts.js.publish(deadLetterSubject(opts.subject, r.customerToken), m.data, { headers: m.headers });
     if (!m.truncated) return;
     metrics?.deadLettersTruncated.inc({ reason: r.reason });
     log?.warn(
@@ -90,7 +95,7 @@ export function deadLetterPublisher(
       metrics?.natsIncidents.inc({ kind: 'dead_letter_stream_recreated' });
       log?.warn(
         { stream: stream.name, subject: opts.subject },
-        'dead-letter stream was missing: recreated it',
+        'dead-letter stream was missing (or did not capture the dead-letter subjects): recreated or updated it',
       );
       return true;
     } catch (err) {

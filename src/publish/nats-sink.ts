@@ -11,7 +11,7 @@ import type { OutputSink } from './sink.js';
 /** Options of {@link natsSink}. */
 export interface NatsSinkOptions {
   readonly nc: NatsConnection;
-  /** Used for dead letters, so each is stored (the DLQ stream captures `<prefix>.dlq`) before the original is acked. */
+  /** Used for dead letters, so each is stored (the DLQ stream captures `<prefix>.dlq.>`) before the original is acked. */
   readonly js: JetStreamClient;
   /** Output subject prefix (default `churnflow`). */
   readonly prefix: string;
@@ -39,9 +39,10 @@ export function encodeScoreUpdate(update: ScoreUpdate, encoding: 'msgpack' | 'js
 
 /**
  * Publishes score updates on `<prefix>.scores.<customer token>` (core NATS: buffered, no round trip) with a
- * Content-Type header, and dead letters on `<prefix>.dlq` through JetStream with the reason in headers, the
- * original Content-Type when there was one, and a `Nats-Msg-Id` for de-duplication; a dead letter too large to
- * store whole is stored truncated (see deadLetterPublisher).
+ * Content-Type header, and dead letters on `<prefix>.dlq.<customer token>` (`.dlq.$unknown` when the customer is
+ * not known: see deadLetterSubject) through JetStream with the reason in headers, the original Content-Type when
+ * there was one, and a `Nats-Msg-Id` for de-duplication; a dead letter too large to store whole is stored truncated
+ * (see deadLetterPublisher).
  */
 export function natsSink(opts: NatsSinkOptions): OutputSink {
   const contentType = opts.encoding === 'json' ? 'application/json' : 'application/msgpack';

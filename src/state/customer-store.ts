@@ -1,3 +1,4 @@
+import { customerToken } from '../contract/subjects.js';
 import type { DecodedEvent, Rejection } from '../decode/types.js';
 import { applyEvent } from './apply-event.js';
 import { computeFeatures } from './compute-features.js';
@@ -238,6 +239,8 @@ function reject(d: DecodedEvent, reason: Rejection['reason'], detail: string): R
     data: d.data,
     streamSeq: d.streamSeq,
     contentType: d.contentType,
+    // A decoded event's subject carries exactly this token: its dead letter goes to the customer's DLQ subject.
+    customerToken: customerToken(d.event.customerId),
   };
 }
 

@@ -23,7 +23,9 @@ describe('dead letters on NATS keep what a consumer needs to read the original',
     const config = testConfig(fx.server.url);
     await using app = await startTestEngine(config);
     const dlq: Msg[] = [];
-    const sub = fx.nc.subscribe(`${config.publish.prefix}.dlq`, { callback: (_err, m) => void dlq.push(m) });
+    const sub = fx.nc.subscribe(`${config.publish.prefix}.dlq.>`, {
+      callback: (_err, m) => void dlq.push(m),
+    });
     const js = jetstream(fx.nc);
     const prefix = config.ingest.subjectPrefix;
     const now = Date.now();
@@ -79,6 +81,8 @@ describe('dead letters on NATS keep what a consumer needs to read the original',
       expect(m, `dead letter of ${subject}`).toBeDefined();
       expect(m!.headers?.get(DeadLetterHeaders.reason)).toBe(reason);
       expect(m!.headers?.get(DeadLetterHeaders.subject)).toBe(subject);
+      // On the dead-letter subject of the customer in the original's subject (`<prefix>.<customer>.<type>`).
+      expect(m!.subject).toBe(`${config.publish.prefix}.dlq.${subject.split('.').at(-2)}`);
       expect(m!.headers?.has(DeadLetterHeaders.contentType)).toBe(contentType !== undefined);
       if (contentType !== undefined) expect(m!.headers?.get(DeadLetterHeaders.contentType)).toBe(contentType);
       expect(m!.headers?.get('Nats-Msg-Id')).toBe(`${subject}:${seqs[i]}`);
@@ -96,7 +100,7 @@ describe('dead letters on NATS keep what a consumer needs to read the original',
     const jsm = await jetstreamManager(fx.nc);
     const prefix = uniqueName('out').toLowerCase();
     const stream = uniqueName('DLQ');
-    await jsm.streams.add({ name: stream, subjects: [`${prefix}.dlq`] });
+    await jsm.streams.add({ name: stream, subjects: [`${prefix}.dlq.>`] });
     const sink = natsSink({ nc: fx.nc, js: jetstream(fx.nc), prefix, encoding: 'msgpack' });
     const rejection = (streamSeq: number, contentType?: string): Rejection => ({
       kind: 'rejected',

@@ -52,7 +52,13 @@ describe('GDPR erase', () => {
       const lastSeq = (await request(`${out}.customers.get`, { customerId: gone }))['seq'] as number;
 
       const result = await request(`${out}.customers.erase`, { customerId: gone });
-      expect(result).toEqual({ customerId: gone, erased: true, purgedEvents: 3, snapshotsRewritten: true });
+      expect(result).toEqual({
+        customerId: gone,
+        erased: true,
+        purgedEvents: 3,
+        purgedDeadLetters: 0,
+        snapshotsRewritten: true,
+      });
       await waitFor(() => updates.some((u) => u['erased'] === true), 5_000, 'tombstone');
       expect(updates.find((u) => u['erased'] === true)).toMatchObject({
         customerId: gone,

@@ -86,7 +86,7 @@ describe('a dead letter too large to store whole', () => {
   it("is cut to the stream's max_msg_size when the stream refuses it as too large", async () => {
     const prefix = uniqueName('out').toLowerCase();
     const stream = uniqueName('DLQ');
-    await jsm.streams.add({ name: stream, subjects: [`${prefix}.dlq`], max_msg_size: 4_096 });
+    await jsm.streams.add({ name: stream, subjects: [`${prefix}.dlq.>`], max_msg_size: 4_096 });
     const sink = natsSink({
       nc: fx.nc,
       js: jetstream(fx.nc),
@@ -142,7 +142,7 @@ describe('the dead-letter stream deleted while running', () => {
     const stream = uniqueName('DLQ');
     await jsm.streams.add({
       name: stream,
-      subjects: [`${prefix}.dlq`],
+      subjects: [`${prefix}.dlq.>`],
       max_msgs: 1,
       discard: DiscardPolicy.New,
     });

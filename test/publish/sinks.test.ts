@@ -243,7 +243,7 @@ describe('natsSink', () => {
   it('resolves deadLetter only after JetStream stored every dead letter, with its reason headers and bytes', async () => {
     const prefix = uniqueName('out').toLowerCase();
     const stream = uniqueName('DLQ');
-    await jsm.streams.add({ name: stream, subjects: [`${prefix}.dlq`], storage: StorageType.File });
+    await jsm.streams.add({ name: stream, subjects: [`${prefix}.dlq.>`], storage: StorageType.File });
     const sink = natsSink({ nc: fx.nc, js: jetstream(fx.nc), prefix, encoding: 'msgpack' });
     const dead = [
       rejection(11, junk(11)),
@@ -251,6 +251,7 @@ describe('natsSink', () => {
         reason: 'out_of_range',
         detail: 'value: 11\nnps is 0..10 — "é"',
         subject: 'events.x.nps',
+        customerToken: 'x',
       }),
       rejection(13, new TextEncoder().encode('{"oops"'), { contentType: 'application/json' }),
     ];
@@ -263,7 +264,8 @@ describe('natsSink', () => {
       const streamSeq = Number(m!.header.get(DeadLetterHeaders.streamSeq));
       const r = dead.find((d) => d.streamSeq === streamSeq)!;
       expect(r).toBeDefined();
-      expect(m!.subject).toBe(`${prefix}.dlq`);
+      // On the customer's dead-letter subject; the fixtures that name no customer on the unknown one.
+      expect(m!.subject).toBe(`${prefix}.dlq.${r.customerToken ?? '$unknown'}`);
       expect(m!.header.get(DeadLetterHeaders.reason)).toBe(r.reason);
       expect(m!.header.get(DeadLetterHeaders.subject)).toBe(r.subject);
       const detail = m!.header.get(DeadLetterHeaders.detail);
@@ -279,7 +281,7 @@ describe('natsSink', () => {
     expect((await jsm.streams.info(stream)).state.messages).toBe(dead.length);
   });
 
-  it('rejects deadLetter when no stream stores <prefix>.dlq, so the caller does not ack', async () => {
+  it('rejects deadLetter when no stream stores <prefix>.dlq.>, so the caller does not ack', async () => {
     const prefix = uniqueName('nostream').toLowerCase();
     const sink = natsSink({ nc: fx.nc, js: jetstream(fx.nc, { timeout: 2_000 }), prefix, encoding: 'json' });
     await expect(sink.deadLetter([rejection(1, junk(1))])).rejects.toThrow();
