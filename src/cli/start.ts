@@ -1,6 +1,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig, type Config } from '../config/index.js';
-import { createPartitionHost, type PartitionHost } from '../host/index.js';
+import { createPartitionHost, instanceParts, type PartitionHost } from '../host/index.js';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { compilePartitionOptions, createPartitionOwnership } from '../partitions/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import {
@@ -37,6 +38,9 @@ export interface StartOptions extends NatsFlags {
   /** Config file (default: $CHURNFLOW_CONFIG, else config/default.json). */
   readonly config?: string;
 }
+
+/** How long a question about every customer waits for the parts of every partition from the instances. */
+const GATHER_WAIT_MS = 3_000;
 
 /** How long the orderly stop after a fatal event may take before the process exits anyway. */
 const FATAL_STOP_DEADLINE_MS = 30_000;
@@ -135,23 +139,7 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
             log.error({ err, file: rulesFile }, 'segment rules refused; the previous rules stay in force'),
         );
   const stopControl =
-    nc === undefined
-      ? () => undefined
-      : serveRequests({
-          nc,
-          prefix: config.publish.prefix,
-          endpoints: [
-            ...engineEndpoints(host),
-            ...modelEndpoints(models.champion),
-            eraseEndpoint(
-              (customerId) => host.erase(customerId),
-              (customerId) => host.holds(customerId),
-            ),
-          ],
-          log,
-          limits: config.requests,
-          metrics: createRequestMetrics(registry),
-        });
+    nc === undefined ? () => undefined : serveEngineRequests(config, nc, host, models, registry, log);
   // The request subscriptions are registered with the server before anyone is told the engine is up.
   await nc?.flush();
   Object.assign(live, { runtime: opened, host });
@@ -178,6 +166,69 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
       await ops.close();
       log.info({ events: host.totals.events, scoreUpdates: host.totals.scoreUpdates }, 'stopped');
     },
+  };
+}
+
+/**
+ * The request endpoints. With leases (several instances may share the partitions), a customer's requests reach
+ * every instance and its partition's owner answers; questions about every customer reach one instance of the queue
+ * group, which gathers every instance's part (src/host/instance-parts.ts). Model requests reach every instance.
+ */
+function serveEngineRequests(
+  config: Readonly<Config>,
+  nc: NatsConnection,
+  host: PartitionHost,
+  models: { readonly champion: ModelRegistry },
+  registry: Registry,
+  log: Logger,
+): () => void {
+  const shared = config.partitions.leaseBucket !== '';
+  const parts = shared
+    ? instanceParts({
+        nc,
+        prefix: config.publish.prefix,
+        group: host,
+        log,
+        waitMs: GATHER_WAIT_MS,
+        dryRunTimeoutMs: config.segments.dryRunTimeoutMs,
+      })
+    : undefined;
+  const engine = {
+    profile: (customerId: string) => host.profile(customerId),
+    holds: (customerId: string) => host.holds(customerId),
+    segments: () => parts?.segments() ?? host.segments(),
+    aggregates: () => parts?.aggregates() ?? host.aggregates(),
+    dryRun: (rule: string, sample: number) => parts?.dryRun(rule, sample) ?? host.dryRun(rule, sample),
+  };
+  const endpoints = engineEndpoints(engine);
+  const common = {
+    nc,
+    prefix: config.publish.prefix,
+    log,
+    limits: config.requests,
+    metrics: createRequestMetrics(registry),
+  };
+  const stops = [
+    serveRequests({
+      ...common,
+      endpoints: [
+        ...endpoints.filter((e) => e.name.startsWith('customers.')),
+        ...modelEndpoints(models.champion),
+        eraseEndpoint(
+          (customerId) => host.erase(customerId),
+          (customerId) => host.holds(customerId),
+        ),
+      ],
+    }),
+    serveRequests({
+      ...common,
+      endpoints: endpoints.filter((e) => !e.name.startsWith('customers.')),
+      ...(shared ? { queue: `${config.publish.prefix}.requests` } : {}),
+    }),
+  ];
+  return () => {
+    parts?.stop();
+    stops.forEach((stop) => stop());
   };
 }
 

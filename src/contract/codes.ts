@@ -74,6 +74,8 @@ export const REQUEST_ERRORS = {
   rollback_refused: 'There is no admitted model version below the current one to roll back to.',
   reply_too_large: "The answer would exceed the server's max_payload; it was not sent.",
   internal: 'The engine failed while answering; the engine log has the details.',
+  partitions_incomplete:
+    'With several instances: some partitions were answered by no instance in time (an owner died and its partitions are being taken over); retry.',
   erase_failed:
     'The customer was erased from the engine, but purging its events or rewriting the snapshots failed; repeat the erase.',
 } as const;
@@ -101,6 +103,8 @@ export const ERROR_CODES = {
     'A dry run took longer than segments.dryRunTimeoutMs and was stopped; no partial result is given. The message says how many customers it had evaluated.',
   DRY_RUN_CANCELLED:
     'A dry run was stopped before it finished: the engine is shutting down, or the caller cancelled it.',
+  PARTITIONS_INCOMPLETE:
+    'A question about every customer could not be answered: some partitions were held by no running instance in time.',
   SNAPSHOT_UNSUPPORTED:
     'A state snapshot is of another format version (or not a snapshot): it is refused, never misread; the engine falls back to an older snapshot or a full replay.',
   SNAPSHOT_CORRUPT:

@@ -21,6 +21,8 @@ export interface EngineGroup {
   readonly totals: GroupTotals;
   /** The engines working now, by partition. */
   engines(): readonly Engine[];
+  /** The partitions whose engines work here now, ascending. */
+  held(): number[];
   /** The partition a customer belongs to (the server's mapping hashes its token the same way). */
   partitionOf(customerId: string): number;
   /** Whether the customer's partition is worked here (P = 1 without leases: always). */
@@ -72,6 +74,7 @@ export function engineGroup(
       },
     },
     engines: () => list().map((w) => w.engine),
+    held: () => list().map((w) => w.partition),
     partitionOf,
     holds: (customerId) => workerOf(customerId) !== undefined,
     engineOf: (customerId) => workerOf(customerId)?.engine,

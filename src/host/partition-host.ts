@@ -156,7 +156,8 @@ export function createPartitionHost(deps: HostDeps): PartitionHost {
       await ownership.start();
       // The partitions claimed in the first round are open (restored, consuming) before the start resolves.
       await Promise.all(chains.values());
-      if (state === 'failed') await done;
+      // A partition that failed to open failed the host (state changes in callbacks).
+      if ((state as EngineState) === 'failed') await done;
     },
     notReady() {
       const waiting = ownership

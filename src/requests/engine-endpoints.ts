@@ -5,13 +5,26 @@ import { clipText } from './body.js';
 import { ECHO_LIMIT, customerIdOf, dryRunOf } from './shapes.js';
 import { AnsweredElsewhere, RequestRefusal, type Endpoint } from './types.js';
 
+/** Questions about every customer may be gathered from several instances (src/host): answers may be promises. */
+type Whole<T> = T | Promise<T>;
+
 /**
  * What the engine endpoints ask of the engine; `holds` (partitioned instances) says whether the customer's
  * partition is worked here: when not, the instance that holds it answers and this one stays silent.
  */
-export type RequestEngine = Pick<Engine, 'profile' | 'segments' | 'dryRun' | 'aggregates'> & {
+export type RequestEngine = Pick<Engine, 'profile'> & {
+  segments(): Whole<ReturnType<Engine['segments']>>;
+  aggregates(): Whole<ReturnType<Engine['aggregates']>>;
+  dryRun(rule: string, sampleSize: number): ReturnType<Engine['dryRun']>;
   readonly holds?: (customerId: string) => boolean;
 };
+
+/** Some partitions answered by no instance: a partial answer is refused, not passed off as the whole. */
+function incomplete(err: unknown): never {
+  if (err instanceof ChurnflowError && err.code === 'PARTITIONS_INCOMPLETE')
+    throw new RequestRefusal('partitions_incomplete', err.message);
+  throw err;
+}
 
 /** Another instance answers for a customer whose partition this one does not hold. */
 function leaveToOwner(holds: ((customerId: string) => boolean) | undefined, customerId: string): void {
@@ -75,7 +88,10 @@ export function engineEndpoints(engine: RequestEngine): Endpoint[] {
         return profile;
       },
     },
-    { name: 'segments.list', answer: () => ({ segments: engine.segments() }) },
+    {
+      name: 'segments.list',
+      answer: async () => ({ segments: await Promise.resolve(engine.segments()).catch(incomplete) }),
+    },
     {
       name: 'segments.dryrun',
       async answer(body, limits) {
@@ -86,6 +102,7 @@ export function engineEndpoints(engine: RequestEngine): Endpoint[] {
           // The rule compiler's refusals are SEGMENTS_INVALID; other coded errors (a time budget, shutdown) end
           // the run, not the rule; anything else is the engine's own failure, answered as internal.
           if (!(err instanceof ChurnflowError)) throw err;
+          if (err.code === 'PARTITIONS_INCOMPLETE') incomplete(err);
           const message = clipText(err.message, RULE_MESSAGE_LIMIT);
           if (err.code === 'SEGMENTS_INVALID') throw new RequestRefusal('rule_refused', message);
           throw new RequestRefusal('dry_run_failed', `${err.code}: ${message}`);
@@ -94,8 +111,8 @@ export function engineEndpoints(engine: RequestEngine): Endpoint[] {
     },
     {
       name: 'aggregates.get',
-      answer() {
-        const aggregates = engine.aggregates();
+      async answer() {
+        const aggregates = await Promise.resolve(engine.aggregates()).catch(incomplete);
         if (aggregates.passes === 0) {
           throw new RequestRefusal(
             'not_ready',

@@ -8,6 +8,8 @@ export interface ServeRequestsOptions extends Omit<HandlerDeps, 'maxPayload'> {
   /** Subject prefix: endpoint `customers.get` is served on `<prefix>.customers.get`. */
   readonly prefix: string;
   readonly endpoints: readonly Endpoint[];
+  /** Queue group: one subscriber of the group gets each request (default: every subscriber does). */
+  readonly queue?: string;
 }
 
 /**
@@ -20,6 +22,7 @@ export function serveRequests(opts: ServeRequestsOptions): () => void {
     const handle = requestHandler(endpoint, deps);
     const subject = `${opts.prefix}.${endpoint.name}`;
     return opts.nc.subscribe(subject, {
+      ...(opts.queue === undefined ? {} : { queue: opts.queue }),
       callback: (err, msg) => {
         if (err !== null) {
           // A subscription error (permissions) ends the subscription; the operator must hear of it.

@@ -73,6 +73,11 @@ async function answerers(prefix: string, customerId: string): Promise<number> {
   return n;
 }
 
+async function ask(prefix: string, endpoint: string): Promise<unknown> {
+  const r = await fx.nc.request(`${prefix}.${endpoint}`, '{}', { timeout: 10_000 });
+  return JSON.parse(new TextDecoder().decode(r.data));
+}
+
 describe('two instances sharing partitions', () => {
   it('rebalance when one joins, score every customer once, take over a killed one’s partitions, end as one instance', async () => {
     const single = await spawnInstance({ consumer: 'SINGLE', prefix: 'single' }, {});
@@ -137,6 +142,12 @@ describe('two instances sharing partitions', () => {
       await new Promise((r) => setTimeout(r, 2_500));
       joined.child.kill('SIGKILL');
       const killedAt = Date.now();
+      // Its partitions answered by nobody now: a question about every customer is refused, not answered in part.
+      // (After the server has seen its connection close: a request routed to it before then is lost.)
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await ask(pair.prefix, 'segments.list')).toMatchObject({
+        error: { code: 'partitions_incomplete' },
+      });
       await publish(events.slice(twoThirds));
       await waitFor(
         async () => (await metricOf(a, 'churnflow_partitions_owned')) === P,
@@ -165,6 +176,8 @@ describe('two instances sharing partitions', () => {
       expect(new Map([...pairSeen.seen].sort())).toEqual(new Map([...singleSeen.seen].sort()));
       for (const id of ids)
         expect(await profileOf(fx.nc, pair.prefix, id)).toEqual(await profileOf(fx.nc, single.prefix, id));
+      // Questions about every customer are gathered from every partition: the same as the single instance's.
+      expect(await ask(pair.prefix, 'segments.list')).toEqual(await ask(single.prefix, 'segments.list'));
     } finally {
       for (const p of [single, a, b]) p?.child.kill('SIGKILL');
     }

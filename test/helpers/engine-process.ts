@@ -59,6 +59,8 @@ export function recordLifecycle(
   for (const subject of [`${prefix}.segments.>`, `${prefix}.stages.>`]) {
     nc.subscribe(subject, {
       callback: (_err, m) => {
+        // Requests share the prefix (`<prefix>.segments.list`): they carry a reply subject, events do not.
+        if (m.reply !== undefined && m.reply !== '') return;
         const e = packr.unpack(m.data) as { idempotencyKey: string };
         const json = JSON.stringify(e);
         const prior = seen.get(e.idempotencyKey);
