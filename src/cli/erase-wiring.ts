@@ -42,6 +42,12 @@ export async function customerEraser(deps: {
         jsm,
         stream: config.nats.stream,
         eventPrefix: deps.eventPrefix,
+        ...(config.sink === 'nats'
+          ? {
+              deadLetterStream: config.publish.deadLetterStream,
+              deadLetterSubjectBase: `${config.publish.prefix}.dlq`,
+            }
+          : {}),
         outPrefix: config.publish.prefix,
         encode: (payload) => encodeScoreUpdate(payload as never, encoding),
         contentType: encoding === 'json' ? 'application/json' : 'application/msgpack',

@@ -74,10 +74,10 @@ export const REQUEST_ERRORS = {
   rollback_refused: 'There is no admitted model version below the current one to roll back to.',
   reply_too_large: "The answer would exceed the server's max_payload; it was not sent.",
   internal: 'The engine failed while answering; the engine log has the details.',
-  partitions_incomplete:
-    'With several instances: some partitions were answered by no instance in time (an owner died and its partitions are being taken over); retry.',
   erase_failed:
     'The customer was erased from the engine, but purging its events or rewriting the snapshots failed; repeat the erase.',
+  partitions_incomplete:
+    'With several instances: some partitions were answered by no instance in time (an owner died and its partitions are being taken over); retry.',
 } as const;
 
 /** A request error code. */

@@ -40,7 +40,16 @@ describe('GDPR erase', () => {
         };
         await js.publish(eventSubject(prefix, id, type), packr.pack(e));
       }
-      await waitFor(() => app.engine.totals.events === 4, 10_000, 'events applied');
+      // And one refused (nps 0..10): its dead letter names the customer and goes with it.
+      await js.publish(
+        eventSubject(prefix, gone, 'nps'),
+        packr.pack({ customerId: gone, type: 'nps', ts: now - 400, value: 99 }),
+      );
+      await waitFor(
+        () => app.engine.totals.events === 4 && app.engine.totals.deadLetters === 1,
+        10_000,
+        'events applied',
+      );
       await waitFor(
         async () => (await request(`${out}.customers.get`, { customerId: gone }))['found'] === true,
       );
@@ -55,8 +64,8 @@ describe('GDPR erase', () => {
       expect(result).toEqual({
         customerId: gone,
         erased: true,
-        purgedEvents: 3,
-        purgedDeadLetters: 0,
+        purgedEvents: 4,
+        purgedDeadLetters: 1,
         snapshotsRewritten: true,
       });
       await waitFor(() => updates.some((u) => u['erased'] === true), 5_000, 'tombstone');
@@ -73,6 +82,8 @@ describe('GDPR erase', () => {
       const jsm = await jetstreamManager(fx.nc);
       const info = await jsm.streams.info(config.nats.stream, { subjects_filter: '>' });
       expect(Object.keys(info.state.subjects ?? {}).some((s) => s.includes(customerToken(gone)))).toBe(false);
+      const dlq = await jsm.streams.info(config.publish.deadLetterStream, { subjects_filter: '>' });
+      expect(Object.keys(dlq.state.subjects ?? {}).some((s) => s.includes(customerToken(gone)))).toBe(false);
       expect(await request(`${out}.customers.erase`, { customerId: 'nobody' })).toMatchObject({
         error: { code: 'not_found' },
       });
@@ -87,7 +98,7 @@ describe('GDPR erase', () => {
       expect(await request(`${out}.customers.get`, { customerId: gone })).toMatchObject({
         error: { code: 'not_found' },
       });
-      expect(app.engine.store.slotOf(gone)).toBeUndefined();
+      expect(app.engine.engines()[0]!.store.slotOf(gone)).toBeUndefined();
     } finally {
       await app.stop();
     }
