@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DLQ_REASONS, type DlqReason } from '../../src/contract/codes.js';
 import { DEFAULT_DECODE_OPTIONS, decodeBatch } from '../../src/decode/index.js';
 import type { InboundMessage } from '../../src/ingest/types.js';
+import { customerToken, eventSubject } from '../../src/contract/subjects.js';
+import { partitionOfToken } from '../../src/partitions/index.js';
 import { NOW, batchOf, json, message, msgpack, subjectOf, validEvent, validMessage } from './messages.js';
 
 interface Case {
@@ -262,10 +264,47 @@ describe('decodeBatch dead-letters each kind of bad input and keeps the valid ev
     expect(out.source).toBe(batch);
   });
 
-  it('covers every reason decided at decode time (too_old is the state stage’s)', () => {
+  it('covers every reason decided at decode time (too_old is the state stage’s, wrong_partition below)', () => {
     const covered = new Set(cases.map((c) => c.reason));
-    const expected = Object.keys(DLQ_REASONS).filter((r) => r !== 'too_old');
+    const expected = Object.keys(DLQ_REASONS).filter((r) => r !== 'too_old' && r !== 'wrong_partition');
     expect([...covered].sort()).toEqual(expected.sort());
+  });
+});
+
+describe('decodeBatch of one partition (pevents.<p>, P = 4)', () => {
+  const P = 4;
+  const optionsOf = (p: number) => ({
+    ...DEFAULT_DECODE_OPTIONS,
+    subjectPrefix: `pevents.${p}`,
+    partition: { index: p, count: P },
+  });
+  const ids = Array.from({ length: 64 }, (_, i) => `cust-${i}@example.com`);
+
+  it('takes the customers whose token hashes to it and dead-letters the others as wrong_partition', () => {
+    for (let p = 0; p < P; p++) {
+      const messages = ids.map((customerId, i) => {
+        const event = { ...base, customerId };
+        return message(msgpack(event), eventSubject(`pevents.${p}`, customerId, event.type), i + 1);
+      });
+      const out = decodeBatch(batchOf(messages), optionsOf(p), NOW);
+      const mine = ids.filter((id) => partitionOfToken(customerToken(id), P) === p);
+      expect(mine.length).toBeGreaterThan(0);
+      expect(out.events.map((e) => e.event.customerId)).toEqual(mine);
+      expect(out.rejected).toHaveLength(ids.length - mine.length);
+      for (const r of out.rejected) {
+        expect(r.reason).toBe('wrong_partition');
+        expect(r.detail).toContain(`not ${p}`);
+      }
+    }
+  });
+
+  it('reads its own clock ticks and not another partition’s', () => {
+    const tick = (p: number, seq: number) =>
+      message(json({ ts: NOW - 10 }), `pevents.${p}.$clock.tick`, seq, 'application/json');
+    const out = decodeBatch(batchOf([tick(2, 1)]), optionsOf(2), NOW);
+    expect(out.rejected).toEqual([]);
+    expect(out.ticks).toHaveLength(1);
+    expect(decodeBatch(batchOf([tick(3, 1)]), optionsOf(2), NOW).ticks ?? []).toEqual([]);
   });
 });
 
