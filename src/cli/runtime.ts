@@ -20,7 +20,7 @@ import { createSimulator, DAY_MS } from '../simulate/index.js';
 import { publishSimulation } from './simulator-publisher.js';
 import { createFlowGate, type FlowGate } from '../rx/index.js';
 import type { SnapshotMetrics } from '../snapshot/index.js';
-import type { PartitionInput } from '../host/index.js';
+import type { PartitionInput, PartitionMetrics } from '../host/index.js';
 import { openNatsPartition } from './partition-input.js';
 
 /** The engine's two ends and what keeps them alive. */
@@ -30,8 +30,8 @@ export interface Runtime {
   readonly sink: OutputSink;
   /** Partitions P of the input (1 unless the stream is partitioned: see src/partitions). */
   readonly partitionCount: number;
-  /** Opens the input of one partition: its source, snapshots and clock ticks; `metrics`: the partition's view. */
-  openPartition(partition: number, metrics: EngineMetrics): Promise<PartitionInput>;
+  /** Opens the input of one partition: its source, snapshots and clock ticks, with its view of the metrics. */
+  openPartition(partition: number, views: PartitionMetrics): Promise<PartitionInput>;
   /** Reasons the runtime is not ready, beside its partitions' (empty: ready). */
   notReady(): NotReady[];
   /** Closes connections, stops the embedded server and simulator. */
@@ -113,7 +113,7 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string, access?: NatsAcc
     nc,
     sink,
     partitionCount: config.partitions.count,
-    openPartition: (partition, metrics) => openNatsPartition({ ...ctx, metrics, nc, jsm }, partition),
+    openPartition: (partition, views) => openNatsPartition({ ...ctx, ...views, nc, jsm }, partition),
     notReady: () => [
       ...(connected ? [] : [{ reason: 'nats_disconnected' as const, detail: 'disconnected, reconnecting' }]),
       ...deadLetters.notReady(),

@@ -111,7 +111,7 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     model: models.champion.current(),
     ...(rules === undefined ? {} : { rules }),
     ...(shadowScorer === undefined ? {} : { shadow: shadowScorer }),
-    openInput: (partition, view) => opened.openPartition(partition, view),
+    openInput: (partition, views) => opened.openPartition(partition, views),
     ownership: (onRelease) =>
       createPartitionOwnership(
         { ...partitions, count: opened.partitionCount },

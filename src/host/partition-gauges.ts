@@ -1,8 +1,9 @@
 import type { Gauge } from 'prom-client';
 import type { EngineMetrics } from '../metrics/index.js';
+import type { SnapshotMetrics } from '../snapshot/index.js';
 
 /** How the values the partitions set combine into the one exported. */
-type Combine = 'sum' | 'min';
+type Combine = 'sum' | 'min' | 'max';
 
 type Labels = Record<string, string | number>;
 
@@ -54,7 +55,12 @@ class SharedGauge {
       else this.base.set(0);
       return;
     }
-    const combined = this.combine === 'sum' ? values.reduce((a, b) => a + b, 0) : Math.min(...values);
+    const combined =
+      this.combine === 'sum'
+        ? values.reduce((a, b) => a + b, 0)
+        : this.combine === 'min'
+          ? Math.min(...values)
+          : Math.max(...values);
     this.base.set(labels, combined);
   }
 }
@@ -75,30 +81,51 @@ const SHARED = {
 const MERGED = ['retentionRate', 'averageClv'] as const;
 
 /**
- * Engine metrics for the engines of several partitions in one process: counters and histograms are shared as they
- * are (they add up by themselves), gauges combine through {@link SharedGauge}.
+ * The snapshot gauges partitions share: the oldest partition's last snapshot time (an alert on its age must see a
+ * partition whose snapshots stopped), the bytes and tails summed, the longest restore.
  */
-export function partitionGauges(base: EngineMetrics): {
-  viewFor(partition: number): EngineMetrics;
+const SHARED_SNAPSHOT = {
+  lastSeconds: 'min',
+  bytes: 'sum',
+  restoreTail: 'sum',
+  restoreSeconds: 'max',
+} as const satisfies Partial<Record<keyof SnapshotMetrics, Combine>>;
+
+/** The metrics one partition's engine, input and snapshotter write to. */
+export interface PartitionMetrics {
+  readonly metrics: EngineMetrics;
+  readonly snapshotMetrics: SnapshotMetrics;
+}
+
+function sharedGauges<M extends object>(base: M, combines: Partial<Record<keyof M, Combine>>) {
+  return (Object.entries(combines) as [keyof M, Combine][]).map(
+    ([name, combine]) => [name, new SharedGauge(base[name] as Gauge<string>, combine)] as const,
+  );
+}
+
+/**
+ * Metrics for the engines of several partitions in one process: counters and histograms are shared as they are
+ * (they add up by themselves), gauges combine through {@link SharedGauge}.
+ */
+export function partitionGauges(base: PartitionMetrics): {
+  viewFor(partition: number): PartitionMetrics;
   drop(partition: number): void;
 } {
-  const shared = Object.fromEntries(
-    Object.entries(SHARED).map(([name, combine]) => [
-      name,
-      new SharedGauge(base[name as keyof typeof SHARED] as Gauge<string>, combine),
-    ]),
-  ) as Record<keyof typeof SHARED, SharedGauge>;
+  const engine = sharedGauges(base.metrics, SHARED);
+  const snapshot = sharedGauges(base.snapshotMetrics, SHARED_SNAPSHOT);
   const ignored = { set: () => undefined, reset: () => undefined } as unknown as Gauge<string>;
+  const views = (gauges: typeof engine | typeof snapshot, partition: number) =>
+    Object.fromEntries(gauges.map(([name, gauge]) => [name, gauge.view(partition)]));
   return {
     viewFor(partition) {
-      const views = Object.fromEntries(
-        Object.entries(shared).map(([name, gauge]) => [name, gauge.view(partition)]),
-      );
       const merged = Object.fromEntries(MERGED.map((name) => [name, ignored]));
-      return { ...base, ...views, ...merged };
+      return {
+        metrics: { ...base.metrics, ...views(engine, partition), ...merged },
+        snapshotMetrics: { ...base.snapshotMetrics, ...views(snapshot, partition) },
+      };
     },
     drop(partition) {
-      for (const gauge of Object.values(shared)) gauge.drop(partition);
+      for (const [, gauge] of [...engine, ...snapshot]) gauge.drop(partition);
     },
   };
 }

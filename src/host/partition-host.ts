@@ -6,7 +6,7 @@ import type { LeaseChange, PartitionOwnership, ReleaseHook } from '../partitions
 import type { ChurnModel } from '../score/index.js';
 import type { SegmentRuleSet } from '../segment/index.js';
 import { engineGroup, type EngineGroup, type GroupTotals } from './engine-group.js';
-import { partitionGauges } from './partition-gauges.js';
+import { partitionGauges, type PartitionMetrics } from './partition-gauges.js';
 import {
   startPartitionWorker,
   type PartitionInput,
@@ -18,8 +18,8 @@ import {
 export interface HostDeps extends Omit<WorkerContext, 'onEnded'> {
   readonly metrics: EngineMetrics;
   readonly registry: Registry;
-  /** Opens one partition's input (its consumer, snapshot, ticks); `metrics` is the partition's view. */
-  readonly openInput: (partition: number, metrics: EngineMetrics) => Promise<PartitionInput>;
+  /** Opens one partition's input (its consumer, snapshot, ticks), with the partition's view of the metrics. */
+  readonly openInput: (partition: number, views: PartitionMetrics) => Promise<PartitionInput>;
   /** Makes the ownership, with the hook it must await before handing a partition back. */
   readonly ownership: (onRelease: ReleaseHook) => PartitionOwnership;
   readonly model: ChurnModel;
@@ -65,7 +65,8 @@ export function createPartitionHost(deps: HostDeps): PartitionHost {
     settle?.reject(err instanceof Error ? err : new Error(String(err)));
   };
   // Gauges combine over partitions only when there are several; one partition sets the engine's gauges directly.
-  const gauges = deps.count > 1 ? partitionGauges(deps.metrics) : undefined;
+  const base = { metrics: deps.metrics, snapshotMetrics: deps.snapshotMetrics };
+  const gauges = deps.count > 1 ? partitionGauges(base) : undefined;
   const ctx: WorkerContext = {
     ...deps,
     onEnded: (partition, err) => {
@@ -97,20 +98,15 @@ export function createPartitionHost(deps: HostDeps): PartitionHost {
   };
   const open = async (partition: number): Promise<void> => {
     const openedAt = performance.now();
-    const view = gauges?.viewFor(partition) ?? deps.metrics;
+    const views = gauges?.viewFor(partition) ?? base;
     opening.add(partition);
     try {
-      const input = await deps.openInput(partition, view);
+      const input = await deps.openInput(partition, views);
       // Lost while its snapshot loaded: someone else owns it now.
       if (!ownership.owns(partition) || state !== 'running') return input.close();
       workers.set(
         partition,
-        startPartitionWorker(
-          ctx,
-          input,
-          { model: current.model, rules: current.rules, metrics: view },
-          openedAt,
-        ),
+        startPartitionWorker(ctx, input, { model: current.model, rules: current.rules, ...views }, openedAt),
       );
       log.info({ partition, ms: Math.round(performance.now() - openedAt) }, 'partition open');
     } finally {

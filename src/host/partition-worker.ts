@@ -41,6 +41,7 @@ export interface WorkerContext {
   readonly config: Readonly<Config>;
   readonly log: Logger;
   readonly sink: OutputSink;
+  /** The snapshot metrics the process exports (each partition writes to its view of them). */
   readonly snapshotMetrics: SnapshotMetrics;
   /** P. */
   readonly count: number;
@@ -82,10 +83,12 @@ export function startPartitionWorker(
     readonly model: ChurnModel;
     readonly rules: SegmentRuleSet | undefined;
     readonly metrics: EngineMetrics;
+    readonly snapshotMetrics: SnapshotMetrics;
   },
   openedAt: number,
 ): PartitionWorker {
-  const { config, snapshotMetrics } = ctx;
+  const { config } = ctx;
+  const { snapshotMetrics } = current;
   const { partition } = input;
   const log = ctx.log.child({ partition });
   const engine = startEngine({
