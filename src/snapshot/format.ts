@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { ChurnflowError } from '../contract/codes.js';
 
@@ -44,20 +45,22 @@ interface Header {
 /**
  * Encodes a snapshot: the magic `CFSNAP01`, a 4-byte header length, the header (JSON: format version, stream
  * sequence, the JSON values, where each array lies and its kind, the payload's SHA-256), then the arrays' bytes
- * (little-endian, as the engine holds them), each 8-byte aligned.
+ * (little-endian, as the engine holds them), each 8-byte aligned. The header is padded with spaces so the payload
+ * starts 8-byte aligned too: a reader can then use the columns in place (older snapshots without the padding read
+ * the same, by copy).
  */
 export function encodeSnapshot(content: SnapshotContent): Uint8Array {
+  const columns = Object.entries(content.arrays);
   const arrays: Header['arrays'] = [];
+  const hash = createHash('sha256');
   let size = 0;
-  for (const [name, a] of Object.entries(content.arrays)) {
+  for (const [name, a] of columns) {
     arrays.push({ name, kind: a.constructor.name as Kind, offset: size, length: a.length });
-    size += Math.ceil(a.byteLength / 8) * 8;
+    const padded = Math.ceil(a.byteLength / 8) * 8;
+    hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    if (padded > a.byteLength) hash.update(ZEROS.subarray(0, padded - a.byteLength));
+    size += padded;
   }
-  const payload = new Uint8Array(size);
-  arrays.forEach((entry, i) => {
-    const a = Object.values(content.arrays)[i] as ColumnArray;
-    payload.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), entry.offset);
-  });
   const header: Header = {
     format: SNAPSHOT_FORMAT_VERSION,
     streamSeq: content.streamSeq,
@@ -65,19 +68,31 @@ export function encodeSnapshot(content: SnapshotContent): Uint8Array {
     createdAtMs: content.createdAtMs,
     json: { ...content.json },
     arrays,
-    sha256: createHash('sha256').update(payload).digest('hex'),
+    sha256: hash.digest('hex'),
   };
-  const head = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(MAGIC.length + 4 + head.length + payload.length);
+  const text = JSON.stringify(header);
+  const headLen = Buffer.byteLength(text);
+  const start = Math.ceil((MAGIC.length + 4 + headLen) / 8) * 8;
+  // One allocation, each column copied once into place (the padding bytes stay zero, as hashed).
+  const out = new Uint8Array(start + size);
   out.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(out.buffer).setUint32(MAGIC.length, head.length, true);
-  out.set(head, MAGIC.length + 4);
-  out.set(payload, MAGIC.length + 4 + head.length);
+  new DataView(out.buffer).setUint32(MAGIC.length, start - MAGIC.length - 4, true);
+  const written = new TextEncoder().encodeInto(text, out.subarray(MAGIC.length + 4, start));
+  out.fill(0x20, MAGIC.length + 4 + written.written, start);
+  columns.forEach(([, a], i) => {
+    out.set(
+      new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+      start + (arrays[i] as Header['arrays'][number]).offset,
+    );
+  });
   return out;
 }
 
+const ZEROS = new Uint8Array(8);
+
 /**
- * Decodes a snapshot. Refuses, never misreads: SNAPSHOT_UNSUPPORTED for another format version (or not a snapshot
+ * Decodes a snapshot. The columns are views of `bytes` where they are aligned for their kind (the caller must not
+ * reuse `bytes`), copies otherwise. Refuses, never misreads: SNAPSHOT_UNSUPPORTED for another format version (or not a snapshot
  * at all), SNAPSHOT_CORRUPT for a checksum, size or layout that does not add up.
  */
 export function decodeSnapshot(bytes: Uint8Array, name: string): SnapshotContent {
@@ -119,10 +134,16 @@ export function decodeSnapshot(bytes: Uint8Array, name: string): SnapshotContent
     if (Ctor === undefined) return corrupt(`unknown column kind ${String(kind)}`);
     const byteLength = length * Ctor.BYTES_PER_ELEMENT;
     if (offset < 0 || offset + byteLength > payload.length) corrupt(`column ${key} out of bounds`);
-    // A copy into its own buffer: aligned for its kind, and independent of the bytes read.
-    const out = new Ctor(length);
-    new Uint8Array(out.buffer).set(payload.subarray(offset, offset + byteLength));
-    arrays[key] = out;
+    const at = payload.byteOffset + offset;
+    if (at % Ctor.BYTES_PER_ELEMENT === 0) {
+      // In place: the column is a view of the bytes read (the caller hands them over; nothing else writes them).
+      arrays[key] = new Ctor(payload.buffer as ArrayBuffer, at, length);
+    } else {
+      // Not aligned for its kind (a snapshot without the header padding): a copy into its own buffer.
+      const out = new Ctor(length);
+      new Uint8Array(out.buffer).set(payload.subarray(offset, offset + byteLength));
+      arrays[key] = out;
+    }
   }
   return {
     streamSeq: header.streamSeq,

@@ -6,7 +6,10 @@ export interface StateWriter {
   value(name: string, v: unknown): void;
 }
 
-/** Where a component reads its state back from; a missing name is a corrupt snapshot (the reader throws). */
+/**
+ * Where a component reads its state back from; a missing name is a corrupt snapshot (the reader throws). An array
+ * may be a view into the snapshot's bytes (see decodeSnapshot): copy what you keep, never hold on to the array.
+ */
 export interface StateReader {
   array<T extends ColumnArray>(name: string, kind: new (n: number) => T): T;
   value(name: string): unknown;
