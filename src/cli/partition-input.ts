@@ -38,6 +38,7 @@ export function partitionNames(config: Readonly<Config>, partition: number) {
 export async function openNatsPartition(
   ctx: NatsPartitionContext,
   partition: number,
+  owned: () => boolean = () => true,
 ): Promise<PartitionInput> {
   const { config, log, metrics, jsm, nc } = ctx;
   const { eventPrefix, consumer } = partitionNames(config, partition);
@@ -55,6 +56,8 @@ export async function openNatsPartition(
   // From a snapshot the consumer resumes right after it; otherwise state is rebuilt from the first message.
   const spec =
     start.kind === 'snapshot' ? { ...base, startSeq: start.startSeq } : { ...base, replayFromStart: true };
+  // Resetting the consumer of a partition someone else took over meanwhile would make it read its tail again.
+  if (!owned()) throw new Error(`partition ${partition} lost while it was being opened`);
   await ensureEventStream(jsm, spec);
   plog.info(
     start.kind === 'snapshot'
@@ -123,7 +126,12 @@ async function openSnapshots(ctx: NatsPartitionContext, partition: number, log: 
   const store = await openSnapshotStore({
     nc,
     bucket: config.snapshot.bucket,
-    series: config.nats.consumer,
+    // P in the name when partitioned: partition 0 of another P (or of the unpartitioned stream) holds other
+    // customers, and must never be restored as this one.
+    series:
+      config.partitions.count > 1
+        ? `${config.nats.consumer}/P${config.partitions.count}`
+        : config.nats.consumer,
     partition,
     keep: config.snapshot.keep,
     log,

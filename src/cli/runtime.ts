@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import type { Config } from '../config/index.js';
 import { ChurnflowError } from '../contract/codes.js';
-import { ensureStream, simulatorSource, type InboundBatch } from '../ingest/index.js';
+import { ensureStreamCaptures, simulatorSource, type InboundBatch } from '../ingest/index.js';
 import type { EngineMetrics, NotReady } from '../metrics/index.js';
 import { connectNats, startNatsServer, type EmbeddedNatsServer, type NatsAccess } from '../nats/index.js';
 import {
@@ -31,7 +31,7 @@ export interface Runtime {
   /** Partitions P of the input (1 unless the stream is partitioned: see src/partitions). */
   readonly partitionCount: number;
   /** Opens the input of one partition: its source, snapshots and clock ticks, with its view of the metrics. */
-  openPartition(partition: number, views: PartitionMetrics): Promise<PartitionInput>;
+  openPartition(partition: number, views: PartitionMetrics, owned: () => boolean): Promise<PartitionInput>;
   /** Reasons the runtime is not ready, beside its partitions' (empty: ready). */
   notReady(): NotReady[];
   /** Closes connections, stops the embedded server and simulator. */
@@ -103,7 +103,7 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string, access?: NatsAcc
   // Partitioned, the stream stores what the server's mapping wrote (docs/partitions.md); else what was published.
   const captured =
     config.partitions.count > 1 ? config.partitions.subjectPrefix : config.ingest.subjectPrefix;
-  await ensureStream(jsm, config.nats.stream, [`${captured}.>`]);
+  await ensureStreamCaptures(jsm, config.nats.stream, [`${captured}.>`]);
   const dlqSubject = `${config.publish.prefix}.dlq`;
   if (config.sink === 'nats') await ensureDeadLetterStream(jsm, config.publish.deadLetterStream, dlqSubject);
   const deadLetters = deadLetterHealth({ holdMs: config.health.deadLetterFailureHoldMs });
@@ -113,7 +113,8 @@ async function natsRuntime(ctx: Ctx, url: string, mode: string, access?: NatsAcc
     nc,
     sink,
     partitionCount: config.partitions.count,
-    openPartition: (partition, views) => openNatsPartition({ ...ctx, ...views, nc, jsm }, partition),
+    openPartition: (partition, views, owned) =>
+      openNatsPartition({ ...ctx, ...views, nc, jsm }, partition, owned),
     notReady: () => [
       ...(connected ? [] : [{ reason: 'nats_disconnected' as const, detail: 'disconnected, reconnecting' }]),
       ...deadLetters.notReady(),

@@ -111,7 +111,8 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     model: models.champion.current(),
     ...(rules === undefined ? {} : { rules }),
     ...(shadowScorer === undefined ? {} : { shadow: shadowScorer }),
-    openInput: (partition, views) => opened.openPartition(partition, views),
+    shared: config.partitions.leaseBucket !== '',
+    openInput: (partition, views, owned) => opened.openPartition(partition, views, owned),
     ownership: (onRelease) =>
       createPartitionOwnership(
         { ...partitions, count: opened.partitionCount },
@@ -190,6 +191,7 @@ function serveEngineRequests(
         group: host,
         log,
         waitMs: GATHER_WAIT_MS,
+        limits: config.requests,
         dryRunTimeoutMs: config.segments.dryRunTimeoutMs,
       })
     : undefined;

@@ -105,6 +105,8 @@ export const ERROR_CODES = {
     'A dry run was stopped before it finished: the engine is shutting down, or the caller cancelled it.',
   PARTITIONS_INCOMPLETE:
     'A question about every customer could not be answered: some partitions were held by no running instance in time.',
+  PARTITION_RESTORING:
+    "A customer's partition is owned by this instance but still being restored (snapshot and tail); answered as not_ready.",
   SNAPSHOT_UNSUPPORTED:
     'A state snapshot is of another format version (or not a snapshot): it is refused, never misread; the engine falls back to an older snapshot or a full replay.',
   SNAPSHOT_CORRUPT:

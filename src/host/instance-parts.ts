@@ -5,6 +5,10 @@ import type { Aggregates, SegmentSummary } from '../engine/index.js';
 import type { DryRunResult } from '../segment/index.js';
 import type { EngineGroup } from './engine-group.js';
 import { mergeAggregates, mergeDryRuns, mergeSegments } from './merge.js';
+import { clipText, dryRunOf, type RequestLimits } from '../requests/index.js';
+
+// An error's message travels in a part; bounded so that the part always fits a NATS message.
+const ERROR_MESSAGE_LIMIT = 1024;
 
 /**
  * Questions about every customer when the customers are spread over instances: the instance a request reaches asks
@@ -31,6 +35,8 @@ export interface InstancePartsDeps {
   readonly log: Logger;
   /** How long to wait for the parts of every partition (ms); a dry run adds its own budget. */
   readonly waitMs: number;
+  /** The limits of the public requests: a part's question is checked as strictly as the request it serves. */
+  readonly limits: RequestLimits;
   readonly dryRunTimeoutMs: number;
 }
 
@@ -46,18 +52,27 @@ export interface InstanceParts {
 export function instanceParts(deps: InstancePartsDeps): InstanceParts {
   const { nc, prefix, group } = deps;
   const subject = (question: string) => `${prefix}.parts.${question}`;
-  const answer = <T>(question: string, work: (body: Record<string, unknown>) => T | Promise<T>) =>
+  const answer = <T>(question: string, work: (body: unknown) => T | Promise<T>) =>
     nc.subscribe(subject(question), {
-      callback: (_err, msg) => {
+      callback: (err, msg) => {
+        if (err !== null) {
+          deps.log.error(
+            { err, question },
+            'parts subscription failed: questions about every customer will fail',
+          );
+          return;
+        }
         void (async () => {
           const partitions = group.held();
           let part: Part<T>;
           try {
-            const body = msg.data.length === 0 ? {} : msg.json<Record<string, unknown>>();
+            if (msg.data.length > deps.limits.maxBodyBytes) throw new Error('question body too large');
+            const body = msg.data.length === 0 ? {} : msg.json<unknown>();
             part = { partitions, result: await work(body) };
           } catch (err) {
             const code = err instanceof ChurnflowError ? err.code : 'internal';
-            part = { partitions, error: { code, message: err instanceof Error ? err.message : String(err) } };
+            const message = clipText(err instanceof Error ? err.message : String(err), ERROR_MESSAGE_LIMIT);
+            part = { partitions, error: { code, message } };
           }
           try {
             msg.respond(JSON.stringify(part));
@@ -70,7 +85,10 @@ export function instanceParts(deps: InstancePartsDeps): InstanceParts {
   const subs: Subscription[] = [
     answer('segments', () => group.segments()),
     answer('aggregates', () => group.aggregates()),
-    answer('dryrun', (b) => group.dryRun(String(b['rule']), Number(b['sample']))),
+    answer('dryrun', (body) => {
+      const { rule, sample } = dryRunOf(body, deps.limits.maxRuleLength);
+      return group.dryRun(rule, sample);
+    }),
   ];
   const gather = <T>(question: string, body: object, waitMs: number): Promise<T[]> =>
     new Promise((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
+import { ChurnflowError } from '../contract/codes.js';
 import type { EngineState } from '../engine/index.js';
 import type { EngineMetrics, NotReady } from '../metrics/index.js';
 import type { LeaseChange, PartitionOwnership, ReleaseHook } from '../partitions/index.js';
@@ -14,12 +15,21 @@ import {
   type WorkerContext,
 } from './partition-worker.js';
 
-/** What {@link startPartitionHost} works with. */
+/** What {@link createPartitionHost} works with. */
 export interface HostDeps extends Omit<WorkerContext, 'onEnded'> {
+  /** Partitions may move between instances (a lease bucket is configured). */
+  readonly shared: boolean;
   readonly metrics: EngineMetrics;
   readonly registry: Registry;
-  /** Opens one partition's input (its consumer, snapshot, ticks), with the partition's view of the metrics. */
-  readonly openInput: (partition: number, views: PartitionMetrics) => Promise<PartitionInput>;
+  /**
+   * Opens one partition's input (its consumer, snapshot, ticks), with the partition's view of the metrics;
+   * `owned` is asked before the partition's consumer is reset (a lease lost meanwhile must leave it alone).
+   */
+  readonly openInput: (
+    partition: number,
+    views: PartitionMetrics,
+    owned: () => boolean,
+  ) => Promise<PartitionInput>;
   /** Makes the ownership, with the hook it must await before handing a partition back. */
   readonly ownership: (onRelease: ReleaseHook) => PartitionOwnership;
   readonly model: ChurnModel;
@@ -64,9 +74,11 @@ export function createPartitionHost(deps: HostDeps): PartitionHost {
     log.fatal({ err }, 'a partition failed');
     settle?.reject(err instanceof Error ? err : new Error(String(err)));
   };
-  // Gauges combine over partitions only when there are several; one partition sets the engine's gauges directly.
+  // Gauges combine over partitions when there are several, or when a partition may move to another instance (its
+  // values must leave with it); one partition held for good sets the engine's gauges directly.
   const base = { metrics: deps.metrics, snapshotMetrics: deps.snapshotMetrics };
-  const gauges = deps.count > 1 ? partitionGauges(base) : undefined;
+  const gauges = deps.count > 1 || deps.shared ? partitionGauges(base) : undefined;
+  const failures = new Map<number, number>();
   const ctx: WorkerContext = {
     ...deps,
     onEnded: (partition, err) => {
@@ -90,25 +102,44 @@ export function createPartitionHost(deps: HostDeps): PartitionHost {
   const retire = async (partition: number, how: 'release' | 'abandon'): Promise<void> => {
     const worker = workers.get(partition);
     if (worker === undefined) return;
-    await worker[how]();
+    // Out of the group at once: no request is answered from a partition on its way out.
     workers.delete(partition);
+    await worker[how]();
     for (const key of Object.keys(retired) as (keyof GroupTotals)[])
       retired[key] += worker.engine.totals[key];
     gauges?.drop(partition);
   };
+  const owned = (partition: number) => ownership.owns(partition) && state === 'running';
   const open = async (partition: number): Promise<void> => {
+    if (!owned(partition) || workers.has(partition)) return;
     const openedAt = performance.now();
     const views = gauges?.viewFor(partition) ?? base;
     opening.add(partition);
     try {
-      const input = await deps.openInput(partition, views);
+      const input = await deps.openInput(partition, views, () => owned(partition));
       // Lost while its snapshot loaded: someone else owns it now.
-      if (!ownership.owns(partition) || state !== 'running') return input.close();
+      if (!owned(partition)) {
+        input.close();
+        gauges?.drop(partition);
+        return;
+      }
       workers.set(
         partition,
         startPartitionWorker(ctx, input, { model: current.model, rules: current.rules, ...views }, openedAt),
       );
+      failures.delete(partition);
       log.info({ partition, ms: Math.round(performance.now() - openedAt) }, 'partition open');
+    } catch (err) {
+      gauges?.drop(partition);
+      if (!owned(partition)) return; // lost meanwhile: the new owner opens it
+      if (!isTransient(err)) throw err;
+      // A NATS hiccup during a takeover must not take the instance down (and its partitions with it, one survivor
+      // after the other): the partition stays not ready and is opened again while the lease is held.
+      const attempt = (failures.get(partition) ?? 0) + 1;
+      failures.set(partition, attempt);
+      const delayMs = Math.min(OPEN_RETRY_MAX_MS, 500 * 2 ** attempt);
+      log.error({ err, partition, attempt, retryInMs: delayMs }, 'partition not opened; retrying');
+      setTimeout(() => void inOrder(partition, () => open(partition)), delayMs).unref();
     } finally {
       opening.delete(partition);
     }
@@ -121,6 +152,8 @@ export function createPartitionHost(deps: HostDeps): PartitionHost {
       log.warn({ partition: change.partition, reason: change.reason }, 'partition lost: its engine stops');
       void inOrder(change.partition, () => retire(change.partition, 'abandon'));
     }
+    // Handed back while a worker still runs (a release hook of an earlier ownership resolved late): stop it.
+    if (change.kind === 'released') void inOrder(change.partition, () => retire(change.partition, 'abandon'));
   };
   const ownership = deps.ownership((partition) => inOrder(partition, () => retire(partition, 'release')));
   const subscription: Subscription = ownership.changes.subscribe(onChange);
@@ -155,13 +188,30 @@ export function createPartitionHost(deps: HostDeps): PartitionHost {
       // A partition that failed to open failed the host (state changes in callbacks).
       if ((state as EngineState) === 'failed') await done;
     },
+    holds: (customerId) => ownership.owns(group.partitionOf(customerId)),
+    profile(customerId) {
+      const partition = group.partitionOf(customerId);
+      if (ownership.owns(partition) && !workers.has(partition)) {
+        const why = `partition ${partition} is being restored here`;
+        return Promise.reject(new ChurnflowError('PARTITION_RESTORING', why));
+      }
+      return group.profile(customerId);
+    },
+    erase(customerId) {
+      const partition = group.partitionOf(customerId);
+      if (ownership.owns(partition) && !workers.has(partition)) {
+        const why = `partition ${partition} is being restored here`;
+        return Promise.reject(new ChurnflowError('PARTITION_RESTORING', why));
+      }
+      return group.erase(customerId);
+    },
     notReady() {
       const waiting = ownership
         .owned()
         .filter((p) => !workers.has(p))
         .map((p) => ({
           reason: 'starting' as const,
-          detail: `partition ${p}: ${opening.has(p) ? 'restoring' : 'opening'}`,
+          detail: `partition ${p}: ${opening.has(p) ? 'restoring' : failures.has(p) ? 'failed to open, retrying' : 'opening'}`,
         }));
       return [...waiting, ...[...workers.values()].flatMap((w) => w.notReady())];
     },
@@ -189,6 +239,14 @@ export function createPartitionHost(deps: HostDeps): PartitionHost {
       return stopping;
     },
   };
+}
+
+/** Retries of a partition that failed to open back off up to this (ms). */
+const OPEN_RETRY_MAX_MS = 30_000;
+
+/** A refusal by design (a gap with snapshot.onGap "refuse", an invalid model or config) is final; the rest is retried. */
+function isTransient(err: unknown): boolean {
+  return !(err instanceof ChurnflowError) || err.code === 'NATS_SETUP_FAILED';
 }
 
 function hostMetrics(registry: Registry) {

@@ -162,8 +162,11 @@ export function startPartitionWorker(
     },
     abandon() {
       ended ??= (async () => {
+        // The input first: someone else may own the partition already, so nothing more is pulled from its
+        // consumer (the snapshot under way, if any, finishes after).
+        const stopped = engine.stop().catch(() => undefined);
         await snapshotter?.abandon();
-        await engine.stop().catch(() => undefined);
+        await stopped;
         input.close();
       })();
       return ended;

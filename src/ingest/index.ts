@@ -1,5 +1,11 @@
 export type { InboundBatch, InboundMessage } from './types.js';
-export { ensureEventStream, ensureConsumer, ensureStream } from './jetstream-setup.js';
+export {
+  ensureEventStream,
+  ensureConsumer,
+  ensureStream,
+  ensureStreamCaptures,
+  subjectCovers,
+} from './jetstream-setup.js';
 export type { EventStreamSpec } from './jetstream-setup.js';
 export { jetStreamSource } from './jetstream-source.js';
 export type { JetStreamSourceDeps } from './jetstream-source.js';

@@ -74,6 +74,58 @@ export async function ensureStream(
   }
 }
 
+/**
+ * Makes the stream `name` capture every subject of `wanted`: creates it when missing; adds what an existing stream
+ * does not cover (an upgrade, or a switch to partitioned subjects), keeping its other settings and messages.
+ */
+export async function ensureStreamCaptures(
+  jsm: JetStreamManager,
+  name: string,
+  wanted: readonly string[],
+  create: { readonly maxAgeMs?: number; readonly duplicateWindowMs?: number } = {},
+): Promise<void> {
+  let existing: readonly string[] | undefined;
+  try {
+    existing = (await jsm.streams.info(name)).config.subjects ?? [];
+  } catch (err) {
+    if (!isNotFound(err)) throw setupError(`cannot look up stream ${name}`, err);
+  }
+  if (existing === undefined) {
+    await ensureStream(jsm, name, wanted, create.maxAgeMs, create.duplicateWindowMs);
+    return;
+  }
+  const have = existing;
+  const missing = wanted.filter((s) => !have.some((pattern) => subjectCovers(pattern, s)));
+  if (missing.length === 0) return;
+  await jsm.streams.update(name, { subjects: [...have, ...missing] }).catch((err: unknown) => {
+    throw setupError(
+      `stream ${name} does not capture ${missing.join(', ')} and cannot be updated to ` +
+        `(the engine needs $JS.API.STREAM.UPDATE.${name} once, or add the subjects yourself)`,
+      err,
+    );
+  });
+}
+
+/**
+ * Whether every subject `subject` matches is also matched by `pattern` (NATS wildcards: `*` one token, `>` one or
+ * more at the end), e.g. `churnflow.>` covers `churnflow.dlq.>`; `churnflow.dlq` does not.
+ */
+export function subjectCovers(pattern: string, subject: string): boolean {
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    const t = p[i];
+    if (t === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (t === '*') {
+      if (s[i] === '>') return false;
+    } else if (t !== s[i]) {
+      return false;
+    }
+  }
+  return p.length === s.length;
+}
+
 /** (Re)creates the durable consumer; also used when the server reports it deleted. */
 export async function ensureConsumer(jsm: JetStreamManager, spec: EventStreamSpec): Promise<void> {
   const config = {

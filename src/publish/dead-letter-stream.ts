@@ -1,6 +1,5 @@
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
-import { ChurnflowError } from '../contract/codes.js';
-import { ensureStream } from '../ingest/jetstream-setup.js';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { ensureStreamCaptures } from '../ingest/jetstream-setup.js';
 
 const DAY_MS = 86_400_000;
 
@@ -34,54 +33,10 @@ export async function ensureDeadLetterStream(
   name: string,
   subjectBase: string,
 ): Promise<void> {
-  const wanted = deadLetterStreamSubjects(subjectBase);
-  let existing: readonly string[] | undefined;
-  try {
-    existing = (await jsm.streams.info(name)).config.subjects ?? [];
-  } catch (err) {
-    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) {
-      throw new ChurnflowError(
-        'NATS_SETUP_FAILED',
-        `cannot look up stream ${name}: ${String(err)}`,
-        {},
-        { cause: err },
-      );
-    }
-  }
-  if (existing === undefined) {
-    await ensureStream(jsm, name, wanted, DEAD_LETTER_MAX_AGE_MS, DEAD_LETTER_DUPLICATE_WINDOW_MS);
-    return;
-  }
-  const have = existing;
-  const missing = wanted.filter((s) => !have.some((pattern) => subjectCovers(pattern, s)));
-  if (missing.length === 0) return;
-  await jsm.streams.update(name, { subjects: [...have, ...missing] }).catch((err: unknown) => {
-    throw new ChurnflowError(
-      'NATS_SETUP_FAILED',
-      `dead-letter stream ${name} does not capture ${missing.join(', ')} and cannot be updated to ` +
-        `(the engine needs $JS.API.STREAM.UPDATE.${name} once, or add the subjects yourself): ${String(err)}`,
-      {},
-      { cause: err },
-    );
+  await ensureStreamCaptures(jsm, name, deadLetterStreamSubjects(subjectBase), {
+    maxAgeMs: DEAD_LETTER_MAX_AGE_MS,
+    duplicateWindowMs: DEAD_LETTER_DUPLICATE_WINDOW_MS,
   });
 }
 
-/**
- * Whether every subject `subject` matches is also matched by `pattern` (NATS wildcards: `*` one token, `>` one or
- * more at the end), e.g. `churnflow.>` covers `churnflow.dlq.>`; `churnflow.dlq` does not.
- */
-export function subjectCovers(pattern: string, subject: string): boolean {
-  const p = pattern.split('.');
-  const s = subject.split('.');
-  for (let i = 0; i < p.length; i++) {
-    const t = p[i];
-    if (t === '>') return s.length > i;
-    if (i >= s.length) return false;
-    if (t === '*') {
-      if (s[i] === '>') return false;
-    } else if (t !== s[i]) {
-      return false;
-    }
-  }
-  return p.length === s.length;
-}
+export { subjectCovers } from '../ingest/jetstream-setup.js';

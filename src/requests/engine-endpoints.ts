@@ -78,7 +78,11 @@ export function engineEndpoints(engine: RequestEngine): Endpoint[] {
       async answer(body) {
         const customerId = customerIdOf(body);
         leaveToOwner(engine.holds, customerId);
-        const profile = await engine.profile(customerId);
+        const profile = await engine.profile(customerId).catch((err: unknown) => {
+          if (err instanceof ChurnflowError && err.code === 'PARTITION_RESTORING')
+            throw new RequestRefusal('not_ready', err.message);
+          throw err;
+        });
         if (profile === undefined) {
           throw new RequestRefusal(
             'not_found',
