@@ -9,7 +9,15 @@
  *   - schedule rate: N first deadlines, then N replacements (every customer re-armed once, as after an event);
  *   - due() rate: the watermark walks the 30 days in 1-minute steps (43,200 calls, as an idle engine's wall
  *     clock would), every deadline returned once; checked against N.
- * Command:       npm run build && node --expose-gc dist/bench/timers.bench.js [deadlines]
+ * Then events against many buckets, as the evaluation planner drives the timers (src/engine/evaluation-planner.ts:
+ * per applied event, the customer's deadline is replaced and `due(clock)` is called), in events per second:
+ *   - eviction deadlines: S customers (50,000) with deadlines spread over 365 days to the millisecond (up to
+ *     525,600 one-minute buckets); each event re-arms one customer at its event time + 365 days and calls due();
+ *     a customer that comes due is evicted (its deadline is gone). The event clock covers 30 days;
+ *   - daily re-scoring: the same with every deadline within 1 day (1,440 buckets), a due customer re-armed
+ *     1 day later as its re-score would. The event clock covers 2 days.
+ *   Every contender gets the same events; the deadlines fired are counted and checked equal across them.
+ * Command:       npm run build && node --expose-gc dist/bench/timers.bench.js [deadlines] [customers]
  * Prerequisites: Node 20+, `npm ci`; nothing else (no NATS). About 500 MB of RAM at the default size.
  */
 import { createDeadlineScheduler } from '../src/segment/timers.js';
@@ -145,3 +153,76 @@ run(
   second,
 );
 run('baseline: binary heap of objects + Map<slot, version>', () => new HeapTimers(), first, second);
+
+/** One event per customer chosen at random, each followed by due(), as the planner does per applied event. */
+interface ChurnCase {
+  readonly label: string;
+  readonly customers: number;
+  readonly events: number;
+  /** Event time covered by the events; they come at even steps. */
+  readonly eventSpanMs: number;
+  /** Initial deadlines are spread over this, and an event re-arms its customer this far ahead. */
+  readonly horizonMs: number;
+  /** Whether a customer whose deadline comes is re-armed `horizonMs` later (re-score) or dropped (evicted). */
+  readonly rearm: boolean;
+}
+
+function churn(c: ChurnCase, make: () => Timers): { fired: number; ms: number } {
+  const timers = make();
+  const initial = deadlines(c.customers, 3);
+  for (let slot = 0; slot < c.customers; slot++) {
+    timers.schedule(slot, START_MS + ((initial[slot]! - START_MS) * c.horizonMs) / SPAN_MS);
+  }
+  const picks = deadlines(c.events, 4);
+  const stepMs = c.eventSpanMs / c.events;
+  let fired = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < c.events; i++) {
+    const now = Math.floor(START_MS + i * stepMs);
+    const slot = Math.floor(((picks[i]! - START_MS) / SPAN_MS) * c.customers);
+    timers.schedule(slot, now + c.horizonMs);
+    const due = timers.due(now);
+    fired += due.length;
+    if (c.rearm) for (const s of due) timers.schedule(s, now + c.horizonMs);
+  }
+  return { fired, ms: performance.now() - t0 };
+}
+
+function runChurn(c: ChurnCase): void {
+  console.log(
+    `${c.label}: ${fmt(c.customers)} customers, deadlines over ${fmt(c.horizonMs / DAY_MS)} days, ` +
+      `${fmt(c.events)} events (re-arm one customer + due()) over ${fmt(c.eventSpanMs / DAY_MS)} days of event time`,
+  );
+  let expected: number | undefined;
+  for (const [name, make] of [
+    ['bucketed scheduler', () => createDeadlineScheduler()],
+    ['baseline: binary heap of objects', () => new HeapTimers()],
+  ] as const) {
+    const { fired, ms } = churn(c, make);
+    if (expected !== undefined && fired !== expected) {
+      throw new Error(`${c.label}, ${name}: ${fired} deadlines fired, the first contender fired ${expected}`);
+    }
+    expected = fired;
+    console.log(
+      `  ${name.padEnd(34)} ${fmt((c.events / ms) * 1000)} events/s (${fmt(fired)} deadlines fired)`,
+    );
+  }
+}
+
+const customers = Number(process.argv[3] ?? 50_000);
+runChurn({
+  label: 'eviction deadlines',
+  customers,
+  events: 200_000,
+  eventSpanMs: 30 * DAY_MS,
+  horizonMs: 365 * DAY_MS,
+  rearm: false,
+});
+runChurn({
+  label: 'daily re-scoring',
+  customers,
+  events: 200_000,
+  eventSpanMs: 2 * DAY_MS,
+  horizonMs: DAY_MS,
+  rearm: true,
+});

@@ -50,7 +50,7 @@ export interface DeadlineScheduler {
   saveDeadlines(from: number, to: number): Float64Array;
   /** Schedules the deadlines a snapshot saved for slots 0.. (into an empty scheduler). */
   loadDeadlines(deadlines: Float64Array): void;
-  /** Bytes held: per-slot deadlines, bucket lists (with growth slack) and an estimate per bucket. */
+  /** Bytes held: per-slot deadlines, bucket lists (with growth slack), the two tick heaps and an estimate per bucket. */
   memoryBytes(): number;
 }
 
@@ -64,6 +64,77 @@ const COMPACT_SLACK = 4096;
 interface SlotList {
   items: Int32Array;
   length: number;
+  /** Whether the bucket's tick is in the `live` heap (false once a scan found no valid entry in it). */
+  live: boolean;
+}
+
+/**
+ * A binary min-heap of bucket ticks in a growable Float64Array (ticks are integers, exact up to 2^53).
+ * Typed storage: no object per bucket, and `capacity * 8` bytes is what memoryBytes() counts.
+ */
+class TickHeap {
+  private items = new Float64Array(16);
+  size = 0;
+
+  /** The smallest tick; only when size > 0. */
+  peek(): number {
+    return this.items[0]!;
+  }
+
+  push(tick: number): void {
+    if (this.size === this.items.length) {
+      const items = new Float64Array(this.items.length * 2);
+      items.set(this.items);
+      this.items = items;
+    }
+    const h = this.items;
+    let i = this.size++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p]! <= tick) break;
+      h[i] = h[p]!;
+      i = p;
+    }
+    h[i] = tick;
+  }
+
+  /** Removes the smallest tick; only when size > 0. */
+  pop(): void {
+    const h = this.items;
+    const n = --this.size;
+    if (n === 0) return;
+    this.siftDown(0, h[n]!, n);
+  }
+
+  /** Replaces the content with the `n` ticks of `ticks` in O(n) (Floyd's heapify), sized to n with room to grow. */
+  rebuild(ticks: Iterable<number>, n: number): void {
+    // Shrinks too: after a mass expiry the heap is back to the buckets' size.
+    const capacity = Math.max(16, 2 ** Math.ceil(Math.log2(n * 2 + 1)));
+    if (capacity !== this.items.length) this.items = new Float64Array(capacity);
+    const h = this.items;
+    let i = 0;
+    for (const tick of ticks) h[i++] = tick;
+    this.size = n;
+    for (let j = (n >> 1) - 1; j >= 0; j--) this.siftDown(j, h[j]!, n);
+  }
+
+  get byteLength(): number {
+    return this.items.byteLength;
+  }
+
+  /** Places `tick` at `i` or below in the heap of `n` items. */
+  private siftDown(i: number, tick: number, n: number): void {
+    const h = this.items;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && h[c + 1]! < h[c]!) c++;
+      if (h[c]! >= tick) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = tick;
+  }
 }
 
 /**
@@ -73,6 +144,12 @@ interface SlotList {
  * slot's entry: the old list entry goes stale and is skipped when its bucket is drained (lazy deletion), and
  * the buckets are compacted when stale entries exceed half the pending ones. About 25-30 bytes per pending
  * deadline at a million (bench/timers.bench.ts), against ~180 for a heap of objects.
+ *
+ * Two min-heaps of bucket ticks keep every step proportional to the buckets it touches, never to all of them
+ * (hundreds of thousands with eviction deadlines spread over the retention period at 1-minute buckets):
+ * `ticks` holds each bucket's tick exactly once, so due() visits the buckets the watermark passed in order;
+ * `live` holds the ticks of buckets that may hold a valid entry, so earliest() skips the buckets left with
+ * only stale entries once, not on every recompute.
  */
 export function createDeadlineScheduler(opts: DeadlineSchedulerOptions = {}): DeadlineScheduler {
   return new BucketDeadlineScheduler(opts.granularityMs ?? DEFAULT_GRANULARITY_MS);
@@ -83,8 +160,16 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
   private readonly granularityMs: number;
   private deadlines = new Float64Array(1024).fill(NONE);
   private readonly buckets = new Map<number, SlotList>();
-  /** No bucket has a key below this (the drain cursor). */
-  private lowTick = Infinity;
+  /** The tick of every bucket, once each: pushed when a bucket is created, popped when due() drains it away. */
+  private readonly ticks = new TickHeap();
+  /**
+   * Ticks of the buckets with `live` set (a tick may appear twice, and ticks of deleted buckets linger until
+   * they reach the top). A bucket whose entries are all stale leaves it but stays in the map until the
+   * watermark passes it or a compaction drops it, as before this heap existed: deleting it earlier would
+   * change the order due() returns a slot scheduled back into it (its old entry comes back to life) and when
+   * compactions happen.
+   */
+  private readonly live = new TickHeap();
   private pending = 0;
   /** List entries held in all buckets, stale ones included. */
   private entries = 0;
@@ -119,7 +204,6 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
     if (old !== NONE && Math.floor(old / this.granularityMs) === tick) return;
     if (old === NONE) this.pending++;
     this.push(tick, slot);
-    if (tick < this.lowTick) this.lowTick = tick;
     // Amortised O(1): a compaction costs O(entries) and comes after at least pending / 2 stale pushes.
     if (this.entries > this.pending + (this.pending >> 1) + COMPACT_SLACK) this.compact();
   }
@@ -141,18 +225,21 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
   due(watermarkMs: number, deadlinesOut?: number[]): number[] {
     const out: number[] = [];
     const wmTick = Math.floor(watermarkMs / this.granularityMs);
-    if (this.buckets.size === 0 || !(wmTick >= this.lowTick) || !(this.earliest() <= watermarkMs)) return out;
-    // Walk ticks one by one while that is cheaper than sorting the map's keys (a long idle jump of the
-    // watermark over few buckets takes the key path, so the cost is min(ticks crossed, buckets) x log).
-    if (wmTick - this.lowTick <= 4 * this.buckets.size) {
-      for (let t = this.lowTick; t <= wmTick; t++) this.drain(t, watermarkMs, out, deadlinesOut);
-    } else {
-      const ticks: number[] = [];
-      for (const t of this.buckets.keys()) if (t <= wmTick) ticks.push(t);
-      ticks.sort((a, b) => a - b);
-      for (const t of ticks) this.drain(t, watermarkMs, out, deadlinesOut);
+    const ticks = this.ticks;
+    if (ticks.size === 0 || !(wmTick >= ticks.peek()) || !(this.earliest() <= watermarkMs)) return out;
+    // Every bucket the watermark reached, in tick order: k log(buckets) for k buckets, however far it jumped.
+    // Only the watermark's own bucket can keep entries (a lower bucket's deadlines are all below the watermark):
+    // its tick goes back after the loop, which would pop it again.
+    let kept = Number.NaN;
+    while (ticks.size > 0 && ticks.peek() <= wmTick) {
+      const t = ticks.peek();
+      ticks.pop();
+      if (this.drain(t, watermarkMs, out, deadlinesOut)) kept = t;
     }
-    this.lowTick = this.buckets.size === 0 ? Infinity : wmTick;
+    if (!Number.isNaN(kept)) ticks.push(kept);
+    // Ticks of the drained buckets left in `live` go now rather than at the next earliest().
+    const live = this.live;
+    while (live.size > 0 && live.peek() <= wmTick && !this.buckets.has(live.peek())) live.pop();
     if (out.length > 0) this.earliestKnown = Number.NaN;
     return out;
   }
@@ -177,34 +264,47 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
     return this.earliestKnown;
   }
 
-  /** The earliest pending deadline by a scan of the lowest buckets. */
+  /**
+   * The earliest pending deadline by a scan of the lowest live buckets. Buckets are keyed by floor(deadline /
+   * granularity): the lowest bucket holding a valid entry has the minimum. Lower ones, all stale, leave `live`
+   * for good (until a schedule into them): each is scanned once, not on every recompute.
+   */
   private scanEarliest(): number {
     if (this.pending === 0) return Infinity;
-    // Buckets are keyed by floor(deadline / granularity): the lowest bucket holding a valid entry has the minimum.
-    const ticks = [...this.buckets.keys()].sort((a, b) => a - b);
     const d = this.deadlines;
-    for (const tick of ticks) {
-      const list = this.buckets.get(tick) as SlotList;
-      let min = Infinity;
-      for (let i = 0; i < list.length; i++) {
-        const at = d[list.items[i]!]!;
-        if (at !== NONE && Math.floor(at / this.granularityMs) === tick && at < min) min = at;
+    const g = this.granularityMs;
+    const live = this.live;
+    while (live.size > 0) {
+      const tick = live.peek();
+      const list = this.buckets.get(tick);
+      // Not there (drained or compacted away), or a second copy of a tick already found all stale: skip.
+      if (list !== undefined && list.live) {
+        let min = Infinity;
+        for (let i = 0; i < list.length; i++) {
+          const at = d[list.items[i]!]!;
+          if (at !== NONE && Math.floor(at / g) === tick && at < min) min = at;
+        }
+        if (min !== Infinity) return min;
+        list.live = false;
       }
-      if (min !== Infinity) return min;
+      live.pop();
     }
     return Infinity;
   }
 
   memoryBytes(): number {
-    let bytes = this.deadlines.byteLength;
+    let bytes = this.deadlines.byteLength + this.ticks.byteLength + this.live.byteLength;
     for (const list of this.buckets.values()) bytes += list.items.byteLength + BUCKET_OVERHEAD_BYTES;
     return bytes;
   }
 
-  /** Emits the due slots of bucket `tick`; keeps the valid, not yet due ones (only in the watermark's bucket). */
-  private drain(tick: number, watermarkMs: number, out: number[], deadlinesOut?: number[]): void {
+  /**
+   * Emits the due slots of bucket `tick`; keeps the valid, not yet due ones (only in the watermark's bucket).
+   * True when the bucket stays (it kept some).
+   */
+  private drain(tick: number, watermarkMs: number, out: number[], deadlinesOut?: number[]): boolean {
     const list = this.buckets.get(tick);
-    if (list === undefined) return;
+    if (list === undefined) return false;
     const { items, length } = list;
     const d = this.deadlines;
     const g = this.granularityMs;
@@ -222,16 +322,27 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
       } else items[kept++] = slot;
     }
     this.entries -= length - kept;
-    if (kept === 0) this.buckets.delete(tick);
-    else list.length = kept;
+    if (kept === 0) {
+      this.buckets.delete(tick);
+      return false;
+    }
+    list.length = kept;
+    return true;
   }
 
   private push(tick: number, slot: number): void {
     let list = this.buckets.get(tick);
     if (list === undefined) {
-      list = { items: new Int32Array(8), length: 0 };
+      list = { items: new Int32Array(8), length: 0, live: true };
       this.buckets.set(tick, list);
-    } else if (list.length === list.items.length) {
+      this.ticks.push(tick);
+      this.live.push(tick);
+    } else if (!list.live) {
+      // A bucket a scan had found all stale gets a valid entry again.
+      list.live = true;
+      this.live.push(tick);
+    }
+    if (list.length === list.items.length) {
       const items = new Int32Array(list.items.length * 2);
       items.set(list.items);
       list.items = items;
@@ -267,8 +378,13 @@ class BucketDeadlineScheduler implements DeadlineScheduler {
         if (kept * 4 <= items.length && items.length > 8) {
           list.items = items.slice(0, Math.max(8, 2 ** Math.ceil(Math.log2(kept * 2))));
         }
+        list.live = true;
       }
     }
+    // Every bucket left holds a valid entry. O(buckets), within the O(entries) just spent: it drops the ticks of
+    // the buckets deleted above and any duplicates, so neither heap outgrows the map between compactions.
+    this.ticks.rebuild(this.buckets.keys(), this.buckets.size);
+    this.live.rebuild(this.buckets.keys(), this.buckets.size);
   }
 
   private grow(slot: number): void {

@@ -38,8 +38,12 @@ class ColumnarCustomerStore implements CustomerStore {
   /** Slot -> customer id; '' marks a free slot (ids are 1..128 characters). */
   private readonly ids: string[] = [];
   private readonly free: number[] = [];
-  /** Freed slots not to be reused yet: rows of their former customer may still wait to be scored. */
-  private readonly held: number[] = [];
+  /**
+   * Freed slots not to be reused yet: rows of their former customer may still wait to be scored. A Set, so
+   * releasing one is O(1): a clock jump can evict and release thousands at once. Only membership matters: slots
+   * go to `free` in the order they are released, and a snapshot does not save this (a held slot's id is '').
+   */
+  private readonly held = new Set<number>();
   private generation = 0;
   private watermark = 0;
   /** The refusal of the last {@link applyOne} that returned REJECTED. */
@@ -159,15 +163,13 @@ class ColumnarCustomerStore implements CustomerStore {
     this.slots.delete(customerId);
     this.ids[slot] = '';
     this.cols.reset(slot);
-    (hold ? this.held : this.free).push(slot);
+    if (hold) this.held.add(slot);
+    else this.free.push(slot);
     return true;
   }
 
   releaseHeld(slot: number): void {
-    const i = this.held.indexOf(slot);
-    if (i < 0) return;
-    this.held.splice(i, 1);
-    this.free.push(slot);
+    if (this.held.delete(slot)) this.free.push(slot);
   }
 
   saveState(w: StateWriter, from: number, to: number): void {

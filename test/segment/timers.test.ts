@@ -52,6 +52,34 @@ describe('createDeadlineScheduler: schedule, replace, cancel, due', () => {
     expect(s.due(T + 2 * HOUR)).toEqual([]);
   });
 
+  it('a bucket left with only stale entries keeps its order when slots come back, earliest() asked between', () => {
+    const s = createDeadlineScheduler();
+    s.schedule(1, T + MIN);
+    s.schedule(2, T + MIN);
+    s.schedule(1, T + 9 * MIN);
+    s.schedule(2, T + 9 * MIN);
+    expect(s.earliest()).toBe(T + 9 * MIN); // skips the bucket of T + 1 min: nothing valid in it now
+    s.schedule(2, T + MIN + 2);
+    expect(s.earliest()).toBe(T + MIN + 2);
+    s.schedule(1, T + MIN + 1);
+    expect(s.earliest()).toBe(T + MIN + 1);
+    const at: number[] = [];
+    // 1 entered that bucket first, and its first entry still counts.
+    expect(s.due(T + 2 * MIN, at)).toEqual([1, 2]);
+    expect(at).toEqual([T + MIN + 1, T + MIN + 2]);
+    expect(s.earliest()).toBe(Infinity);
+  });
+
+  it('memoryBytes() counts the bucket index too', () => {
+    const s = createDeadlineScheduler();
+    const n = 1000;
+    for (let slot = 0; slot < n; slot++) s.schedule(slot, T + slot * MIN); // one bucket each
+    const deadlines = 1024 * 8;
+    const lists = n * (8 * 4 + 200); // an 8-slot Int32Array and the per-bucket estimate
+    expect(s.memoryBytes()).toBeGreaterThanOrEqual(deadlines + lists + 2 * n * 8); // two heaps of Float64 ticks
+    expect(s.memoryBytes()).toBeLessThan(deadlines + lists + 2 * 2 * n * 8 + 1024);
+  });
+
   it('cancel drops the deadline; Infinity and NaN cancel; a negative time is due at once', () => {
     const s = createDeadlineScheduler();
     s.schedule(1, T);

@@ -143,4 +143,37 @@ describe('slots', () => {
     expect(feature(store, 'new', 'events_1d', NOW)).toBe(1);
     expect(vector(store, 'new', NOW)).toHaveLength(FEATURE_COUNT);
   });
+
+  it('a held slot is reused only once released, in release order; releasing twice or a slot never held does nothing', () => {
+    const store = createCustomerStore();
+    store.apply(['a', 'b', 'c', 'd'].map((id, i) => decoded(at(id, 'page_view', iso(NOW)), i + 1)));
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => store.slotOf(id)!);
+    for (const id of ['a', 'b', 'c']) expect(store.remove(id, true)).toBe(true);
+    store.apply([decoded(at('e', 'page_view', iso(NOW)))]);
+    expect(store.slotOf('e')).toBe(4); // none of the held slots
+    store.releaseHeld(c!);
+    store.releaseHeld(a!);
+    store.releaseHeld(a!);
+    store.releaseHeld(store.slotOf('d')!); // live, never held
+    store.releaseHeld(99);
+    // Free slots are taken last released first: a, then c; b stays held.
+    store.apply(['f', 'g', 'h'].map((id) => decoded(at(id, 'page_view', iso(NOW)))));
+    expect(['f', 'g', 'h'].map((id) => store.slotOf(id))).toEqual([a, c, 5]);
+    store.releaseHeld(b!);
+    store.apply([decoded(at('i', 'page_view', iso(NOW)))]);
+    expect(store.slotOf('i')).toBe(b);
+  });
+
+  it('a mass eviction: 16,384 held slots released, all reused, the last released first', () => {
+    const n = 16_384;
+    const store = createCustomerStore({ initialCapacity: n });
+    store.apply(Array.from({ length: n }, (_, i) => decoded(at(`c${i}`, 'page_view', iso(NOW)))));
+    const slots = Array.from({ length: n }, (_, i) => store.slotOf(`c${i}`)!);
+    for (let i = 0; i < n; i++) store.remove(`c${i}`, true);
+    // Released in the order their rows were scored: the first held first, the worst case of indexOf + splice.
+    for (const slot of slots) store.releaseHeld(slot);
+    store.apply(Array.from({ length: n }, (_, i) => decoded(at(`d${i}`, 'page_view', iso(NOW)))));
+    expect(store.slotEnd).toBe(n);
+    expect(store.slotOf(`d0`)).toBe(slots[n - 1]);
+  });
 });
