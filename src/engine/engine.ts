@@ -42,7 +42,9 @@ function decodeOptions(deps: EngineDeps): DecodeOptions {
  * Builds and starts the pipeline: source → decode → customer state (ack) → coalescing micro-batches → model,
  * engagement, stage → changed score updates → sink. Idle ticks advance event time and re-score silent customers.
  */
-export function startEngine(deps: EngineDeps): Engine {
+export function startEngine(given: EngineDeps): Engine {
+  // The snapshot is read once here: closures keep `deps`, and must not keep a snapshot-sized buffer alive with it.
+  const { restore, ...deps } = given;
   const { config, log, metrics } = deps;
   const clock = deps.clock ?? Date.now;
   const state$ = new BehaviorSubject<EngineState>('starting');
@@ -164,8 +166,8 @@ export function startEngine(deps: EngineDeps): Engine {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   };
-  if (deps.restore !== undefined) {
-    const { content, name } = deps.restore;
+  if (restore !== undefined) {
+    const { content, name } = restore;
     const sameRules = loadEngineState(parts, content, name);
     totals.lastStreamSeq = content.streamSeq;
     // Taken under other rules: every customer is evaluated again under the rules in force.

@@ -128,13 +128,14 @@ export function subjectCovers(pattern: string, subject: string): boolean {
 
 /** (Re)creates the durable consumer; also used when the server reports it deleted. */
 export async function ensureConsumer(jsm: JetStreamManager, spec: EventStreamSpec): Promise<void> {
+  const filter = await filterNeeded(jsm, spec);
   const config = {
     durable_name: spec.consumer,
     ack_policy: AckPolicy.All,
     ...(spec.startSeq === undefined
       ? { deliver_policy: DeliverPolicy.All }
       : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: spec.startSeq }),
-    filter_subject: spec.filterSubject,
+    ...(filter ? { filter_subject: spec.filterSubject } : {}),
     max_ack_pending: spec.maxAckPending,
     ack_wait: spec.ackWaitMs * 1_000_000,
   };
@@ -150,6 +151,19 @@ export async function ensureConsumer(jsm: JetStreamManager, spec: EventStreamSpe
       throw setupError(`cannot create consumer ${spec.consumer} on ${spec.stream}`, e);
     });
   }
+}
+
+/**
+ * Whether the consumer needs its filter: not when it is the stream's only subject. nats-server before 2.9.15
+ * recomputes a filtered consumer's pending count by scanning the stream on every CONSUMER.INFO and CREATE, in the
+ * connection's read loop (2-5 s at 400k messages, stalling every ack and pull behind it); unfiltered it is O(1).
+ */
+async function filterNeeded(jsm: JetStreamManager, spec: EventStreamSpec): Promise<boolean> {
+  const subjects = await jsm.streams
+    .info(spec.stream)
+    .then((info) => info.config.subjects ?? [])
+    .catch(() => []);
+  return !(subjects.length === 1 && subjects[0] === spec.filterSubject);
 }
 
 /** JetStream answers "not found" with status 404 (stream: 10059, consumer: 10014). */
