@@ -1,6 +1,6 @@
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { asyncScheduler, catchError, exhaustMap, from, map, of, timer, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, catchError, defer, from, map, of, repeat, timer, type SchedulerLike } from 'rxjs';
 import type { EngineMetrics } from '../metrics/index.js';
 import type { NotReady } from '../metrics/readiness.js';
 
@@ -94,6 +94,9 @@ export interface ConsumerProgress {
   stop(): void;
 }
 
+/** The time between two consumer-info reads is at least this many times the last read's duration. */
+const SLOW_READ_FACTOR = 10;
+
 /**
  * Reads the durable consumer's info (`jsm.consumers.info`) every `pollIntervalMs`, exports the messages not yet
  * acknowledged (num_pending + num_ack_pending) as `churnflow_consumer_pending_messages`, and judges readiness from it ({@link judgeProgress}). The server's view,
@@ -105,14 +108,22 @@ export function watchConsumerProgress(opts: ConsumerProgressOptions): ConsumerPr
   const clock = opts.clock ?? Date.now;
   let state: ProgressState = { movedAtMs: clock() };
   let failing = false;
-  const subscription = timer(0, opts.pollIntervalMs, opts.scheduler ?? asyncScheduler)
+  const scheduler = opts.scheduler ?? asyncScheduler;
+  // How long the last read took: a slow server (a filtered consumer on nats-server < 2.9.15 scans the stream for
+  // every info, in the read loop of this connection) is asked less often, so polling never stalls the consumer.
+  let lastReadMs = 0;
+  const subscription = defer(() => {
+    const t0 = clock();
+    const took = <T>(r: T): T => ((lastReadMs = clock() - t0), r);
+    return from(opts.jsm.consumers.info(opts.stream, opts.consumer)).pipe(
+      map((info: ConsumerInfo) => took({ info })),
+      catchError((err: unknown) => of(took({ err }))),
+    );
+  })
     .pipe(
-      exhaustMap(() =>
-        from(opts.jsm.consumers.info(opts.stream, opts.consumer)).pipe(
-          map((info: ConsumerInfo) => ({ info })),
-          catchError((err: unknown) => of({ err })),
-        ),
-      ),
+      repeat({
+        delay: () => timer(Math.max(opts.pollIntervalMs, SLOW_READ_FACTOR * lastReadMs), scheduler),
+      }),
     )
     .subscribe((r) => {
       if ('err' in r) {
