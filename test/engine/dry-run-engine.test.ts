@@ -84,16 +84,20 @@ describe('engine.dryRun', () => {
       expected = performance.now() + 10;
     }, 10);
     let appliedDuring = false;
+    const started = performance.now();
     const dry = engine.dryRun(SLOW, 5).finally(() => {
       appliedDuring = engine.totals.events >= 31_000;
     });
     await new Promise((r) => setTimeout(r, 20));
     source.next(views(30_000, 31_000));
     const res = await dry;
+    const tookMs = performance.now() - started;
     clearInterval(timer);
     expect(res.evaluated).toBeGreaterThanOrEqual(30_000);
     expect(appliedDuring).toBe(true);
-    expect(lateness).toBeLessThan(100);
+    // A scan that did not yield would hold the loop for the whole run; relative to the run, so a loaded machine
+    // (slower run, later timers alike) does not fail it.
+    expect(lateness).toBeLessThan(Math.max(100, tookMs / 5));
   });
   it('is cancelled by engine.stop(), which does not wait for it', async () => {
     const { engine } = await engineWith(30_000);
