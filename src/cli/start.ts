@@ -1,7 +1,6 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig, type Config } from '../config/index.js';
-import { createPartitionHost, instanceParts, type PartitionHost } from '../host/index.js';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { createPartitionHost, type PartitionHost } from '../host/index.js';
 import { compilePartitionOptions, createPartitionOwnership } from '../partitions/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import {
@@ -17,14 +16,8 @@ import {
   selectBackend,
   type ModelRegistry,
 } from '../score/index.js';
-import {
-  createRequestMetrics,
-  engineEndpoints,
-  eraseEndpoint,
-  modelEndpoints,
-  serveRequests,
-} from '../requests/index.js';
 import { customerEraser } from './erase-wiring.js';
+import { serveEngineRequests } from './engine-requests.js';
 import { exitAfter, watchFatal } from './fatal.js';
 import { natsOverrides, type NatsFlags } from './nats-options.js';
 import { loadSegmentRules, watchSegmentRules } from '../segment/index.js';
@@ -38,9 +31,6 @@ export interface StartOptions extends NatsFlags {
   /** Config file (default: $CHURNFLOW_CONFIG, else config/default.json). */
   readonly config?: string;
 }
-
-/** How long a question about every customer waits for the parts of every partition from the instances. */
-const GATHER_WAIT_MS = 3_000;
 
 /** How long the orderly stop after a fatal event may take before the process exits anyway. */
 const FATAL_STOP_DEADLINE_MS = 30_000;
@@ -167,70 +157,6 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
       await ops.close();
       log.info({ events: host.totals.events, scoreUpdates: host.totals.scoreUpdates }, 'stopped');
     },
-  };
-}
-
-/**
- * The request endpoints. With leases (several instances may share the partitions), a customer's requests reach
- * every instance and its partition's owner answers; questions about every customer reach one instance of the queue
- * group, which gathers every instance's part (src/host/instance-parts.ts). Model requests reach every instance.
- */
-function serveEngineRequests(
-  config: Readonly<Config>,
-  nc: NatsConnection,
-  host: PartitionHost,
-  models: { readonly champion: ModelRegistry },
-  registry: Registry,
-  log: Logger,
-): () => void {
-  const shared = config.partitions.leaseBucket !== '';
-  const parts = shared
-    ? instanceParts({
-        nc,
-        prefix: config.publish.prefix,
-        group: host,
-        log,
-        waitMs: GATHER_WAIT_MS,
-        limits: config.requests,
-        dryRunTimeoutMs: config.segments.dryRunTimeoutMs,
-      })
-    : undefined;
-  const engine = {
-    profile: (customerId: string) => host.profile(customerId),
-    holds: (customerId: string) => host.holds(customerId),
-    segments: () => parts?.segments() ?? host.segments(),
-    aggregates: () => parts?.aggregates() ?? host.aggregates(),
-    dryRun: (rule: string, sample: number) => parts?.dryRun(rule, sample) ?? host.dryRun(rule, sample),
-  };
-  const endpoints = engineEndpoints(engine);
-  const common = {
-    nc,
-    prefix: config.publish.prefix,
-    log,
-    limits: config.requests,
-    metrics: createRequestMetrics(registry),
-  };
-  const stops = [
-    serveRequests({
-      ...common,
-      endpoints: [
-        ...endpoints.filter((e) => e.name.startsWith('customers.')),
-        ...modelEndpoints(models.champion),
-        eraseEndpoint(
-          (customerId) => host.erase(customerId),
-          (customerId) => host.holds(customerId),
-        ),
-      ],
-    }),
-    serveRequests({
-      ...common,
-      endpoints: endpoints.filter((e) => !e.name.startsWith('customers.')),
-      ...(shared ? { queue: `${config.publish.prefix}.requests` } : {}),
-    }),
-  ];
-  return () => {
-    parts?.stop();
-    stops.forEach((stop) => stop());
   };
 }
 
