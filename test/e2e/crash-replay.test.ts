@@ -10,6 +10,7 @@ import {
   profileOf,
   recordLifecycle,
   startEngineProcess,
+  untilCaughtUp,
   untilHealthy,
   untilQuiet,
   type EngineProcess,
@@ -105,18 +106,7 @@ describe('kill -9 and restart', () => {
       const ids = [...new Set(events.map((e) => e.customerId))];
       const last = events.at(-1)!;
       // Both caught up: the last customer's profile reflects its last event; then a quiet spell.
-      for (const p of [steady, crashy]) {
-        await waitFor(
-          async () => {
-            const body = (await profileOf(fx.nc, p.prefix, last.customerId).catch(() => ({}))) as {
-              eventTime?: number;
-            };
-            return (body.eventTime ?? 0) >= last.ts;
-          },
-          60_000,
-          `${p.prefix} caught up`,
-        );
-      }
+      await untilCaughtUp(fx.nc, [steady.prefix, crashy.prefix], last);
       await untilQuiet(() => `${steadySeen.seen.size}/${crashySeen.seen.size}`);
 
       expect(steadySeen.seen.size).toBeGreaterThan(100);

@@ -12,6 +12,7 @@ import {
   profileOf,
   recordLifecycle,
   startEngineProcess,
+  untilCaughtUp,
   untilHealthy,
   untilQuiet,
   type EngineProcess,
@@ -167,18 +168,7 @@ describe('two instances sharing partitions', () => {
       // Owning is the lease; the partitions taken over are then restored from the killed one's snapshots.
       await waitFor(async () => (await metricOf(a, 'churnflow_restore_seconds')) > 0, 20_000, 'a restore');
       const last = events.at(-1)!;
-      for (const p of [single, a]) {
-        await waitFor(
-          async () => {
-            const body = (await profileOf(fx.nc, p.prefix, last.customerId).catch(() => ({}))) as {
-              eventTime?: number;
-            };
-            return (body.eventTime ?? 0) >= last.ts;
-          },
-          60_000,
-          `${p.prefix} caught up`,
-        );
-      }
+      await untilCaughtUp(fx.nc, [single.prefix, a.prefix], last);
       await untilQuiet(() => `${singleSeen.seen.size}/${pairSeen.seen.size}`);
       expect(singleSeen.seen.size).toBeGreaterThan(100);
       expect(pairSeen.conflicts).toEqual([]);

@@ -95,3 +95,23 @@ export async function untilQuiet(sizes: () => string): Promise<void> {
     'quiet',
   );
 }
+
+/** Waits until the customer's profile at each prefix reflects an event at `ts` (every engine applied it). */
+export async function untilCaughtUp(
+  nc: NatsConnection,
+  prefixes: readonly string[],
+  last: { readonly customerId: string; readonly ts: number },
+): Promise<void> {
+  for (const prefix of prefixes) {
+    await waitFor(
+      async () => {
+        const body = (await profileOf(nc, prefix, last.customerId).catch(() => ({}))) as {
+          eventTime?: number;
+        };
+        return (body.eventTime ?? 0) >= last.ts;
+      },
+      60_000,
+      `${prefix} caught up`,
+    );
+  }
+}
