@@ -142,6 +142,29 @@ export function bgnbdExpectedPurchases(p: BgNbdParams, t: number, x: number, tx:
 }
 
 /**
+ * P(X(T, T + t) = 0 | x, tx, T): the probability of no purchase in the next `t` time units; 1 at t = 0,
+ * falling with t towards 1 - P(alive) (a customer who has dropped out never buys again).
+ *
+ * Derivation. Given lambda and p, the individual likelihood of (x, tx, T) is
+ * (1 - p)^x lambda^x e^(-lambda T) (alive at T) + [x > 0] p (1 - p)^(x - 1) lambda^x e^(-lambda tx)
+ * (dropped out right after the purchase at tx). The joint likelihood of (x, tx, T) AND no purchase in
+ * (T, T + t] multiplies the alive term by e^(-lambda t) and leaves the dropped-out term as it is: that is the
+ * individual likelihood of (x, tx, T + t). Both sides integrated over the priors of lambda and p,
+ * P(zero | x, tx, T) = L(x, tx, T + t) / L(x, tx, T) = exp(LL(x, tx, T + t) - LL(x, tx, T)).
+ * Written out with eq. 6, the ratio is 1 - P(alive) (1 - ((alpha + T) / (alpha + T + t))^(r + x)): the
+ * posterior of lambda of a customer alive at T is Gamma(r + x, rate alpha + T), whose Laplace transform
+ * at t is that power. That form is computed (expm1 / log1p, so short horizons keep full precision rather
+ * than a difference of two close log-likelihoods). Constant cost; NaN for bad input or t < 0.
+ */
+export function bgnbdProbNoPurchase(p: BgNbdParams, t: number, x: number, tx: number, T: number): number {
+  if (badParams(p) || badSummary(x, tx, T) || !(t >= 0 && t < Infinity)) return NaN;
+  const pAlive = 1 / (1 + Math.exp(lnDropoutOdds(p, x, tx, T)));
+  // 1 - ((alpha + T) / (alpha + T + t))^(r + x) = -expm1(-(r + x) ln(1 + t / (alpha + T))).
+  const buysIfAlive = -Math.expm1(-(p.r + x) * Math.log1p(t / (p.alpha + T)));
+  return 1 - pAlive * buysIfAlive;
+}
+
+/**
  * The log-likelihood of one customer's (x, tx, T) (eq. 6), summed in log space so it stays finite for
  * hundreds of purchases or long ages: ln Gamma(r + x) - ln Gamma(r) + r ln alpha + ln B(a, b + x) - ln B(a, b)
  * + ln[(alpha + T)^-(r + x) + [x > 0] a / (b + x - 1) (alpha + tx)^-(r + x)]. NaN for bad input.
