@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ChurnflowError } from '../contract/codes.js';
 
 /** The snapshot format this engine writes and the only one it reads. */
-export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_FORMAT_VERSION = 2;
 const MAGIC = 'CFSNAP01';
 
 /** Typed arrays a snapshot carries, by kind (the kind is written, so a reader never guesses it). */

@@ -8,6 +8,7 @@ import {
 import type { CatalogEventType } from '../contract/catalog.js';
 import type { CustomerEvent } from '../contract/event.js';
 import type { CustomerColumns } from './customer-columns.js';
+import { DAY_MS } from './windows.js';
 import {
   DAY_COUNTS,
   DAY_SMALL,
@@ -112,6 +113,10 @@ export function applyEvent(cols: CustomerColumns, slot: number, e: CustomerEvent
       break;
     case PURCHASE: {
       const cents = hundredths(value);
+      const latest = f64[f + F64.lastPurchaseMs]!;
+      const latestDay = latest < 0 ? -Infinity : Math.floor(latest / DAY_MS);
+      if (cols.purchaseDays.mark(slot, Math.floor(ts / DAY_MS), latestDay)) u32[u + U32.purchaseDays]!++;
+      addFirstDayCents(f64, f, ts, cents);
       day.bumpSmall(d, DAY_SMALL.purchases);
       fiveDay.bumpSmall(b, FIVE_DAY_SMALL.purchases);
       fiveDay.addAmount(b, FIVE_DAY_AMOUNTS.revenueCents, cents);
@@ -188,6 +193,18 @@ export function applyEvent(cols: CustomerColumns, slot: number, e: CustomerEvent
     default:
     // chat and custom types count as activity only (done above).
   }
+}
+
+/**
+ * Keeps the amounts of the earliest purchase day (before `firstPurchaseMs` takes `ts` into account): an
+ * earlier day replaces them, the same day adds to them, a later day leaves them. Order-free.
+ */
+function addFirstDayCents(f64: Float64Array, f: number, ts: number, cents: number): void {
+  const first = f64[f + F64.firstPurchaseMs]!;
+  const day = Math.floor(ts / DAY_MS);
+  const firstDay = first === Infinity ? Infinity : Math.floor(first / DAY_MS);
+  if (day < firstDay) f64[f + F64.firstPurchaseDayCents] = cents;
+  else if (day === firstDay) f64[f + F64.firstPurchaseDayCents] = f64[f + F64.firstPurchaseDayCents]! + cents;
 }
 
 /** A non-negative amount in hundredths (cents, hundredths of a point or rating), as an integer. */

@@ -71,6 +71,9 @@ const X = {
   loyaltyPoints: at('loyalty_points'),
   trend: at('engagement_trend'),
   preferredChannel: at('preferred_channel'),
+  purchaseDays: at('purchase_days_lifetime'),
+  purchaseSpan: at('purchase_span_days'),
+  repeatOrderValue: at('repeat_order_value'),
   cancelled: at('cancelled'),
   subscribed: at('subscribed'),
 } as const;
@@ -133,6 +136,12 @@ export function computeFeatures(
   out[o + X.revenue90] = fifteenDay.sumAmount(slot, FIFTEEN_DAY_AMOUNTS.revenueCents, nowMs, d90) / 100;
   out[o + X.revenueLifetime] = revenueCents / 100;
   out[o + X.avgOrderValue] = purchases > 0 ? revenueCents / 100 / purchases : 0;
+  const purchaseDays = u32[u + U32.purchaseDays]!;
+  out[o + X.purchaseDays] = purchaseDays;
+  out[o + X.purchaseSpan] =
+    purchaseDays > 1 ? Math.max(0, (f64[f + F64.lastPurchaseMs]! - firstPurchaseMs) / DAY_MS) : 0;
+  out[o + X.repeatOrderValue] =
+    purchaseDays > 1 ? (revenueCents - f64[f + F64.firstPurchaseDayCents]!) / 100 / (purchaseDays - 1) : 0;
   out[o + X.refunds90] = fifteenDay.sumSmall(slot, FIFTEEN_DAY_SMALL.refunds, nowMs, d90);
 
   out[o + X.messagesSent30] = fiveDay.sumSmall(slot, FIVE_DAY_SMALL.messagesSent, nowMs, d30);

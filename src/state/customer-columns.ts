@@ -1,4 +1,5 @@
 import { CHANNELS, MESSAGE_CHANNELS } from '../contract/catalog.js';
+import { PurchaseDayBits } from './purchase-days.js';
 import { TileLevel } from './tile-level.js';
 import type { TileWidths } from './tile-level.js';
 import { DAY_LEVEL, FIFTEEN_DAY_LEVEL, FIVE_DAY_LEVEL } from './windows.js';
@@ -65,7 +66,12 @@ export const F64 = {
   lastCartAddMs: 12,
   /** Latest app_open (a max; -1 = never): days_since_last_app_open. */
   lastAppOpenMs: 13,
-  optOut: 14,
+  /**
+   * Purchase amounts (cents) of the UTC day of the earliest purchase: what Gamma-Gamma leaves out as the first
+   * transaction. Order-free: an earlier day replaces it, the same day adds to it.
+   */
+  firstPurchaseDayCents: 14,
+  optOut: 15,
 } as const;
 /** Float64 scalars per slot. */
 export const F64_STRIDE = F64.optOut + M;
@@ -79,9 +85,11 @@ export const U32 = {
   socialShares: 4,
   csatHundredths: 5,
   reviewHundredths: 6,
+  /** UTC days with at least one purchase: BG/NBD's transactions (same-day purchases merged). */
+  purchaseDays: 7,
 } as const;
 /** Uint32 scalars per slot. */
-export const U32_STRIDE = 7;
+export const U32_STRIDE = 8;
 
 /**
  * Every per-customer column, indexed by slot: three tile levels plus lifetime scalars, each a typed array
@@ -97,8 +105,11 @@ export class CustomerColumns {
   u32: Uint32Array;
   /** Generation stamp of the last apply() call that touched the slot (dedupes `touched` without a Set). */
   stamp: Int32Array;
+  /** Recent purchase days per slot: same-day purchases are one BG/NBD transaction. */
+  readonly purchaseDays: PurchaseDayBits;
 
-  constructor(capacity: number) {
+  /** `horizonDays`: the store's lateness horizon, which the purchase-day bitmap must cover. */
+  constructor(capacity: number, horizonDays = 400) {
     this.capacity = capacity;
     this.day = new TileLevel(DAY_LEVEL, DAY_WIDTHS, capacity);
     this.fiveDay = new TileLevel(FIVE_DAY_LEVEL, FIVE_DAY_WIDTHS, capacity);
@@ -106,6 +117,7 @@ export class CustomerColumns {
     this.f64 = new Float64Array(capacity * F64_STRIDE);
     this.u32 = new Uint32Array(capacity * U32_STRIDE);
     this.stamp = new Int32Array(capacity);
+    this.purchaseDays = new PurchaseDayBits(horizonDays, capacity);
   }
 
   /** Bytes held by every column (the state's share of process memory, id map excluded). */
@@ -116,7 +128,8 @@ export class CustomerColumns {
       this.fifteenDay.byteLength +
       this.f64.byteLength +
       this.u32.byteLength +
-      this.stamp.byteLength
+      this.stamp.byteLength +
+      this.purchaseDays.byteLength
     );
   }
 
@@ -135,6 +148,7 @@ export class CustomerColumns {
     const stamp = new Int32Array(capacity);
     stamp.set(this.stamp);
     this.stamp = stamp;
+    this.purchaseDays.grow(capacity);
     this.capacity = capacity;
   }
 
@@ -150,8 +164,10 @@ export class CustomerColumns {
     this.f64[f + F64.maxSeq] = 0;
     this.f64[f + F64.revenueCents] = 0;
     this.f64[f + F64.redeemedHundredths] = 0;
+    this.f64[f + F64.firstPurchaseDayCents] = 0;
     const u = slot * U32_STRIDE;
     this.u32.fill(0, u, u + U32_STRIDE);
     this.stamp[slot] = 0;
+    this.purchaseDays.clear(slot);
   }
 }

@@ -53,7 +53,7 @@ class ColumnarCustomerStore implements CustomerStore {
     const horizonDays = opts.horizonDays ?? DEFAULT_HORIZON_DAYS;
     const capacity = Math.max(1, Math.floor(opts.initialCapacity ?? DEFAULT_INITIAL_CAPACITY));
     this.horizonMs = horizonDays * DAY_MS;
-    this.cols = new CustomerColumns(capacity);
+    this.cols = new CustomerColumns(capacity, horizonDays);
   }
 
   get size(): number {
@@ -183,6 +183,7 @@ class ColumnarCustomerStore implements CustomerStore {
     }
     w.array('f64', this.cols.f64.subarray(from * F64_STRIDE, to * F64_STRIDE));
     w.array('u32', this.cols.u32.subarray(from * U32_STRIDE, to * U32_STRIDE));
+    w.array('purchaseDays', this.cols.purchaseDays.range(from, to));
     w.value('ids', this.ids.slice(from, to));
     w.value('watermark', this.watermark);
   }
@@ -199,6 +200,7 @@ class ColumnarCustomerStore implements CustomerStore {
     }
     this.cols.f64.set(r.array('f64', Float64Array));
     this.cols.u32.set(r.array('u32', Uint32Array));
+    this.cols.purchaseDays.bits.set(r.array('purchaseDays', Uint32Array));
     this.ids.length = 0;
     this.slots.clear();
     this.free.length = 0;

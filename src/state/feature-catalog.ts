@@ -149,6 +149,22 @@ export const FEATURES: readonly FeatureDef[] = [
     'recency',
     'Days (fractional) since the latest app_open; 365 when never (capped at 365).',
   ),
+  // Appended for BG/NBD and Gamma-Gamma: transactions are purchase days, recency is exact (not capped at 365).
+  f(
+    'purchase_days_lifetime',
+    'frequency',
+    "UTC days with at least one purchase, ever (same-day purchases merged): BG/NBD's transactions (x + 1).",
+  ),
+  f(
+    'purchase_span_days',
+    'recency',
+    "Days from the earliest to the latest purchase, uncapped; 0 with fewer than two purchase days: BG/NBD's tx.",
+  ),
+  f(
+    'repeat_order_value',
+    'monetary',
+    "Mean amount per repeat purchase day (revenue_lifetime less the first purchase day's, over purchase days - 1); 0 without a repeat day: Gamma-Gamma's m_x.",
+  ),
 ];
 
 /** Feature names in vector order. */

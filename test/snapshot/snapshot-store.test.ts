@@ -9,6 +9,7 @@ import {
   decodeSnapshot,
   encodeSnapshot,
   openSnapshotStore,
+  SNAPSHOT_FORMAT_VERSION,
   type SnapshotContent,
 } from '../../src/snapshot/index.js';
 import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
@@ -42,11 +43,14 @@ describe('snapshot format', () => {
     const bytes = encodeSnapshot(content(1));
     const future = Uint8Array.from(bytes);
     const text = new TextDecoder().decode(future);
-    const at = text.indexOf('"format":1');
-    future.set(new TextEncoder().encode('"format":2'), at);
-    expect(() => decodeSnapshot(future, 'x')).toThrow(
-      expect.objectContaining({ code: 'SNAPSHOT_UNSUPPORTED' }),
-    );
+    // Version 1 (before purchase days) and a future version are both refused, never misread.
+    const at = text.indexOf(`"format":${SNAPSHOT_FORMAT_VERSION}`);
+    for (const other of [1, SNAPSHOT_FORMAT_VERSION + 1]) {
+      future.set(new TextEncoder().encode(`"format":${other}`), at);
+      expect(() => decodeSnapshot(future, 'x')).toThrow(
+        expect.objectContaining({ code: 'SNAPSHOT_UNSUPPORTED' }),
+      );
+    }
     const flipped = Uint8Array.from(bytes);
     flipped[flipped.length - 3] = (flipped[flipped.length - 3] as number) ^ 0xff;
     expect(() => decodeSnapshot(flipped, 'x')).toThrow(expect.objectContaining({ code: 'SNAPSHOT_CORRUPT' }));

@@ -119,6 +119,9 @@ const expected: Record<string, number> = {
   cancelled: 0, // cancel 2024-03-01 precedes the subscribes of 2024-06-11
   subscribed: 1,
   days_since_first_purchase: 147 + 2 / 24, // 2024-01-20T10:00 (leap February) to 2024-06-15T12:00
+  purchase_days_lifetime: 3, // three UTC days
+  purchase_span_days: 147 + 2 / 24 - 27 / 24, // 2024-01-20T10:00 to 2024-06-14T09:00
+  repeat_order_value: (40.25 + 19.99) / 2, // the two purchase days after the first
   days_since_last_cart_add: 3.5, // 2024-06-12T00:00 (the 2024-05-20 one is older)
   days_since_last_app_open: 5 + 5 / 24, // 2024-06-10T07:00
 };
