@@ -75,14 +75,39 @@ describe('fitBgNbd', () => {
       // The fit's own fast likelihood is the per-customer eq. 6 summed, and it beats the true parameters'.
       expect(fit.logLikelihood).toBeCloseTo(totalLL(fit, d), 6);
       expect(fit.logLikelihood).toBeGreaterThanOrEqual(totalLL(PAPER, d));
-      const se = logStandardErrors(fit, d);
+      const logSe = logStandardErrors(fit, d);
       KEYS.forEach((k, i) => {
-        const logError = Math.abs(Math.log(fit[k] / PAPER[k]));
-        expect(logError, `${k} within 3 standard errors (${se[i]})`).toBeLessThan(3 * se[i]!);
+        const se = fit.standardErrors[k];
+        // The fit's SEs are of the parameters themselves: by the delta method, parameter x SE of its log.
+        expect(Math.abs(se / (fit[k] * logSe[i]!) - 1), `${k}: SE ${se}`).toBeLessThan(0.02);
+        expect(Math.abs(fit[k] - PAPER[k]), `${k} within 3 standard errors (${se})`).toBeLessThan(3 * se);
         expect(Math.abs(fit[k] / PAPER[k] - 1), `${k} relative error`).toBeLessThan(0.2);
       });
     });
   }
+
+  it('reports standard errors that match the spread of the estimates over 20 simulated data sets', () => {
+    // The SD of 20 estimates is itself uncertain by about 1 / sqrt(2 * 19) = 16%, hence the loose band.
+    const fits = Array.from({ length: 20 }, (_, i) => fitBgNbd(simulateBgNbd(PAPER, 5_000, AGES, 100 + i)));
+    for (const k of KEYS) {
+      const est = fits.map((f) => f[k]);
+      const mean = est.reduce((s, v) => s + v, 0) / est.length;
+      const sd = Math.sqrt(est.reduce((s, v) => s + (v - mean) ** 2, 0) / (est.length - 1));
+      const se = fits.reduce((s, f) => s + f.standardErrors[k], 0) / fits.length;
+      expect(sd / se, `${k}: SD ${sd} of estimates, mean SE ${se}`).toBeGreaterThan(0.6);
+      expect(sd / se, `${k}: SD ${sd} of estimates, mean SE ${se}`).toBeLessThan(1.6);
+    }
+  });
+
+  it('gives NaN standard errors where the data cannot identify a parameter (no repeat purchase at all)', () => {
+    // With x = 0 everywhere the likelihood is (alpha / (alpha + T))^r: a and b do not appear in it.
+    const T = Float64Array.from({ length: 500 }, (_, i) => 10 + (i % 50));
+    const silent = { x: new Float64Array(500), tx: new Float64Array(500), T };
+    const fit = fitBgNbd(silent);
+    expect(fit.customers).toBe(500);
+    expect(fit.standardErrors.a).toBeNaN();
+    expect(fit.standardErrors.b).toBeNaN();
+  });
 
   it('is a maximum: nudging any parameter lowers the likelihood', () => {
     const d = simulateBgNbd(PAPER, 3_000, AGES, 3);
@@ -107,5 +132,6 @@ describe('fitBgNbd', () => {
     const none = fitBgNbd({ x: Float64Array.of(-1), tx: Float64Array.of(0), T: Float64Array.of(1) });
     expect(none.customers).toBe(0);
     expect(none.r).toBeNaN();
+    expect(none.standardErrors.r).toBeNaN();
   });
 });
