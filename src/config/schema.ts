@@ -221,7 +221,14 @@ export const ConfigSchema = Type.Object(
         bgnbdHorizonDays: Type.Integer({
           default: 90,
           minimum: 1,
-          description: 'Horizon of the BG/NBD expected purchases in score updates.',
+          description: 'Horizon of the BG/NBD expected purchases and the predicted CLV in score updates.',
+        }),
+        clvAnnualDiscountRate: Type.Number({
+          default: 0,
+          minimum: 0,
+          maximum: 1,
+          description:
+            'Annual discount rate of the predicted CLV (0.1 = 10%), applied monthly; 0 = undiscounted.',
         }),
         maxBatch: Type.Integer({
           default: 2048,

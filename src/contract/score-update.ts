@@ -58,6 +58,13 @@ export const ScoreUpdateSchema = Type.Object(
     expectedPurchases: Type.Optional(
       Type.Number({ minimum: 0, description: 'BG/NBD expected purchases over the configured horizon.' }),
     ),
+    predictedClv: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description:
+          'Predicted customer value over the configured horizon (currency units): BG/NBD expected purchases × Gamma-Gamma expected spend, discounted monthly at score.clvAnnualDiscountRate. Present when the model carries Gamma-Gamma parameters.',
+      }),
+    ),
     evicted: Type.Optional(
       Type.Literal(true, {
         description:

@@ -1,6 +1,6 @@
 import type { SegmentChange as SegmentChangePayload, StageTransition } from '../contract/lifecycle-events.js';
 import { createStageTransitions } from '../publish/stage-transitions.js';
-import type { ChurnModel, ScoredBatch } from '../score/index.js';
+import type { BaselineHorizon, ChurnModel, ScoredBatch } from '../score/index.js';
 import { createSegmentMembership, type DryRunResult, type SegmentRuleSet } from '../segment/index.js';
 import { createDryRunScan, type DryRunOptions } from './dry-run-scan.js';
 import type { SegmentChange } from '../segment/types.js';
@@ -74,7 +74,7 @@ export interface CustomerLifecycle {
     rule: string,
     sampleSize: number,
     model: ChurnModel,
-    bgnbdHorizonDays: number,
+    horizon: BaselineHorizon,
     options?: DryRunOptions,
   ): Promise<DryRunResult>;
 }

@@ -1,6 +1,6 @@
 import { ChurnflowError } from '../contract/codes.js';
 import type { ScoreChanges } from '../publish/index.js';
-import { bgnbdColumns, engagementScore, type ChurnModel } from '../score/index.js';
+import { bgnbdColumns, engagementScore, type BaselineHorizon, type ChurnModel } from '../score/index.js';
 import {
   compileDryRunRule,
   createActivation,
@@ -45,7 +45,7 @@ export type DryRunScan = (
   rule: string,
   sampleSize: number,
   model: ChurnModel,
-  bgnbdHorizonDays: number,
+  horizon: BaselineHorizon,
   options?: DryRunOptions,
 ) => Promise<DryRunResult>;
 
@@ -66,7 +66,7 @@ const DEFAULT_SLICE_MS = 5;
  */
 export function createDryRunScan(store: CustomerStore, published: ScoreChanges): DryRunScan {
   let queue: Promise<unknown> = Promise.resolve();
-  return async (rule, sampleSize, model, bgnbdHorizonDays, options = {}) => {
+  return async (rule, sampleSize, model, horizon, options = {}) => {
     const clock = options.clock ?? (() => performance.now());
     const deadline = clock() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const wanted = dryRunSampleSize(sampleSize);
@@ -74,7 +74,7 @@ export function createDryRunScan(store: CustomerStore, published: ScoreChanges):
     const turn = queue;
     const run = (async () => {
       await untilAborted(turn, options.signal);
-      return scan(store, published, predicate, wanted, model, bgnbdHorizonDays, {
+      return scan(store, published, predicate, wanted, model, horizon, {
         clock,
         deadline,
         sliceMs: options.sliceMs ?? DEFAULT_SLICE_MS,
@@ -118,7 +118,7 @@ async function scan(
   predicate: DryRunPredicate,
   wanted: number,
   model: ChurnModel,
-  horizonDays: number,
+  horizon: BaselineHorizon,
   limits: { clock: () => number; deadline: number; sliceMs: number; signal: AbortSignal | undefined },
 ): Promise<DryRunResult> {
   const { clock, deadline, sliceMs, signal } = limits;
@@ -160,7 +160,7 @@ async function scan(
         churnRisk[0] = Number.isNaN(risk) ? 0 : risk;
         engagement[0] = engagementScore(features, 0);
         stage[0] = Math.max(0, published.stage(s));
-        const scores = { churnRisk, engagement, stage, ...bgnbdColumns(model, features, 1, horizonDays) };
+        const scores = { churnRisk, engagement, stage, ...bgnbdColumns(model, features, 1, horizon) };
         writeActivation(activation, plan, features, scores, 0);
         evaluated++;
         if (predicate.test(activation)) {

@@ -51,6 +51,10 @@ export function startEngine(given: EngineDeps): Engine {
   const stop$ = new Subject<void>();
   const dryRunStop = new AbortController();
   const store = createCustomerStore({ horizonDays: config.state.horizonDays });
+  const baselineHorizon = {
+    horizonDays: config.score.bgnbdHorizonDays,
+    annualDiscountRate: config.score.clvAnnualDiscountRate,
+  };
   const published = createScoreChanges(config.publish, clock() * 1000);
   const rules = deps.segments ?? NO_SEGMENTS;
   const lifecycle = createCustomerLifecycle(rules, store, published);
@@ -88,7 +92,7 @@ export function startEngine(given: EngineDeps): Engine {
   const scorer = createScorer({
     model: deps.model,
     reasons: config.score.reasons,
-    bgnbdHorizonDays: config.score.bgnbdHorizonDays,
+    baselineHorizon,
     featuresOf: (slot, out, offset) => store.features(slot, planner.clockMs, out, offset),
   });
   // Rows waiting for the model: the apply stage waits for room when the clock's jump fires many timers at once.
@@ -331,7 +335,7 @@ export function startEngine(given: EngineDeps): Engine {
       }),
     segments: () => lifecycle.segments(),
     dryRun: (rule, sampleSize, options) =>
-      lifecycle.dryRun(rule, sampleSize, scorer.model, config.score.bgnbdHorizonDays, {
+      lifecycle.dryRun(rule, sampleSize, scorer.model, baselineHorizon, {
         timeoutMs: config.segments.dryRunTimeoutMs,
         sliceMs: config.segments.dryRunSliceMs,
         signal:

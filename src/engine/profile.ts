@@ -32,6 +32,7 @@ export async function profileOf(
   });
   const alive = scored.pAlive?.[0];
   const expected = scored.expectedPurchases?.[0];
+  const clv = scored.predictedClv?.[0];
   return {
     found: true,
     customerId,
@@ -45,6 +46,7 @@ export async function profileOf(
     model: deps.modelRef(scored.modelName, scored.modelVersion),
     ...(alive !== undefined && Number.isFinite(alive) ? { pAlive: alive } : {}),
     ...(expected !== undefined && Number.isFinite(expected) ? { expectedPurchases: expected } : {}),
+    ...(clv !== undefined && Number.isFinite(clv) ? { predictedClv: Math.round(clv * 100) / 100 } : {}),
     seq: deps.published.seq(slot),
   };
 }

@@ -119,6 +119,7 @@ export interface CustomerProfile {
   readonly model: { readonly name: string; readonly version: string };
   readonly pAlive?: number;
   readonly expectedPurchases?: number;
+  readonly predictedClv?: number;
   /** Sequence number of the last score update published for the customer (0: none yet). */
   readonly seq: number;
 }

@@ -13,6 +13,8 @@ export interface ScoredColumns {
   readonly pAlive?: Float32Array;
   /** BG/NBD expected purchases over the configured horizon per row (with `pAlive`). */
   readonly expectedPurchases?: Float32Array;
+  /** Predicted CLV over the configured horizon per row (with `pAlive`, when the model has Gamma-Gamma). */
+  readonly predictedClv?: Float32Array;
   /** Top reasons behind each row's churn risk, when the model explains itself. */
   readonly reasons?: readonly ScoreUpdate['reasons'][];
 }
@@ -79,8 +81,11 @@ export function changedScoreUpdate(
   };
 }
 
-/** P(alive) and expected purchases, rounded like the risk, when the batch has them. */
-function bgnbdFields(scored: ScoredColumns, i: number): Pick<ScoreUpdate, 'pAlive' | 'expectedPurchases'> {
+/** P(alive), expected purchases and predicted CLV (cents), rounded, when the batch has them. */
+function bgnbdFields(
+  scored: ScoredColumns,
+  i: number,
+): Pick<ScoreUpdate, 'pAlive' | 'expectedPurchases' | 'predictedClv'> {
   const alive = scored.pAlive?.[i];
   const expected = scored.expectedPurchases?.[i];
   if (
@@ -91,8 +96,10 @@ function bgnbdFields(scored: ScoredColumns, i: number): Pick<ScoreUpdate, 'pAliv
   ) {
     return {};
   }
+  const clv = scored.predictedClv?.[i];
   return {
     pAlive: Math.round(alive * 10_000) / 10_000,
     expectedPurchases: Math.round(expected * 1_000) / 1_000,
+    ...(clv !== undefined && Number.isFinite(clv) ? { predictedClv: Math.round(clv * 100) / 100 } : {}),
   };
 }

@@ -1,42 +1,76 @@
 import { requireFeatureIndex, FEATURE_COUNT } from '../state/feature-catalog.js';
 import { bgnbdExpectedPurchases, bgnbdPAlive } from './bgnbd.js';
+import { predictedClv } from './clv.js';
 import type { ModelManifest } from './manifest.js';
 import type { ChurnModel } from './types.js';
 
-const PURCHASES = requireFeatureIndex('purchases_lifetime');
+const PURCHASE_DAYS = requireFeatureIndex('purchase_days_lifetime');
+const PURCHASE_SPAN = requireFeatureIndex('purchase_span_days');
 const SINCE_FIRST_PURCHASE = requireFeatureIndex('days_since_first_purchase');
-const SINCE_LAST_PURCHASE = requireFeatureIndex('days_since_last_purchase');
+const REPEAT_ORDER_VALUE = requireFeatureIndex('repeat_order_value');
+
+/** Days per discounting period of the predicted CLV (monthly, as lifetimes' customer_lifetime_value). */
+export const CLV_PERIOD_DAYS = 30;
+
+/** Horizon and discounting of the baseline columns (config `score.bgnbdHorizonDays`, `score.clvAnnualDiscountRate`). */
+export interface BaselineHorizon {
+  readonly horizonDays: number;
+  /** Annual discount rate of the predicted CLV; 0 = none. */
+  readonly annualDiscountRate: number;
+}
+
+/** The baseline columns of a scored batch; each absent when the model carries no parameters for it. */
+export interface BaselineColumns {
+  pAlive?: Float32Array;
+  expectedPurchases?: Float32Array;
+  predictedClv?: Float32Array;
+}
 
 /**
- * BG/NBD P(alive) and expected purchases over `horizonDays` for each row of a feature matrix, with the parameters
- * the model's manifest carries (fitted on the same history by `churnflow train`); nothing when it has none.
- * Per customer: x = repeat purchases (purchases − 1), T = time since the first purchase, tx = T − time since the
- * last one, in the manifest's time unit. A customer who never bought is at x = tx = T = 0: P(alive) = 1 and the
- * expected purchases are the population's.
+ * BG/NBD P(alive), expected purchases and (with Gamma-Gamma parameters) predicted CLV over `horizonDays` for
+ * each row of a feature matrix, with the parameters the model's manifest carries (fitted on the same history by
+ * `churnflow train`); nothing when it has none. Per customer, in the manifest's time unit: x = purchase days − 1
+ * (same-day purchases are one transaction), tx = purchase_span_days (exact, uncapped), T = time since the first
+ * purchase; m_x = repeat_order_value. A customer who never bought is at x = tx = T = 0: P(alive) = 1 and the
+ * expected purchases are a new customer's. CLV is discounted monthly at the horizon's annual rate (0 = none).
  */
 export function bgnbdColumns(
   model: ChurnModel,
   features: Float32Array,
   rows: number,
-  horizonDays: number,
-): { pAlive?: Float32Array; expectedPurchases?: Float32Array } {
-  const p = (model as { manifest?: ModelManifest }).manifest?.bgnbd;
+  horizon: BaselineHorizon,
+): BaselineColumns {
+  const { horizonDays, annualDiscountRate } = horizon;
+  const manifest = (model as { manifest?: ModelManifest }).manifest;
+  const p = manifest?.bgnbd;
   if (p === undefined) return {};
+  const gg = manifest?.gammaGamma;
   const pAlive = new Float32Array(rows);
   const expectedPurchases = new Float32Array(rows);
+  const clv = gg === undefined ? undefined : new Float32Array(rows);
   const unit = p.timeUnitDays;
   const t = horizonDays / unit;
+  const discount =
+    annualDiscountRate > 0
+      ? {
+          ratePerPeriod: Math.pow(1 + annualDiscountRate, CLV_PERIOD_DAYS / 365) - 1,
+          periodLength: CLV_PERIOD_DAYS / unit,
+        }
+      : undefined;
   for (let i = 0; i < rows; i++) {
     const o = i * FEATURE_COUNT;
-    const purchases = features[o + PURCHASES] as number;
-    const x = purchases > 0 ? purchases - 1 : 0;
-    const T = purchases > 0 ? (features[o + SINCE_FIRST_PURCHASE] as number) / unit : 0;
-    // days_since_last_purchase is capped at 365: clamp so tx stays within [0, T].
-    const tx =
-      purchases > 0 ? Math.min(T, Math.max(0, T - (features[o + SINCE_LAST_PURCHASE] as number) / unit)) : 0;
-    // NaN (outside the closed forms' domain) stays NaN: the update then leaves both fields out.
+    const days = features[o + PURCHASE_DAYS] as number;
+    const x = days > 0 ? days - 1 : 0;
+    const T = days > 0 ? (features[o + SINCE_FIRST_PURCHASE] as number) / unit : 0;
+    // Clamped: float32 features can put the span a hair past the age.
+    const tx = days > 1 ? Math.min(T, (features[o + PURCHASE_SPAN] as number) / unit) : 0;
+    // NaN (outside the closed forms' domain) stays NaN: the update then leaves the field out.
     pAlive[i] = bgnbdPAlive(p, x, tx, T);
     expectedPurchases[i] = Math.max(0, bgnbdExpectedPurchases(p, t, x, tx, T));
+    if (clv !== undefined) {
+      const mx = features[o + REPEAT_ORDER_VALUE] as number;
+      clv[i] = Math.max(0, predictedClv(p, gg!, t, x, tx, T, mx, discount));
+    }
   }
-  return { pAlive, expectedPurchases };
+  return { pAlive, expectedPurchases, ...(clv === undefined ? {} : { predictedClv: clv }) };
 }

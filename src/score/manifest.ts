@@ -4,17 +4,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ChurnflowError } from '../contract/codes.js';
 import { featureIndex } from '../state/feature-catalog.js';
+import { BgNbdBlock, EvaluationBlock, GammaGammaBlock } from './manifest-parts.js';
 
 /** The manifest file of a model directory, beside model.json. */
 export const MANIFEST_JSON = 'manifest.json';
-
-/** Holdout metrics of one predictor (the model, or the BG/NBD baseline: 1 - P(alive)). */
-const EvaluationMetrics = Type.Object({
-  name: Type.String({ description: "'model' or the baseline's name, e.g. 'bgnbd'." }),
-  rocAuc: Type.Number({ minimum: 0, maximum: 1 }),
-  prAuc: Type.Number({ minimum: 0, maximum: 1 }),
-  brier: Type.Number({ minimum: 0, maximum: 1 }),
-});
 
 /**
  * The JSON Schema of a model manifest: what the model is, which engine features it reads in which
@@ -67,42 +60,9 @@ export const ModelManifestSchema = Type.Object(
         { description: 'The history the model was trained on.' },
       ),
     ),
-    bgnbd: Type.Optional(
-      Type.Object(
-        {
-          r: Type.Number({ exclusiveMinimum: 0 }),
-          alpha: Type.Number({ exclusiveMinimum: 0 }),
-          a: Type.Number({ exclusiveMinimum: 0 }),
-          b: Type.Number({ exclusiveMinimum: 0 }),
-          timeUnitDays: Type.Number({
-            exclusiveMinimum: 0,
-            description: 'The time unit of alpha (7 = weeks).',
-          }),
-        },
-        { description: 'BG/NBD parameters (Fader, Hardie & Lee 2005) fitted on the same history.' },
-      ),
-    ),
-    evaluation: Type.Optional(
-      Type.Object(
-        {
-          holdoutRows: Type.Integer({ minimum: 0 }),
-          positiveRate: Type.Number({ minimum: 0, maximum: 1 }),
-          model: EvaluationMetrics,
-          baseline: Type.Optional(EvaluationMetrics),
-          calibration: Type.Array(
-            Type.Object({
-              from: Type.Number({ description: 'Bin lower bound of the predicted probability.' }),
-              to: Type.Number({ description: 'Bin upper bound.' }),
-              count: Type.Integer({ minimum: 0 }),
-              meanPredicted: Type.Number(),
-              observedRate: Type.Number(),
-            }),
-            { description: "The model's calibration on the holdout, by predicted-probability bin." },
-          ),
-        },
-        { description: 'Offline evaluation on a holdout of customers not seen in training.' },
-      ),
-    ),
+    bgnbd: Type.Optional(BgNbdBlock),
+    gammaGamma: Type.Optional(GammaGammaBlock),
+    evaluation: Type.Optional(EvaluationBlock),
     metrics: Type.Optional(
       Type.Record(Type.String(), Type.Number(), {
         description: 'Further offline metrics, e.g. { log_loss: 0.08 }.',

@@ -2,7 +2,7 @@ import { FEATURE_COUNT } from '../state/feature-catalog.js';
 import { engagementScore } from './engagement.js';
 import { lifecycleStageIndex, STAGE_THRESHOLDS, type StageThresholds } from './stage.js';
 import type { ChurnModel, Reason, ScoredBatch, Scorer } from './types.js';
-import { bgnbdColumns } from './bgnbd-columns.js';
+import { bgnbdColumns, type BaselineHorizon } from './bgnbd-columns.js';
 
 /** What a scorer needs: the model and a way to write a customer's feature vector. */
 export interface ScorerDeps {
@@ -19,8 +19,11 @@ export interface ScorerDeps {
   readonly initialRows?: number;
   /** Reasons per row from `model.explain`, when the model has it; 0 turns them off. @default 0 */
   readonly reasons?: number;
-  /** Horizon of the BG/NBD expected purchases, for models whose manifest carries BG/NBD parameters. @default 90 */
-  readonly bgnbdHorizonDays?: number;
+  /**
+   * Horizon of the BG/NBD expected purchases and predicted CLV, for models whose manifest carries their
+   * parameters. @default 90 days, no discount
+   */
+  readonly baselineHorizon?: BaselineHorizon;
 }
 
 /**
@@ -42,14 +45,14 @@ class BatchScorer implements Scorer {
   // caller was handed is only overwritten by a batch the caller asked for after it.
   private tail: Promise<unknown> = Promise.resolve();
   private readonly reasonsK: number;
-  private readonly horizonDays: number;
+  private readonly horizon: BaselineHorizon;
 
   constructor(deps: ScorerDeps) {
     this.current = deps.model;
     this.featuresOf = deps.featuresOf;
     this.thresholds = deps.stageThresholds ?? STAGE_THRESHOLDS;
     this.reasonsK = deps.reasons ?? 0;
-    this.horizonDays = deps.bgnbdHorizonDays ?? 90;
+    this.horizon = deps.baselineHorizon ?? { horizonDays: 90, annualDiscountRate: 0 };
     this.matrix = new Float32Array(Math.max(1, deps.initialRows ?? 1024) * FEATURE_COUNT);
   }
 
@@ -115,7 +118,7 @@ class BatchScorer implements Scorer {
       features: m.subarray(0, need),
       modelName: model.name,
       modelVersion: model.version,
-      ...bgnbdColumns(model, m, rows, this.horizonDays),
+      ...bgnbdColumns(model, m, rows, this.horizon),
     };
     if (explainRows === undefined) return batch;
     // The caller decides inside the chain which rows it publishes; only those are explained (explaining costs

@@ -65,6 +65,8 @@ export interface ScoredBatch {
   readonly pAlive?: Float32Array;
   /** BG/NBD expected purchases over the configured horizon per row (with `pAlive`). */
   readonly expectedPurchases?: Float32Array;
+  /** Predicted CLV over the horizon per row, when the manifest also carries Gamma-Gamma parameters. */
+  readonly predictedClv?: Float32Array;
 }
 
 /** Scores micro-batches of customers: one feature matrix, one model call per batch. */

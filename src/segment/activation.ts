@@ -14,6 +14,7 @@ export function createActivation(): SegmentActivation {
   act.stage = STAGES[0];
   act.pAlive = Number.NaN;
   act.expectedPurchases = Number.NaN;
+  act.predictedClv = Number.NaN;
   return act;
 }
 
@@ -40,7 +41,8 @@ export function writeActivation(
     else if (col === SCORE_ENGAGEMENT) act[name] = scores.engagement[row] as number;
     else if (col === SCORE_STAGE) act[name] = STAGES[scores.stage[row] as number] ?? 'unknown';
     else if (col === SCORE_PALIVE) act[name] = scores.pAlive?.[row] ?? Number.NaN;
-    else act[name] = scores.expectedPurchases?.[row] ?? Number.NaN;
+    else if (col === SCORE_EXPECTED) act[name] = scores.expectedPurchases?.[row] ?? Number.NaN;
+    else act[name] = scores.predictedClv?.[row] ?? Number.NaN;
   }
 }
 
@@ -49,12 +51,14 @@ const SCORE_ENGAGEMENT = -2;
 const SCORE_STAGE = -3;
 const SCORE_PALIVE = -4;
 const SCORE_EXPECTED = -5;
+const SCORE_CLV = -6;
 const SCORE_COLUMNS: Readonly<Record<string, number>> = {
   churnRisk: SCORE_RISK,
   engagement: SCORE_ENGAGEMENT,
   stage: SCORE_STAGE,
   pAlive: SCORE_PALIVE,
   expectedPurchases: SCORE_EXPECTED,
+  predictedClv: SCORE_CLV,
 };
 
 /** Which variables to write per row and where each comes from (feature column >= 0, or a score code < 0). */
@@ -68,7 +72,7 @@ export function planActivation(variables: readonly string[]): ActivationPlan {
   const columns = new Int32Array(variables.length);
   variables.forEach((name, i) => {
     const f = featureIndex(name);
-    columns[i] = f >= 0 ? f : (SCORE_COLUMNS[name] ?? SCORE_EXPECTED);
+    columns[i] = f >= 0 ? f : (SCORE_COLUMNS[name] ?? SCORE_CLV);
   });
   return { names: variables, columns };
 }

@@ -102,10 +102,12 @@ export function compileSegmentRules(json: unknown, file: string): SegmentRuleSet
       );
     }
     let usesBaseline = false;
+    let usesClv = false;
     for (const id of [...enter.identifiers, ...exit.identifiers]) {
       if (!isSegmentVariable(id)) continue; // a macro's loop variable
       variables.add(id);
       if (BASELINE_VARIABLES.includes(id)) usesBaseline = true;
+      if (id === 'predictedClv') usesClv = true;
     }
     rules.push({
       name,
@@ -115,6 +117,7 @@ export function compileSegmentRules(json: unknown, file: string): SegmentRuleSet
       exit: exit.expr,
       minDwellMs: dwell as number,
       usesBaseline,
+      usesClv,
     });
   });
   return Object.freeze({ file, rules: Object.freeze(rules), variables: Object.freeze([...variables]) });

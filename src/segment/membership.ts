@@ -163,6 +163,7 @@ class ColumnarMembership implements SegmentMembership {
     // Rounded up so a dwell computed from it is never longer than the truth: minDwellMs is never cut short.
     const nowSec = Math.ceil(nowMs / 1000);
     const haveBaseline = scores.pAlive !== undefined && scores.expectedPurchases !== undefined;
+    const haveClv = scores.predictedClv !== undefined;
     if (slot >= this.capacity) this.grow(slot);
     const base = slot * stride;
     if (this.seen[slot] === 0) {
@@ -175,7 +176,7 @@ class ColumnarMembership implements SegmentMembership {
     let dwellEnd = Infinity;
     for (let i = 0; i < n; i++) {
       const rule = rules[i] as CompiledSegmentRule;
-      if (rule.usesBaseline && !haveBaseline) {
+      if ((rule.usesBaseline && !haveBaseline) || (rule.usesClv && !haveClv)) {
         // The membership holds still, and so does an exit it was holding back.
         if (((this.heldExits[slot] as number) >>> i) & 1) {
           held |= 1 << i;

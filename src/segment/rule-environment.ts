@@ -10,10 +10,11 @@ export const SCORE_VARIABLES: Readonly<Record<string, 'double' | 'string'>> = {
   stage: 'string',
   pAlive: 'double',
   expectedPurchases: 'double',
+  predictedClv: 'double',
 };
 
 /** The BG/NBD variables: absent when the model has no BG/NBD parameters (a rule reading them then holds still). */
-export const BASELINE_VARIABLES: readonly string[] = ['pAlive', 'expectedPurchases'];
+export const BASELINE_VARIABLES: readonly string[] = ['pAlive', 'expectedPurchases', 'predictedClv'];
 
 /** The string variables and their longest value: what the cost estimator assumes for their length. */
 export const STRING_VARIABLE_LENGTHS: ReadonlyMap<string, number> = new Map([['stage', STAGE_MAX_LENGTH]]);

@@ -45,8 +45,13 @@ export interface CompiledSegmentRule {
   readonly exit: CompiledExpression;
   /** @default 0 */
   readonly minDwellMs: number;
-  /** True when the rule reads `pAlive` or `expectedPurchases`: it neither enters nor exits without them. */
+  /**
+   * True when the rule reads `pAlive`, `expectedPurchases` or `predictedClv`: it neither enters nor exits
+   * without them.
+   */
   readonly usesBaseline: boolean;
+  /** True when the rule reads `predictedClv` (absent when the model has no Gamma-Gamma parameters). */
+  readonly usesClv: boolean;
 }
 
 /** The compiled rules of one rules file, at most 32 (one bit each in a Uint32 mask). */
@@ -97,6 +102,8 @@ export interface SegmentScores {
   readonly stage: Uint8Array;
   readonly pAlive?: Float32Array;
   readonly expectedPurchases?: Float32Array;
+  /** Absent when the model carries no Gamma-Gamma parameters. */
+  readonly predictedClv?: Float32Array;
 }
 
 /** The variables a rule sees for one customer: features by name, scores, stage (a string). */

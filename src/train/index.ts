@@ -25,8 +25,18 @@ export type { LabelledMatrix, MlpOptions, MlpResult } from './mlp.js';
 export { brierScore, logLoss, prAuc, rocAuc } from './metrics.js';
 export { calibrationTable, evaluateHoldout, predictorMetrics } from './evaluation.js';
 export type { CalibrationBin, Evaluation } from './evaluation.js';
-export { BGNBD_TIME_UNIT_DAYS, bgnbdChurnScores, fitBgNbdBaseline, rfmColumns } from './bgnbd-baseline.js';
-export type { BgNbdBaseline, RfmColumns } from './bgnbd-baseline.js';
+export {
+  BGNBD_TIME_UNIT_DAYS,
+  fitBgNbdBaseline,
+  fitSpendBaseline,
+  probNoTransaction,
+  rfmColumns,
+} from './bgnbd-baseline.js';
+export type { BgNbdBaseline, RfmColumns, SpendBaseline } from './bgnbd-baseline.js';
+export { bootstrapDifferences } from './bootstrap.js';
+export type { BootstrapOptions, Interval, MetricDifferences } from './bootstrap.js';
+export { compareOnRows } from './holdout-comparison.js';
+export type { HoldoutComparison, ScoredBaseline } from './holdout-comparison.js';
 export { metricsTable, modelReport } from './model-report.js';
 export type { ModelReportFacts } from './model-report.js';
 export { nextModelVersion } from './next-version.js';

@@ -1,6 +1,7 @@
 /**
  * The human-readable `report.md` of a model directory: what was trained on what, the holdout metrics of the
- * model beside the BG/NBD baseline, its calibration, and the command that made it.
+ * model beside its fair baselines with intervals, on all held-out rows and on active customers, its calibration,
+ * the fitted BG/NBD and Gamma-Gamma parameters, and the command that made it.
  */
 import type { ModelManifest } from '../score/manifest.js';
 import type { Evaluation } from './evaluation.js';
@@ -15,6 +16,8 @@ export interface ModelReportFacts {
   readonly invalid: number;
   /** Invalid records by dead-letter reason. */
   readonly byReason: Readonly<Record<string, number>>;
+  /** Events the store refused, by reason. */
+  readonly refusedByReason?: Readonly<Record<string, number>>;
   readonly events: number;
   readonly customers: number;
   readonly rows: { readonly train: number; readonly validation: number; readonly test: number };
@@ -23,14 +26,32 @@ export interface ModelReportFacts {
   readonly backend: string;
 }
 
-/** The metrics table (model vs baseline) as Markdown; also printed by `churnflow train`. */
-export function metricsTable(evaluation: Evaluation): string {
+type Comparison = NonNullable<Evaluation['comparisons']>['all'];
+type Bound = number | null;
+
+/**
+ * The metrics table of one comparison: the model, each baseline with model − baseline [95% interval], and the
+ * best single feature. Falls back to the plain model/baseline table for manifests without comparisons.
+ */
+export function metricsTable(evaluation: Evaluation, which: 'all' | 'active' | 'outOfTime' = 'all'): string {
+  const c = evaluation.comparisons?.[which];
   const lines = ['| predictor | ROC-AUC | PR-AUC | Brier |', '|---|---:|---:|---:|'];
-  for (const m of [evaluation.model, evaluation.baseline]) {
-    if (m === undefined) continue;
-    const name = m.name === 'model' ? 'model (MLP)' : m.name === 'bgnbd' ? 'BG/NBD 1 - P(alive)' : m.name;
-    lines.push(`| ${name} | ${fmt(m.rocAuc)} | ${fmt(m.prAuc)} | ${fmt(m.brier)} |`);
+  if (c === undefined) {
+    for (const m of [evaluation.model, evaluation.baseline]) {
+      if (m === undefined) continue;
+      const name = m.name === 'model' ? 'model (MLP)' : m.name;
+      lines.push(`| ${name} | ${fmt(m.rocAuc)} | ${fmt(m.prAuc)} | ${fmt(m.brier)} |`);
+    }
+    return lines.join('\n');
   }
+  lines.push(`| model (MLP) | ${fmt(c.model.rocAuc)} | ${fmt(c.model.prAuc)} | ${fmt(c.model.brier)} |`);
+  for (const b of c.baselines) {
+    lines.push(`| ${b.description} | ${fmt(b.rocAuc)} | ${fmt(b.prAuc)} | ${fmt(b.brier)} |`);
+    const d = b.difference;
+    lines.push(`| model − ${b.name} [95% CI] | ${ci(d.rocAuc)} | ${ci(d.prAuc)} | ${ci(d.brier)} |`);
+  }
+  if (c.bestFeature)
+    lines.push(`| best single feature: ${c.bestFeature.name} | ${fmt(c.bestFeature.rocAuc)} | | |`);
   return lines.join('\n');
 }
 
@@ -38,10 +59,6 @@ export function metricsTable(evaluation: Evaluation): string {
 export function modelReport(manifest: ModelManifest, facts: ModelReportFacts): string {
   const ev = manifest.evaluation;
   const def = manifest.churnDefinition;
-  const win = manifest.trainingWindow;
-  const reasons = Object.entries(facts.byReason)
-    .map(([r, n]) => `${r} ${n}`)
-    .join(', ');
   const out = [
     `# ${manifest.name} ${manifest.version}`,
     '',
@@ -50,44 +67,103 @@ export function modelReport(manifest: ModelManifest, facts: ModelReportFacts): s
     '',
     '## Holdout metrics',
     '',
-  ];
-  if (ev === undefined) out.push('No evaluation.');
-  else {
-    out.push(
-      `${ev.holdoutRows} rows of customers held out of training (positive rate ${fmt(ev.positiveRate)});`,
-      'the baseline scores the same rows with 1 - P(alive) from BG/NBD fitted on the training rows.',
-      '',
-      metricsTable(ev),
-      '',
-      '## Calibration (model, holdout)',
-      '',
-      '| predicted | rows | mean predicted | observed rate |',
-      '|---|---:|---:|---:|',
-      ...ev.calibration.map(
-        (b) =>
-          `| ${b.from.toFixed(1)}-${b.to.toFixed(1)} | ${b.count} | ${fmt(b.meanPredicted)} | ${fmt(b.observedRate)} |`,
-      ),
-    );
-  }
-  out.push(
+    ...(ev === undefined ? ['No evaluation.'] : evaluationSection(ev)),
     '',
     '## Data',
     '',
+    ...dataSection(manifest, facts),
+    '',
+    '## Reproduce',
+    '',
+    '```sh',
+    facts.command,
+    '```',
+    '',
+  ];
+  return out.join('\n');
+}
+
+function evaluationSection(ev: Evaluation): string[] {
+  const p = ev.protocol;
+  const out = [
+    `Rows of customers held out of training (split by customer). Baselines are fitted on one summary per` +
+      ` training customer and score each row with P(no transaction within the horizon);` +
+      ` intervals: ${p?.replicates ?? '-'} bootstrap resamples of customers, ${(p?.level ?? 0.95) * 100}%.`,
+  ];
+  const sections: [keyof NonNullable<Evaluation['comparisons']>, string][] = [
+    ['all', 'All held-out rows'],
+    ['active', `Customers active at the cut-off (own activity within ${p?.activeWithinDays ?? 7} days)`],
+    ['outOfTime', `Out of time (${p?.outOfTime ?? ''})`],
+  ];
+  for (const [key, title] of sections) {
+    const c: Comparison | undefined = ev.comparisons?.[key];
+    if (c === undefined) continue;
+    out.push(
+      '',
+      `### ${title}`,
+      '',
+      `${c.rows} rows, ${c.customers} customers, positive rate ${fmt(c.positiveRate)}.`,
+    );
+    out.push('', metricsTable(ev, key));
+  }
+  if (ev.comparisons === undefined) out.push('', metricsTable(ev));
+  out.push(
+    '',
+    '## Calibration (model, holdout)',
+    '',
+    '| predicted | rows | mean predicted | observed rate |',
+    '|---|---:|---:|---:|',
+    ...ev.calibration.map(
+      (b) =>
+        `| ${b.from.toFixed(1)}-${b.to.toFixed(1)} | ${b.count} | ${fmt(b.meanPredicted)} | ${fmt(b.observedRate)} |`,
+    ),
+  );
+  return out;
+}
+
+function dataSection(manifest: ModelManifest, facts: ModelReportFacts): string[] {
+  const win = manifest.trainingWindow;
+  const counts = (c: Readonly<Record<string, number>> | undefined): string =>
+    Object.entries(c ?? {})
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ');
+  const reasons = counts(facts.byReason);
+  const refused = counts(facts.refusedByReason);
+  const out = [
     `- source: ${facts.source}`,
     `- records read: ${facts.records}; invalid and skipped: ${facts.invalid}${reasons ? ` (${reasons})` : ''}`,
-    `- events replayed through the engine's CustomerStore: ${facts.events}; customers: ${facts.customers}`,
+    `- events replayed through the engine's CustomerStore: ${facts.events}; customers: ${facts.customers}` +
+      (refused ? `; refused by the store: ${refused}` : ''),
     win === undefined
       ? '- window: unknown'
       : `- window: ${win.from} .. ${win.to}; cut-offs: ${win.cutoffs.join(', ')}`,
     `- rows (customer × cut-off): train ${facts.rows.train}, validation ${facts.rows.validation}, test ${facts.rows.test} (split by customer)`,
     `- model inputs: ${manifest.features.length} features`,
-  );
-  if (manifest.bgnbd !== undefined) {
-    const p = manifest.bgnbd;
-    out.push(`- BG/NBD (weeks): r ${fmt(p.r)}, alpha ${fmt(p.alpha)}, a ${fmt(p.a)}, b ${fmt(p.b)}`);
+  ];
+  const bg = manifest.bgnbd;
+  if (bg !== undefined) {
+    const se = bg.standardErrors ?? {};
+    const v = (k: 'r' | 'alpha' | 'a' | 'b'): string => `${k} ${fmt(bg[k])} (SE ${fmtSe(se[k])})`;
+    out.push(
+      `- BG/NBD (purchase days, weeks; ${bg.customers ?? '?'} customers): ${v('r')}, ${v('alpha')}, ${v('a')}, ${v('b')}`,
+    );
   }
-  out.push('', '## Reproduce', '', '```sh', facts.command, '```', '');
-  return out.join('\n');
+  const gg = manifest.gammaGamma;
+  if (gg !== undefined) {
+    const se = gg.standardErrors ?? {};
+    const v = (k: 'p' | 'q' | 'gamma'): string => `${k} ${fmt(gg[k])} (SE ${fmtSe(se[k])})`;
+    out.push(`- Gamma-Gamma (${gg.customers ?? '?'} repeat buyers): ${v('p')}, ${v('q')}, ${v('gamma')}`);
+  }
+  return out;
+}
+
+function ci(i: { estimate: Bound; low: Bound; high: Bound }): string {
+  const s = (v: Bound): string => (v === null ? 'n/a' : (v >= 0 ? '+' : '') + v.toFixed(4));
+  return `${s(i.estimate)} [${s(i.low)}, ${s(i.high)}]`;
+}
+
+function fmtSe(v: number | null | undefined): string {
+  return v === null || v === undefined ? 'n/a' : fmt(v);
 }
 
 function fmt(v: number): string {

@@ -8,23 +8,26 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MANIFEST_JSON, checkManifest, type ModelManifest } from '../score/manifest.js';
 import { saveLayersModelToDir } from '../score/model-files.js';
-import { FEATURE_COUNT, featureIndex } from '../state/feature-catalog.js';
-import { BGNBD_TIME_UNIT_DAYS, bgnbdChurnScores, fitBgNbdBaseline } from './bgnbd-baseline.js';
-import { evaluateHoldout, round } from './evaluation.js';
-import { logLoss, rocAuc } from './metrics.js';
-import { trainChurnMlp, type MlpOptions } from './mlp.js';
-import { modelReport } from './model-report.js';
-import { fitModelInputs, modelMatrix } from './normalization.js';
+import { BGNBD_TIME_UNIT_DAYS } from './bgnbd-baseline.js';
+import { round } from './evaluation.js';
+import { fitRun, type FitRun } from './fit-run.js';
+import type { HoldoutComparison } from './holdout-comparison.js';
+import { compareRun, runEvaluation, type ComparisonOptions } from './holdout-evaluation.js';
+import { logLoss } from './metrics.js';
+import type { MlpOptions } from './mlp.js';
+import { modelReport, type ModelReportFacts } from './model-report.js';
 import { replayTrainingSet, type ReplayProgress } from './replay-training-set.js';
-import { SPLIT_TEST, SPLIT_TRAIN, SPLIT_VALIDATION } from './customer-split.js';
-import type { TrainingSetOptions } from './training-set.js';
+import { customerSplitRows, outOfTimeSplitRows } from './row-splits.js';
+import type { TrainingSet, TrainingSetOptions } from './training-set.js';
 import type { TrainingSource } from './training-source.js';
 
 /** Report file of a model directory, beside the manifest. */
 export const REPORT_MD = 'report.md';
 
 /** Options of {@link trainChurnModel}: the history, the training set's and the MLP's, and where the model goes. */
-export interface TrainChurnModelOptions extends TrainingSetOptions {
+export interface TrainChurnModelOptions extends TrainingSetOptions, ComparisonOptions {
+  /** Also evaluate out of time: hold out the last N cut-offs (0 = no). @default 0 */
+  readonly outOfTimeCutoffs?: number;
   /** The history to train on. */
   readonly source: TrainingSource;
   /** The model directory to write (created if missing; files replaced). */
@@ -54,69 +57,50 @@ export interface TrainReport {
   readonly records: number;
   readonly invalid: number;
   readonly byReason: Readonly<Record<string, number>>;
+  /** Events the store refused, by reason (e.g. too_old). */
+  readonly refusedByReason: Readonly<Record<string, number>>;
   readonly events: number;
   /** Wall time of the replay and of the fit, seconds. */
   readonly seconds: { readonly replay: number; readonly fit: number };
 }
 
-/** Replays the source, trains, evaluates model and baseline on the held-out customers, writes the directory. */
+/** Replays the source, trains, evaluates model and baselines on the held-out customers, writes the directory. */
 export async function trainChurnModel(opts: TrainChurnModelOptions): Promise<TrainReport> {
   const log = opts.log ?? ((): void => undefined);
   const t0 = performance.now();
   const set = await replayTrainingSet(opts.source, opts, opts.onReplay);
   const t1 = performance.now();
   const { stats } = opts.source;
-  log(`replayed ${set.events} events (${stats.invalid} invalid records skipped) into ${set.rows} rows`);
-
-  const rowsOf = (s: number): Int32Array =>
-    Int32Array.from(set.split.keys()).filter((r) => set.split[r] === s);
-  const inSplit = (s: number) => (r: number) => set.split[r] === s;
-  const inputs = fitModelInputs(set.x, set.rows, inSplit(SPLIT_TRAIN));
-  const part = (s: number): { x: Float32Array; y: Uint8Array; rows: number; cols: number } => {
-    const { matrix, rowIndex } = modelMatrix(inputs, set.x, set.rows, inSplit(s));
-    return {
-      x: matrix,
-      y: Uint8Array.from(rowIndex, (r) => set.y[r]!),
-      rows: rowIndex.length,
-      cols: inputs.columns.length,
-    };
-  };
-  const train = part(SPLIT_TRAIN);
-  const val = part(SPLIT_VALIDATION);
-  const test = part(SPLIT_TEST);
-  if (train.rows === 0 || val.rows === 0 || test.rows === 0) {
+  log(
+    `replayed ${set.events} events (${stats.invalid} invalid records skipped, ${set.refused} refused by the` +
+      ` store) into ${set.rows} rows`,
+  );
+  const planned = customerSplitRows(set);
+  const { train, validation, test } = planned.split;
+  if (train.length === 0 || validation.length === 0 || test.length === 0) {
     throw new RangeError(
-      `too little history: rows train ${train.rows} / validation ${val.rows} / test ${test.rows}` +
+      `too little history: rows train ${train.length} / validation ${validation.length} / test ${test.length}` +
+        ` from ${set.events} events of ${set.customerIds.length} customers${refusals(stats.byReason, set.refusedByReason)}` +
         ' (more customers or days, or earlier cut-offs)',
     );
   }
-  log(
-    `features ${inputs.features.length}; rows train ${train.rows} / validation ${val.rows} / test ${test.rows}`,
-  );
-
-  const bgnbd = fitBgNbdBaseline(set.x, rowsOf(SPLIT_TRAIN));
-  log(`BG/NBD: ${JSON.stringify(bgnbd.params)} (log-likelihood ${bgnbd.logLikelihood.toFixed(1)})`);
-  const fit = await trainChurnMlp(train, val, { ...opts.mlp, seed: opts.mlp?.seed ?? opts.seed ?? 42 });
+  log(`rows train ${train.length} / validation ${validation.length} / test ${test.length}`);
+  const seed = opts.mlp?.seed ?? opts.seed ?? 42;
+  const run = await fitRun(set, planned.split, planned.fitTable, planned.fitCustomers, { ...opts.mlp, seed });
   const t2 = performance.now();
   try {
-    const testRows = rowsOf(SPLIT_TEST);
-    const probs = await predict(fit.model, test.x, test.rows, test.cols);
-    // A history without repeat buyers leaves BG/NBD unfitted (NaN): the model is then reported alone.
-    const fitted = Object.values(bgnbd.params).every((v) => Number.isFinite(v) && v > 0);
-    const baseline = fitted ? bgnbdChurnScores(bgnbd.params, set.x, testRows) : undefined;
-    const evaluation = evaluateHoldout(probs, baseline, test.y);
-    const recency = Float32Array.from(
-      testRows,
-      (r) => set.x[r * FEATURE_COUNT + featureIndex('days_since_last_activity')]!,
-    );
+    if (run.purchase) log(`BG/NBD (purchase days, weeks): ${JSON.stringify(run.purchase.params)}`);
+    const outOfTime = await outOfTimeComparison(set, opts, seed);
+    const evaluation = runEvaluation(set, run, test, { ...opts, ...(outOfTime ? { outOfTime } : {}) });
+    const labels = Uint8Array.from(test, (r) => set.y[r]!);
     const iso = (ms: number): string => new Date(ms).toISOString();
     const manifest = checkManifest(
       {
         name: opts.name ?? 'churn-default',
         version: opts.version ?? '1',
         format: 'layers',
-        features: inputs.features,
-        normalization: { mean: inputs.mean, std: inputs.std },
+        features: run.inputs.features,
+        normalization: { mean: run.inputs.mean, std: run.inputs.std },
         churnDefinition: set.definition,
         trainedAt: iso((opts.clock ?? Date.now)()),
         trainingWindow: {
@@ -124,44 +108,32 @@ export async function trainChurnModel(opts: TrainChurnModelOptions): Promise<Tra
           to: iso(set.window.toMs),
           cutoffs: set.window.cutoffsMs.map(iso),
         },
-        ...(fitted ? { bgnbd: { ...bgnbd.params, timeUnitDays: BGNBD_TIME_UNIT_DAYS } } : {}),
+        ...valueModels(run),
         evaluation,
-        // Further figures: log loss, the recency-only ranking, and how training went.
         metrics: {
           roc_auc: evaluation.model.rocAuc,
-          log_loss: round(logLoss(probs, test.y)),
-          baseline_recency_roc_auc: round(rocAuc(recency, test.y)),
-          epochs: fit.bestEpoch,
-          positive_weight: round(fit.positiveWeight),
-          train_rows: train.rows,
-          ...(fitted ? { bgnbd_log_likelihood: round(bgnbd.logLikelihood) } : {}),
+          log_loss: round(logLoss(run.testProbs, labels)),
+          epochs: run.mlp.bestEpoch,
+          positive_weight: round(run.mlp.positiveWeight),
+          train_rows: train.length,
         },
         training: { command: opts.command ?? 'churnflow train', source: opts.source.description },
       },
       path.join(opts.outDir, MANIFEST_JSON),
     ) as TrainReport['manifest'];
-    const rows = { train: train.rows, validation: val.rows, test: test.rows };
-    // Written under a dot name and renamed when complete: a running engine watching the models directory never
-    // sees (and refuses) a half-written version.
-    const staging = path.join(path.dirname(opts.outDir), `.${path.basename(opts.outDir)}.tmp`);
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, { recursive: true });
-    await saveLayersModelToDir(fit.model, staging);
-    await writeFile(path.join(staging, MANIFEST_JSON), JSON.stringify(manifest, null, 2) + '\n');
-    const facts = {
+    const rows = { train: train.length, validation: validation.length, test: test.length };
+    await writeModelDir(opts.outDir, run.model, manifest, {
       command: opts.command ?? 'churnflow train',
       source: opts.source.description,
       ...stats,
+      refusedByReason: set.refusedByReason,
       events: set.events,
       customers: set.customerIds.length,
       rows,
-      bestEpoch: fit.bestEpoch,
-      epochs: fit.epochs,
+      bestEpoch: run.mlp.bestEpoch,
+      epochs: run.mlp.epochs,
       backend: tf.getBackend(),
-    };
-    await writeFile(path.join(staging, REPORT_MD), modelReport(manifest, facts));
-    await rm(opts.outDir, { recursive: true, force: true });
-    await rename(staging, opts.outDir);
+    });
     return {
       dir: opts.outDir,
       manifest,
@@ -169,24 +141,92 @@ export async function trainChurnModel(opts: TrainChurnModelOptions): Promise<Tra
       records: stats.records,
       invalid: stats.invalid,
       byReason: stats.byReason,
+      refusedByReason: set.refusedByReason,
       events: set.events,
       seconds: { replay: round((t1 - t0) / 1000), fit: round((t2 - t1) / 1000) },
     };
   } finally {
-    fit.model.dispose();
+    run.model.dispose();
   }
 }
 
-async function predict(
-  model: tf.LayersModel,
-  x: Float32Array,
-  rows: number,
-  cols: number,
-): Promise<Float32Array> {
-  const out = tf.tidy(() => model.predict(tf.tensor2d(x, [rows, cols])) as tf.Tensor);
-  try {
-    return (await out.data()) as Float32Array;
-  } finally {
-    out.dispose();
+/** The out-of-time comparison when asked for (a second fit on earlier cut-offs, disposed after). */
+async function outOfTimeComparison(
+  set: TrainingSet,
+  opts: TrainChurnModelOptions,
+  seed: number,
+): Promise<{ comparison: HoldoutComparison; description: string } | undefined> {
+  const n = opts.outOfTimeCutoffs ?? 0;
+  if (n === 0) return undefined;
+  const planned = outOfTimeSplitRows(set, n);
+  if (planned === undefined) {
+    throw new RangeError(
+      `out-of-time: ${set.window.cutoffsMs.length} cut-offs cannot hold out the last ${n}`,
+    );
   }
+  const run = await fitRun(set, planned.split, planned.fitTable, planned.fitCustomers, { ...opts.mlp, seed });
+  try {
+    const from = new Date(planned.boundaryMs!).toISOString();
+    return {
+      comparison: compareRun(set, run, planned.split.test, opts).all,
+      description:
+        `test: held-out customers at the last ${n} cut-off(s), from ${from}; train: the other customers'` +
+        ' rows whose label window ends by then; baselines fitted on summaries at that time',
+    };
+  } finally {
+    run.model.dispose();
+  }
+}
+
+/** The manifest's BG/NBD (purchase days) and Gamma-Gamma blocks, with standard errors. */
+function valueModels(run: FitRun): Partial<Pick<ModelManifest, 'bgnbd' | 'gammaGamma'>> {
+  const ses = (o: object): Record<string, number | null> =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Number.isFinite(v) ? (v as number) : null]));
+  return {
+    ...(run.purchase
+      ? {
+          bgnbd: {
+            ...run.purchase.params,
+            timeUnitDays: BGNBD_TIME_UNIT_DAYS,
+            standardErrors: ses(run.purchase.standardErrors),
+            customers: run.purchase.customers,
+          },
+        }
+      : {}),
+    ...(run.spend
+      ? {
+          gammaGamma: {
+            ...run.spend.params,
+            standardErrors: ses(run.spend.standardErrors),
+            customers: run.spend.customers,
+          },
+        }
+      : {}),
+  };
+}
+
+/** ` (refused: too_old 31703, ...)` or nothing. */
+function refusals(...counts: Readonly<Partial<Record<string, number>>>[]): string {
+  const all = counts.flatMap((c) => Object.entries(c).map(([k, v]) => `${k} ${v}`));
+  return all.length === 0 ? '' : ` (records refused: ${all.join(', ')})`;
+}
+
+/**
+ * Writes the directory under a dot name and renames it when complete: a running engine watching the models
+ * directory never sees (and refuses) a half-written version.
+ */
+async function writeModelDir(
+  outDir: string,
+  model: tf.LayersModel,
+  manifest: ModelManifest,
+  facts: ModelReportFacts,
+): Promise<void> {
+  const staging = path.join(path.dirname(outDir), `.${path.basename(outDir)}.tmp`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  await saveLayersModelToDir(model, staging);
+  await writeFile(path.join(staging, MANIFEST_JSON), JSON.stringify(manifest, null, 2) + '\n');
+  await writeFile(path.join(staging, REPORT_MD), modelReport(manifest, facts));
+  await rm(outDir, { recursive: true, force: true });
+  await rename(staging, outDir);
 }

@@ -9,6 +9,7 @@ import { createCustomerStore } from '../state/customer-store.js';
 import type { CustomerStore } from '../state/types.js';
 import { FEATURE_COUNT } from '../state/feature-catalog.js';
 import { customerSplit } from './customer-split.js';
+import { ACTIVITY_STRIDE, ActivityDays, summaryTable, type SummaryTable } from './customer-summaries.js';
 import { CutoffPlan, type CutoffOptions } from './cutoff-plan.js';
 
 /** What "churned" means for a label, as a model manifest states it. */
@@ -54,10 +55,20 @@ export interface TrainingSet {
   readonly cutoffMs: Float64Array;
   /** 0 train, 1 validation, 2 test; every row of one customer has the same split. */
   readonly split: Uint8Array;
+  /** The split of each customer (index into {@link customerIds}), rows or not. */
+  readonly customerSplit: Uint8Array;
+  /** Each row's own-activity summary at its cut-off: rows × ACTIVITY_STRIDE (x, tx, T in days). */
+  readonly rowActivity: Float32Array;
+  /** Days from each row's latest own activity to its cut-off. */
+  readonly ownRecencyDays: Float32Array;
+  /** Every customer's summaries at each usable cut-off (in `window.cutoffsMs` order) and at the end. */
+  readonly summaries: { readonly cutoffs: readonly SummaryTable[]; readonly end: SummaryTable };
   readonly definition: ChurnDefinition;
   /** Events applied to the store, and events it refused (older than its horizon). */
   readonly events: number;
   readonly refused: number;
+  /** The store's refusals by reason (e.g. `too_old`: history out of event-time order). */
+  readonly refusedByReason: Readonly<Record<string, number>>;
   /** Event time replayed: earliest and latest event (or the given window), epoch ms; the cut-offs used. */
   readonly window: { readonly fromMs: number; readonly toMs: number; readonly cutoffsMs: readonly number[] };
 }
@@ -73,16 +84,20 @@ export class TrainingSetBuilder {
   private readonly plan: CutoffPlan;
   private readonly index = new Map<string, number>();
   private readonly ids: string[] = [];
-  private lastOwn = new Float64Array(1024).fill(-Infinity);
+  private readonly activity = new ActivityDays();
+  private readonly tables = new Map<number, SummaryTable>();
   /** Per cut-off, per customer: 1 when the labelled thing happened in its look-ahead window. */
   private readonly hits: Uint8Array[] = [];
   private x = new Float32Array(4096 * FEATURE_COUNT);
   private customer = new Int32Array(4096);
+  private rowActivity = new Float32Array(4096 * ACTIVITY_STRIDE);
+  private ownRecency = new Float32Array(4096);
   private cutoffOf = new Int32Array(4096);
   private rows = 0;
   private next = 0;
   private events = 0;
   private refused = 0;
+  private readonly refusedByReason: Record<string, number> = {};
   private minTs = Infinity;
   private maxTs = -Infinity;
   private pending: DecodedEvent[] = [];
@@ -134,7 +149,7 @@ export class TrainingSetBuilder {
     const seed = this.opts.seed ?? 42;
     const testShare = this.opts.testShare ?? 0.2;
     const valShare = this.opts.validationShare ?? 0.1;
-    const splitOf = this.ids.map((id) => customerSplit(id, seed, testShare, valShare));
+    const splitOf = Uint8Array.from(this.ids, (id) => customerSplit(id, seed, testShare, valShare));
     const keep: number[] = [];
     for (let r = 0; r < this.rows; r++) if (usable[this.cutoffOf[r]!]) keep.push(r);
     const n = keep.length;
@@ -143,11 +158,18 @@ export class TrainingSetBuilder {
     const customer = new Int32Array(n);
     const cutoffMs = new Float64Array(n);
     const split = new Uint8Array(n);
+    const rowActivity = new Float32Array(n * ACTIVITY_STRIDE);
+    const ownRecencyDays = new Float32Array(n);
     for (let t = 0; t < n; t++) {
       const r = keep[t]!;
       const k = this.cutoffOf[r]!;
       const i = this.customer[r]!;
       x.set(this.x.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), t * FEATURE_COUNT);
+      rowActivity.set(
+        this.rowActivity.subarray(r * ACTIVITY_STRIDE, (r + 1) * ACTIVITY_STRIDE),
+        t * ACTIVITY_STRIDE,
+      );
+      ownRecencyDays[t] = this.ownRecency[r]!;
       const happened = this.hits[k]?.[i] === 1;
       // no_activity / no_purchase: churned when nothing happened; cancel: churned when the cancel happened.
       y[t] = (this.labelType === 'cancel' ? happened : !happened) ? 1 : 0;
@@ -156,6 +178,9 @@ export class TrainingSetBuilder {
       split[t] = splitOf[i]!;
     }
     const from = this.plan.startMs ?? this.minTs;
+    const cutoffsMs = this.plan.cutoffs.filter((_, k) => usable[k]);
+    const endAt = Number.isFinite(end) ? end : 0;
+    this.store.advanceTo(endAt);
     return {
       rows: n,
       x,
@@ -164,13 +189,18 @@ export class TrainingSetBuilder {
       customerIds: this.ids,
       cutoffMs,
       split,
+      customerSplit: splitOf,
+      rowActivity,
+      ownRecencyDays,
+      summaries: { cutoffs: cutoffsMs.map((c) => this.tables.get(c)!), end: this.table(endAt) },
       definition: this.def,
       events: this.events,
       refused: this.refused,
+      refusedByReason: { ...this.refusedByReason },
       window: {
         fromMs: Number.isFinite(from) ? from : 0,
         toMs: Number.isFinite(end) ? end : 0,
-        cutoffsMs: this.plan.cutoffs.filter((_, k) => usable[k]),
+        cutoffsMs,
       },
     };
   }
@@ -180,6 +210,8 @@ export class TrainingSetBuilder {
     const result = this.store.apply(this.pending);
     this.events += result.applied;
     this.refused += result.rejected.length;
+    for (const r of result.rejected)
+      this.refusedByReason[r.reason] = (this.refusedByReason[r.reason] ?? 0) + 1;
     this.pending = [];
   }
 
@@ -187,15 +219,30 @@ export class TrainingSetBuilder {
     this.flush();
     const cut = this.plan.cutoffs[k]!;
     this.store.advanceTo(cut);
+    const activeDays = this.activeMs / DAY_MS;
     for (let i = 0; i < this.ids.length; i++) {
-      if (!(this.lastOwn[i]! >= cut - this.activeMs)) continue;
+      const recency = this.activity.recencyDays(i, cut);
+      if (!(recency <= activeDays)) continue;
       const slot = this.store.slotOf(this.ids[i]!);
       if (slot === undefined) continue;
       if (this.rows === this.customer.length) this.growRows();
       this.store.features(slot, cut, this.x, this.rows * FEATURE_COUNT);
+      this.activity.summary(i, cut, this.rowActivity, this.rows * ACTIVITY_STRIDE);
+      this.ownRecency[this.rows] = recency;
       this.customer[this.rows] = i;
       this.cutoffOf[this.rows++] = k;
     }
+    this.tables.set(cut, this.table(cut));
+  }
+
+  /** Every known customer's summaries at `atMs` (the store must be at `atMs`). */
+  private table(atMs: number): SummaryTable {
+    return summaryTable(atMs, this.ids.length, this.activity, (i, out) => {
+      const slot = this.store.slotOf(this.ids[i]!);
+      if (slot === undefined) return false;
+      this.store.features(slot, atMs, out, 0);
+      return true;
+    });
   }
 
   /** Activity and label bookkeeping of one event. */
@@ -205,10 +252,9 @@ export class TrainingSetBuilder {
       i = this.ids.length;
       this.index.set(customerId, i);
       this.ids.push(customerId);
-      if (i === this.lastOwn.length) this.lastOwn = grow(this.lastOwn, -Infinity);
     }
     const own = !NOT_CUSTOMER_ACTIVITY.includes(type);
-    if (own && ts > this.lastOwn[i]!) this.lastOwn[i] = ts;
+    if (own) this.activity.record(i, ts);
     if (this.labelType === undefined ? !own : type !== this.labelType) return;
     const cuts = this.plan.cutoffs;
     // Cut-offs ascend: walk down from the latest to those whose window [cut, cut + horizon) holds ts.
@@ -216,8 +262,9 @@ export class TrainingSetBuilder {
       const c = cuts[k]!;
       if (c > ts) continue;
       if (ts >= c + this.horizonMs) break;
-      while (this.hits.length <= k) this.hits.push(new Uint8Array(this.lastOwn.length));
-      if (this.hits[k]!.length <= i) this.hits[k] = grow(this.hits[k]!, 0, this.lastOwn.length);
+      while (this.hits.length <= k) this.hits.push(new Uint8Array(1024));
+      if (this.hits[k]!.length <= i)
+        this.hits[k] = grow(this.hits[k]!, 0, Math.max(i + 1, this.ids.length * 2));
       this.hits[k]![i] = 1;
     }
   }
@@ -225,6 +272,8 @@ export class TrainingSetBuilder {
   private growRows(): void {
     this.x = grow(this.x, 0, this.x.length * 2);
     this.customer = grow(this.customer, 0);
+    this.rowActivity = grow(this.rowActivity, 0);
+    this.ownRecency = grow(this.ownRecency, 0);
     this.cutoffOf = grow(this.cutoffOf, 0);
   }
 }

@@ -42,20 +42,22 @@ function customers(n: number): { store: CustomerStore; scan: ReturnType<typeof c
   return { store, scan: createDryRunScan(store, published) };
 }
 
+const H90 = { horizonDays: 90, annualDiscountRate: 0 };
+
 describe('dry-run scan over the engine store', () => {
   it('answers over every customer, sample capped at 100 whatever is asked', async () => {
     const { scan } = customers(5_000);
-    const res = await scan('revenue_lifetime >= 2500.0', 1e9, model, 90);
+    const res = await scan('revenue_lifetime >= 2500.0', 1e9, model, H90);
     expect([res.matches, res.evaluated, res.sample.length]).toEqual([2_500, 5_000, 100]);
     expect(res.sample[0]).toBe('c2500');
-    await expect(scan('revenue_lifetime > 0.0', -1, model, 90)).rejects.toBeInstanceOf(SegmentRulesError);
-    await expect(scan('revenue_lifetime > 0.0', 2.5, model, 90)).rejects.toMatchObject({ limit: 'sample' });
+    await expect(scan('revenue_lifetime > 0.0', -1, model, H90)).rejects.toBeInstanceOf(SegmentRulesError);
+    await expect(scan('revenue_lifetime > 0.0', 2.5, model, H90)).rejects.toMatchObject({ limit: 'sample' });
   });
   it('refuses a rule over the limits at once, before reading a customer', async () => {
     const { scan } = customers(10);
     const nested = `${list(100)}.all(x,${list(100)}.all(y,${list(100)}.all(z, x+y+z >= 0)))`;
     const t0 = performance.now();
-    await expect(scan(nested, 10, model, 90)).rejects.toMatchObject({
+    await expect(scan(nested, 10, model, H90)).rejects.toMatchObject({
       code: 'SEGMENTS_INVALID',
       limit: 'maxComprehensionNesting',
     });
@@ -72,7 +74,7 @@ describe('dry-run scan over the engine store', () => {
       ticks++;
     }, 10);
     const t0 = performance.now();
-    const res = await scan(SLOW, 10, model, 90, { sliceMs: 5 });
+    const res = await scan(SLOW, 10, model, H90, { sliceMs: 5 });
     const took = performance.now() - t0;
     clearInterval(timer);
     expect(res.evaluated).toBe(40_000);
@@ -83,7 +85,7 @@ describe('dry-run scan over the engine store', () => {
   });
   it('stops at its timeout with DRY_RUN_TIMEOUT, saying how far it got', async () => {
     const { scan } = customers(40_000);
-    const err = (await scan(SLOW, 10, model, 90, { timeoutMs: 150 }).catch((e: unknown) => e)) as DryRunError;
+    const err = (await scan(SLOW, 10, model, H90, { timeoutMs: 150 }).catch((e: unknown) => e)) as DryRunError;
     expect(err).toBeInstanceOf(DryRunError);
     expect(err.code).toBe('DRY_RUN_TIMEOUT');
     expect(err.total).toBe(40_000);
@@ -95,8 +97,8 @@ describe('dry-run scan over the engine store', () => {
     const stop = new AbortController();
     // Both outcomes are watched from the start: a rejection nobody handles yet is fatal under TF.js's handlers.
     const outcomes = Promise.allSettled([
-      scan(SLOW, 10, model, 90, { signal: stop.signal }),
-      scan('churnRisk >= 0.0', 10, model, 90, { signal: stop.signal }),
+      scan(SLOW, 10, model, H90, { signal: stop.signal }),
+      scan('churnRisk >= 0.0', 10, model, H90, { signal: stop.signal }),
     ]);
     await new Promise((r) => setTimeout(r, 50));
     const t0 = performance.now();
@@ -107,13 +109,13 @@ describe('dry-run scan over the engine store', () => {
     expect(queued).toMatchObject({ status: 'rejected', reason: { code: 'DRY_RUN_CANCELLED' } });
     expect((running as PromiseRejectedResult).reason).toBeInstanceOf(DryRunError);
     // The queue goes on: the next dry run runs.
-    expect((await scan('churnRisk >= 0.0', 0, model, 90)).evaluated).toBe(40_000);
+    expect((await scan('churnRisk >= 0.0', 0, model, H90)).evaluated).toBe(40_000);
   });
   it('runs one dry run at a time, in call order', async () => {
     const { scan } = customers(20_000);
     const order: string[] = [];
-    const a = scan(SLOW, 1, model, 90).then(() => order.push('a'));
-    const b = scan('churnRisk >= 0.0', 1, model, 90).then(() => order.push('b'));
+    const a = scan(SLOW, 1, model, H90).then(() => order.push('a'));
+    const b = scan('churnRisk >= 0.0', 1, model, H90).then(() => order.push('b'));
     await Promise.all([a, b]);
     expect(order).toEqual(['a', 'b']);
   });
