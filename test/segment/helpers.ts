@@ -10,6 +10,7 @@ export interface Row {
   readonly stage?: Stage;
   readonly pAlive?: number;
   readonly expectedPurchases?: number;
+  readonly predictedClv?: number;
 }
 
 /** A customer who belongs to no default segment: active, a few purchases, no voice, no messaging. */
@@ -27,7 +28,10 @@ export const NEUTRAL: Readonly<Record<string, number>> = {
   last_nps: -1,
 };
 
-/** Builds a batch (feature matrix + score columns) from rows; BG/NBD columns only when some row sets them. */
+/**
+ * Builds a batch (feature matrix + score columns) from rows; BG/NBD columns only when some row sets `pAlive`,
+ * the CLV column only when some row also sets `predictedClv`.
+ */
 export function batch(rows: readonly Row[]): { features: Float32Array; scores: SegmentScores } {
   const features = new Float32Array(rows.length * FEATURE_COUNT);
   const churnRisk = new Float32Array(rows.length);
@@ -36,6 +40,8 @@ export function batch(rows: readonly Row[]): { features: Float32Array; scores: S
   const withBaseline = rows.some((r) => r.pAlive !== undefined);
   const pAlive = new Float32Array(rows.length);
   const expectedPurchases = new Float32Array(rows.length);
+  const withClv = rows.some((r) => r.predictedClv !== undefined);
+  const predictedClv = new Float32Array(rows.length);
   rows.forEach((r, i) => {
     for (const [name, v] of Object.entries({ ...NEUTRAL, ...r.features })) {
       const col = featureIndex(name);
@@ -47,9 +53,10 @@ export function batch(rows: readonly Row[]): { features: Float32Array; scores: S
     stage[i] = STAGES.indexOf(r.stage ?? 'repeat');
     pAlive[i] = r.pAlive ?? 0.9;
     expectedPurchases[i] = r.expectedPurchases ?? 1;
+    predictedClv[i] = r.predictedClv ?? 100;
   });
   const scores: SegmentScores = withBaseline
-    ? { churnRisk, engagement, stage, pAlive, expectedPurchases }
+    ? { churnRisk, engagement, stage, pAlive, expectedPurchases, ...(withClv ? { predictedClv } : {}) }
     : { churnRisk, engagement, stage };
   return { features, scores };
 }

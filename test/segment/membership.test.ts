@@ -161,6 +161,13 @@ describe('membership: batches, slots, swaps', () => {
     expect(m.segmentsOf(0)).toEqual(['dead']);
     expect(step(m, { pAlive: 0.9 }, T0 + 2000)).toMatchObject([{ kind: 'exited' }]);
   });
+  it('rules reading predictedClv hold still when the model has BG/NBD but no Gamma-Gamma parameters', () => {
+    const m = createSegmentMembership(ruleSet({ name: 'valuable', enter: 'predictedClv >= 500.0' }));
+    expect(step(m, { pAlive: 0.9, predictedClv: 800 }, T0)).toHaveLength(1);
+    expect(step(m, { pAlive: 0.9 }, T0 + 1000)).toEqual([]); // BG/NBD columns, no CLV: not an exit
+    expect(m.segmentsOf(0)).toEqual(['valuable']);
+    expect(step(m, { pAlive: 0.9, predictedClv: 20 }, T0 + 2000)).toMatchObject([{ kind: 'exited' }]);
+  });
   it('swapRules keeps memberships of segments that keep their name; new rules apply on the next score', () => {
     const m = createSegmentMembership(
       ruleSet({ name: 'a', enter: 'churnRisk >= 0.6' }, { name: 'b', enter: 'engagement >= 50' }),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadChurnModel } from '../../src/score/churn-model.js';
-import { createSimulator } from '../../src/simulate/index.js';
+import { DAY_MS, createSimulator } from '../../src/simulate/index.js';
 import { Prng } from '../../src/simulate/prng.js';
 import { FEATURE_COUNT } from '../../src/state/feature-catalog.js';
 import {
@@ -104,6 +104,56 @@ describe('trainChurnModel', () => {
     } finally {
       model.dispose();
     }
+  });
+});
+
+describe('trainChurnModel: the fair baselines', () => {
+  it('fits BG/NBD and Gamma-Gamma per customer with standard errors, compares on all, active and later rows', async () => {
+    const sim = createSimulator({ customers: 600, seed: 8, startMs: START });
+    const opts = { cutoffDays: [30, 45, 60, 80], seed: 8 } as const;
+    const out = path.join(dir, 'baselines');
+    const report = await trainChurnModel({
+      ...opts,
+      source: simulatorTrainingSource(sim, 120),
+      outDir: out,
+      mlp: { maxEpochs: 3 },
+      replicates: 100,
+      outOfTimeCutoffs: 1,
+    });
+    const m = report.manifest;
+    expect(Object.keys(m.bgnbd?.standardErrors ?? {}).sort()).toEqual(['a', 'alpha', 'b', 'r']);
+    expect(m.bgnbd?.customers).toBeGreaterThan(100);
+    expect(m.gammaGamma?.q).toBeGreaterThan(1);
+    const { all, active, outOfTime } = m.evaluation.comparisons!;
+    expect(all.baselines.map((b) => b.name)).toEqual(['bgnbd_activity', 'bgnbd_purchase']);
+    expect(m.evaluation.baseline).toMatchObject({ name: 'bgnbd_activity', rocAuc: all.baselines[0]!.rocAuc });
+    for (const c of [all, active!, outOfTime!]) {
+      for (const b of c.baselines) {
+        const d = b.difference.rocAuc;
+        expect(d.low!).toBeLessThanOrEqual(d.estimate!);
+        expect(d.high!).toBeGreaterThanOrEqual(d.estimate!);
+      }
+    }
+    // Independently of the code under test: test rows whose customer acted (anything but a send or a cancel)
+    // in the 7 days before the cut-off, and test rows at the last cut-off.
+    const set = await replayTrainingSet(simulatorTrainingSource(sim, 120), opts);
+    const history = sim.eventsBetween(START, START + 120 * DAY_MS);
+    const test = [...Array(set.rows).keys()].filter((r) => set.split[r] === SPLIT_TEST);
+    const actedWithin7 = (r: number): boolean => {
+      const id = set.customerIds[set.customer[r]!];
+      const cut = set.cutoffMs[r]!;
+      return history.some(
+        (e) =>
+          e.customerId === id &&
+          e.type !== 'message_sent' &&
+          e.type !== 'cancel' &&
+          e.ts < cut &&
+          e.ts >= cut - 7 * DAY_MS,
+      );
+    };
+    expect(active!.rows).toBe(test.filter(actedWithin7).length);
+    expect(active!.rows).toBeLessThan(all.rows);
+    expect(outOfTime!.rows).toBe(test.filter((r) => set.cutoffMs[r] === START + 80 * DAY_MS).length);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   SPLIT_TEST,
   SPLIT_TRAIN,
   SPLIT_VALIDATION,
+  TrainingSetBuilder,
   replayTrainingSet,
   simulatorTrainingSource,
   type TrainingSetOptions,
@@ -119,5 +120,30 @@ describe('buildTrainingSet', () => {
     expect(every.window.cutoffsMs).toEqual([10, 17, 24].map((d) => START + d * DAY_MS));
     expect(new Set(every.cutoffMs)).toEqual(new Set(every.window.cutoffsMs));
     expect(every.window).toMatchObject({ fromMs: START, toMs: START + DAYS * DAY_MS });
+  });
+});
+
+describe('TrainingSetBuilder refusals', () => {
+  it('counts what the store refuses by reason: history out of event-time order is not dropped silently', () => {
+    const day = (d: number): number => START + d * DAY_MS;
+    const ev = (id: string, ts: number, seq: number) => ({
+      event: { customerId: id, type: 'page_view', ts },
+      subject: '',
+      data: new Uint8Array(0),
+      streamSeq: seq,
+      publishedAtMs: ts,
+    });
+    const builder = new TrainingSetBuilder({ cutoffDays: [500] }, { startMs: START, endMs: day(600) });
+    // Customer "a" over 450 days, then customer "b" from the start: b's first events are beyond the horizon.
+    builder.push([
+      ev('a', day(0), 1),
+      ev('a', day(450), 2),
+      ev('b', day(1), 3),
+      ev('b', day(10), 4),
+      ev('b', day(100), 5),
+    ]);
+    const set = builder.finish();
+    expect(set.refused).toBe(2);
+    expect(set.refusedByReason).toEqual({ too_old: 2 });
   });
 });
