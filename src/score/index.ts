@@ -37,5 +37,5 @@ export { compareVersions } from './model-version.js';
 export type { ModelChange, ModelRegistry, RegistryStatus, RollbackResult } from './model-registry.js';
 export { createShadowScorer } from './shadow.js';
 export type { ShadowOutcome, ShadowScorer, ShadowStats } from './shadow.js';
-export { CLV_PERIOD_DAYS, bgnbdColumns } from './bgnbd-columns.js';
+export { bgnbdColumns } from './bgnbd-columns.js';
 export type { BaselineColumns, BaselineHorizon } from './bgnbd-columns.js';
