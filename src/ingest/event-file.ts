@@ -24,6 +24,11 @@ export interface RawFileMessage {
   readonly data: Uint8Array;
   /** `application/json` or `application/msgpack`, by file format. */
   readonly contentType: string;
+  /**
+   * The record's `ts` as read (not validated), when it has a subject and a numeric ts: lets a reader that needs
+   * event-time order check it without decoding (the record was parsed here anyway to build the subject).
+   */
+  readonly ts?: number;
 }
 
 /** Options of {@link readEventFile}. */
@@ -92,6 +97,16 @@ async function* batchesOf(events: EventSource): AsyncGenerator<readonly Customer
 }
 
 const TYPE_RE = new RegExp(CUSTOM_TYPE_PATTERN);
+
+/** A record of a parsed value: with its subject and numeric `ts` when it has them. */
+function rawRecord(prefix: string, value: unknown, data: Buffer, contentType: string): RawFileMessage {
+  const subject = subjectOf(prefix, value);
+  if (subject === undefined) return { data, contentType };
+  const ts = (value as { ts?: unknown }).ts;
+  // A 64-bit integer may read as a BigInt here; the decode stage reads it as a number.
+  const time = typeof ts === 'number' ? ts : typeof ts === 'bigint' ? Number(ts) : undefined;
+  return time === undefined ? { subject, data, contentType } : { subject, data, contentType, ts: time };
+}
 
 /** The subject of a decoded record, when its customerId and type can form a valid one. */
 function subjectOf(prefix: string, value: unknown): string | undefined {
@@ -176,17 +191,13 @@ class JsonlSplitter {
     for (let i = start; i < end && blank; i++) blank = buf[i] === 32 || buf[i] === 9;
     if (blank) return;
     const data = buf.subarray(start, end);
-    let subject: string | undefined;
+    let value: unknown;
     try {
-      subject = subjectOf(this.prefix, JSON.parse(data.toString('utf8')));
+      value = JSON.parse(data.toString('utf8'));
     } catch {
-      subject = undefined; // not JSON: the decode stage dead-letters it as undecodable
+      value = undefined; // not JSON: the decode stage dead-letters it as undecodable
     }
-    out.push(
-      subject === undefined
-        ? { data, contentType: 'application/json' }
-        : { subject, data, contentType: 'application/json' },
-    );
+    out.push(rawRecord(this.prefix, value, data, 'application/json'));
   }
 }
 
@@ -272,11 +283,6 @@ class MsgpackSplitter {
   }
 
   private record(data: Buffer, value: unknown, out: RawFileMessage[]): void {
-    const subject = subjectOf(this.prefix, value);
-    out.push(
-      subject === undefined
-        ? { data, contentType: 'application/msgpack' }
-        : { subject, data, contentType: 'application/msgpack' },
-    );
+    out.push(rawRecord(this.prefix, value, data, 'application/msgpack'));
   }
 }

@@ -7,7 +7,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { DEFAULT_EVENT_PREFIX } from '../contract/subjects.js';
 import { DEFAULT_DECODE_OPTIONS } from '../decode/options.js';
 import type { InboundMessage } from '../ingest/types.js';
-import { decodeInto, type ReplayBatch, type ReplayStats, type TrainingSource } from './training-source.js';
+import { orderedReplay, UnsortedHistoryError, type RawRead } from './ordered-source.js';
+import { decodeInto, type ReplayStats, type TrainingSource } from './training-source.js';
 
 /** Options of {@link natsTrainingSource}. */
 export interface NatsTrainingSourceOptions {
@@ -24,6 +25,10 @@ export interface NatsTrainingSourceOptions {
   readonly batchSize?: number;
   /** Wall clock for the decode stage's future-time bound, epoch ms. @default Date.now */
   readonly clock?: () => number;
+  /** Most valid events of an out-of-order range sorted in memory. @default DEFAULT_MAX_SORT_EVENTS (5,000,000) */
+  readonly maxSortEvents?: number;
+  /** Where a sort is reported. @default none */
+  readonly log?: (line: string) => void;
 }
 
 /** A bound of the range: a sequence (all digits) or a time. @throws RangeError when it is neither. */
@@ -38,7 +43,9 @@ export function parseStreamBound(value: string, which: string): { seq: number } 
 
 /**
  * Reads `from`..`to` of the stream (both inclusive). The range ends at the stream's last message when the
- * replay starts, so a stream still being written to does not keep the replay going. Progress in sequences.
+ * replay starts, so a stream still being written to does not keep the replay going. Stream order is publish
+ * order, not event time: the range is read once to check the order, then streamed, or sorted when out of
+ * order (see {@link orderedReplay}). Progress in sequences, to twice the last one.
  */
 export async function natsTrainingSource(opts: NatsTrainingSourceOptions): Promise<TrainingSource> {
   const stream = opts.stream ?? 'EVENTS';
@@ -62,42 +69,63 @@ export async function natsTrainingSource(opts: NatsTrainingSourceOptions): Promi
   const decodeOpts = { ...DEFAULT_DECODE_OPTIONS, subjectPrefix: prefix };
   const clock = opts.clock ?? Date.now;
   const batchSize = opts.batchSize ?? 4096;
+  const description = `stream ${stream} ${opts.from ?? 'first'}..${opts.to ?? 'last'}`;
+  /** The range from its start; each call reads it with a new ordered consumer. */
+  async function* read(): AsyncGenerator<RawRead> {
+    if (empty) return;
+    // A copy each read: the client writes a name prefix into the options it is given, and a second ordered
+    // consumer of that name would be the first one again (still on the server, already at the range's end).
+    const consumer = await jetstream(opts.nc).consumers.get(stream, { ...consumerOpts });
+    const messages = await consumer.consume({ max_messages: batchSize });
+    let batch: InboundMessage[] = [];
+    try {
+      for await (const m of messages) {
+        const storedMs = Math.floor(m.info.timestampNanos / 1e6);
+        const past = m.seq > lastSeq || storedMs > toMs;
+        if (!past) {
+          batch.push({
+            subject: m.subject,
+            data: m.data,
+            contentType: m.headers?.get('Content-Type') || undefined,
+            streamSeq: m.seq,
+            publishedAtMs: storedMs,
+          });
+        }
+        const end = past || m.seq >= lastSeq || m.info.pending === 0;
+        if (batch.length >= batchSize || end) {
+          yield { messages: batch, done: m.seq };
+          batch = [];
+        }
+        if (end) break;
+      }
+    } finally {
+      messages.stop();
+    }
+  }
   return {
-    description: `stream ${stream} ${opts.from ?? 'first'}..${opts.to ?? 'last'}`,
-    total: lastSeq,
+    description,
+    total: 2 * lastSeq,
     unit: 'seq',
     stats,
-    async *batches(): AsyncGenerator<ReplayBatch> {
-      if (empty) return;
-      const consumer = await jetstream(opts.nc).consumers.get(stream, consumerOpts);
-      const messages = await consumer.consume({ max_messages: batchSize });
-      let batch: InboundMessage[] = [];
-      const emit = (seq: number): ReplayBatch => {
-        const now = clock();
-        const out = { events: decodeInto(stats, batch, decodeOpts, now), done: seq };
-        batch = [];
-        return out;
-      };
-      try {
-        for await (const m of messages) {
-          const storedMs = Math.floor(m.info.timestampNanos / 1e6);
-          const past = m.seq > lastSeq || storedMs > toMs;
-          if (!past) {
-            batch.push({
-              subject: m.subject,
-              data: m.data,
-              contentType: m.headers?.get('Content-Type') || undefined,
-              streamSeq: m.seq,
-              publishedAtMs: storedMs,
-            });
-          }
-          const end = past || m.seq >= lastSeq || m.info.pending === 0;
-          if (batch.length >= batchSize || end) yield emit(m.seq);
-          if (end) break;
-        }
-      } finally {
-        messages.stop();
-      }
-    },
+    batches: () =>
+      orderedReplay({
+        read,
+        decode: (messages, into) => decodeInto(into, messages, decodeOpts, clock()),
+        stats,
+        total: lastSeq,
+        maxSortEvents: opts.maxSortEvents,
+        log: opts.log,
+        tooMany: (limit) =>
+          new UnsortedHistoryError(description, limit, unsortedRangeMessage(description, limit)),
+      }),
   };
+}
+
+/** The refusal of an out-of-order range too large to sort: what is wrong, and what to do. */
+function unsortedRangeMessage(description: string, limit: number): string {
+  return (
+    `${description} is not in event-time order (events were published out of ts order) and holds more than ` +
+    `${limit} valid events, the most churnflow train sorts in memory (--max-sort-events). ` +
+    'Train on a shorter range (--from/--to) or raise --max-sort-events'
+  );
 }

@@ -9,10 +9,11 @@ import { DEFAULT_EVENT_PREFIX } from '../contract/subjects.js';
 import { decodeBatch } from '../decode/decode-batch.js';
 import { DEFAULT_DECODE_OPTIONS, type DecodeOptions } from '../decode/options.js';
 import type { DecodedEvent } from '../decode/types.js';
-import { readEventFile } from '../ingest/event-file.js';
+import { eventFileFormat, readEventFile } from '../ingest/event-file.js';
 import type { InboundMessage } from '../ingest/types.js';
 import type { Simulator } from '../simulate/simulator.js';
 import { DAY_MS } from '../simulate/profiles.js';
+import { orderedReplay, UnsortedHistoryError, type RawRead } from './ordered-source.js';
 
 /** One replayed batch: its valid events, and how far the replay has come in units of the source's `total`. */
 export interface ReplayBatch {
@@ -78,39 +79,79 @@ export interface FileTrainingSourceOptions {
   readonly subjectPrefix?: string;
   /** Wall clock for the decode stage's future-time bound, epoch ms. @default Date.now */
   readonly clock?: () => number;
+  /** Most valid events of an out-of-order file sorted in memory. @default DEFAULT_MAX_SORT_EVENTS (5,000,000) */
+  readonly maxSortEvents?: number;
+  /** Where a sort is reported. @default none */
+  readonly log?: (line: string) => void;
 }
 
-/** An event file (`.jsonl` or `.msgpack`) decoded and validated record by record; progress in bytes. */
+/**
+ * An event file (`.jsonl` or `.msgpack`) decoded and validated record by record, replayed in event-time order:
+ * read once to check the order, then streamed, or sorted when out of order (see {@link orderedReplay}).
+ * Progress in bytes read, twice the file's size in all.
+ */
 export function fileTrainingSource(file: string, opts: FileTrainingSourceOptions = {}): TrainingSource {
   const stats: ReplayStats = { records: 0, invalid: 0, byReason: {} };
   const prefix = opts.subjectPrefix ?? DEFAULT_EVENT_PREFIX;
   const clock = opts.clock ?? Date.now;
   const decodeOpts: DecodeOptions = { ...DEFAULT_DECODE_OPTIONS, subjectPrefix: prefix };
+  const size = statSync(file).size;
+  const description = `file ${file}`;
   return {
-    description: `file ${file}`,
-    total: statSync(file).size,
+    description,
+    total: 2 * size,
     unit: 'bytes',
     stats,
-    async *batches() {
-      let seq = 0;
-      let bytes = 0;
-      for await (const records of readEventFile(file, { subjectPrefix: prefix, batchSize: 4096 })) {
-        const now = clock();
-        const messages = records.map((r): InboundMessage => {
-          bytes += r.data.byteLength + 1;
-          // A record without a usable customer/type still goes through decode, which names what is wrong.
-          return {
-            subject: r.subject ?? `${prefix}.unknown.unknown`,
-            data: r.data,
-            contentType: r.contentType,
-            streamSeq: ++seq,
-            publishedAtMs: now,
-          };
-        });
-        yield { events: decodeInto(stats, messages, decodeOpts, now), done: bytes };
-      }
-    },
+    batches: () =>
+      orderedReplay({
+        read: () => readFileMessages(file, prefix, clock),
+        decode: (messages, into) => decodeInto(into, messages, decodeOpts, clock()),
+        stats,
+        total: size,
+        maxSortEvents: opts.maxSortEvents,
+        log: opts.log,
+        tooMany: (limit) => new UnsortedHistoryError(description, limit, unsortedFileMessage(file, limit)),
+      }),
   };
+}
+
+/** The file's records as raw messages, with the bytes read so far. */
+async function* readFileMessages(file: string, prefix: string, clock: () => number): AsyncGenerator<RawRead> {
+  let seq = 0;
+  let bytes = 0;
+  for await (const records of readEventFile(file, { subjectPrefix: prefix, batchSize: 4096 })) {
+    const now = clock();
+    const times = new Float64Array(records.length);
+    const messages = records.map((r, i): InboundMessage => {
+      times[i] = r.ts ?? NaN;
+      bytes += r.data.byteLength + 1;
+      // A record without a usable customer/type still goes through decode, which names what is wrong.
+      return {
+        subject: r.subject ?? `${prefix}.unknown.unknown`,
+        data: r.data,
+        contentType: r.contentType,
+        // Counts up in file order, so the store's redelivery check never skips an event of an ordered file.
+        streamSeq: ++seq,
+        publishedAtMs: now,
+      };
+    });
+    yield { messages, done: bytes, times };
+  }
+}
+
+/** The refusal of an out-of-order file too large to sort: what is wrong, and how to sort it beforehand. */
+function unsortedFileMessage(file: string, limit: number): string {
+  const head =
+    `${file} is not in event-time order and holds more than ${limit} valid events, ` +
+    `the most churnflow train sorts in memory (--max-sort-events)`;
+  if (eventFileFormat(file) === 'msgpack') {
+    return `${head}. Write the file sorted by ts (churnflow has no msgpack sort), or raise --max-sort-events`;
+  }
+  const sorted = file.replace(/\.(jsonl|ndjson)$/i, '.sorted.$1');
+  return (
+    `${head}. Sort it by ts first, e.g. jq -r '"\\(.ts)\\t\\(tojson)"' ${file} | LC_ALL=C sort -s -n -k1,1 | cut -f2- > ${sorted}` +
+    ` (any size; jq -c -s 'sort_by(.ts)[]' ${file} > ${sorted} holds the file in memory), or raise --max-sort-events`
+  );
 }
 
 /** Decodes raw messages with the decode stage, counting refusals into `stats`; returns the valid events. */
