@@ -21,6 +21,7 @@ describe('ScoreUpdateSchema', () => {
   it('accepts a full update, with and without the BG/NBD fields', () => {
     expect(check.Check(update)).toBe(true);
     expect(check.Check({ ...update, pAlive: 0.9, expectedPurchases: 2.5, reasons: [] })).toBe(true);
+    expect(check.Check({ ...update, pAlive: 0.9, expectedPurchases: 2.5, predictedClv: 184.2 })).toBe(true);
   });
 
   it('accepts every lifecycle stage', () => {
@@ -38,6 +39,7 @@ describe('ScoreUpdateSchema', () => {
     ['reason direction sideways', { reasons: [{ feature: 'x', direction: 'sideways', weight: 1 }] }],
     ['pAlive above 1', { pAlive: 2 }],
     ['negative expectedPurchases', { expectedPurchases: -1 }],
+    ['negative predictedClv', { predictedClv: -5 }],
     ['model without version', { model: { name: 'm' } }],
     ['empty customerId', { customerId: '' }],
   ])('refuses %s', (_name, change) => {

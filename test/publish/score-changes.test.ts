@@ -152,6 +152,24 @@ describe('changedScoreUpdates', () => {
     stage: Uint8Array.from(rows.map((r) => r.stage)),
   });
 
+  it('carries the baseline fields rounded (predictedClv to cents) and leaves a NaN one out', () => {
+    const changes = createScoreChanges({ minRiskDelta: 0.01, minEngagementDelta: 1 });
+    const scored: ScoredColumns = {
+      ...columns([
+        { slot: 1, risk: 0.2, engagement: 40, stage: 4 },
+        { slot: 2, risk: 0.3, engagement: 40, stage: 4 },
+      ]),
+      pAlive: Float32Array.of(0.87654, 0.5),
+      expectedPurchases: Float32Array.of(1.23456, 0.5),
+      predictedClv: Float32Array.of(182.4567, Number.NaN),
+    };
+    const { updates } = changedScoreUpdates(scored, changes, ctx(1));
+    expect(updates[0]).toMatchObject({ pAlive: 0.8765, expectedPurchases: 1.235, predictedClv: 182.46 });
+    expect(updates[1]).not.toHaveProperty('predictedClv');
+    expect(updates[1]).toMatchObject({ pAlive: 0.5 });
+    for (const u of updates) expect(check.Check(u)).toBe(true);
+  });
+
   it('builds one update per first-scored slot with the payload fields consumers read', () => {
     const changes = createScoreChanges({ minRiskDelta: 0.01, minEngagementDelta: 1 });
     const t = 1_760_000_000_000;
