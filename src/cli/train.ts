@@ -1,23 +1,23 @@
 import path from 'node:path';
 import { access } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
-import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../log/index.js';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../nats/index.js';
 import { addNatsOptions, clientNats, type NatsFlags } from './nats-options.js';
+import { oneLine, progressBars, refusals, summary } from './train-output.js';
 import { selectBackend } from '../score/backend.js';
 import { MANIFEST_JSON } from '../score/manifest.js';
 import { createSimulator } from '../simulate/index.js';
+import { DEFAULT_MAX_SORT_EVENTS } from '../train/ordered-source.js';
 import {
   fileTrainingSource,
-  metricsTable,
   natsTrainingSource,
   nextModelVersion,
   simulatorTrainingSource,
   trainChurnModel,
   type ChurnDefinition,
-  type TrainReport,
   type TrainingSource,
 } from '../train/index.js';
 
@@ -42,6 +42,7 @@ export interface TrainCommandOptions extends NatsFlags {
   readonly force?: boolean;
   readonly epochs: number;
   readonly backend: 'cpu' | 'wasm';
+  readonly maxSortEvents: number;
 }
 
 const positive = (v: string): number => {
@@ -91,6 +92,12 @@ export function trainCommand(): Command {
     .addOption(
       new Option('--backend <name>', 'TF.js backend for training').choices(['cpu', 'wasm']).default('wasm'),
     )
+    .option(
+      '--max-sort-events <n>',
+      'file, nats: most valid events of an out-of-order history sorted in memory (beyond: refused)',
+      positive,
+      DEFAULT_MAX_SORT_EVENTS,
+    )
     .action(async (opts: TrainCommandOptions) => {
       process.exitCode = await runTrain(opts);
     });
@@ -119,26 +126,15 @@ export async function runTrain(
     return 2;
   }
   const log = createLogger(process.env['CHURNFLOW_LOG_LEVEL'] ?? 'warn');
-  const nc =
-    opts.source === 'nats'
-      ? await connectNats({ ...clientNats(opts), name: 'churnflow-train', log })
-      : undefined;
+  const bars = progressBars(tty, opts.epochs);
+  // Written on lines of their own: a progress bar may own the current one.
+  const note = tty ? (line: string): void => err('\n' + line) : err;
+  let nc: NatsConnection | undefined;
+  let source: TrainingSource | undefined;
   try {
-    const source = await openSource(opts, nc);
-    const replayBar = tty
-      ? new SingleBar(
-          { format: 'replay {bar} {percentage}% | {events} events | {eta_formatted}' },
-          Presets.shades_classic,
-        )
-      : undefined;
-    const epochBar = tty
-      ? new SingleBar(
-          { format: 'epochs {bar} {value}/{total} | val log loss {loss}' },
-          Presets.shades_classic,
-        )
-      : undefined;
-    replayBar?.start(source.total, 0, { events: 0 });
-    let epochsStarted = false;
+    if (opts.source === 'nats') nc = await connectNats({ ...clientNats(opts), name: 'churnflow-train', log });
+    source = await openSource(opts, nc, note);
+    bars.start(source.total);
     const report = await trainChurnModel({
       source,
       outDir,
@@ -149,29 +145,21 @@ export async function runTrain(
       cutoffEveryDays: opts.cutoffEveryDays,
       warmupDays: opts.warmupDays,
       command: commandLine(opts, version),
-      mlp: {
-        maxEpochs: opts.epochs,
-        onEpoch: (epoch, _loss, valLoss) => {
-          if (!epochsStarted) {
-            replayBar?.stop();
-            epochBar?.start(opts.epochs, 0, { loss: '-' });
-            epochsStarted = true;
-          }
-          epochBar?.update(epoch, { loss: valLoss.toFixed(4) });
-        },
-      },
-      onReplay: (done, _total, events) => replayBar?.update(done, { events }),
+      mlp: { maxEpochs: opts.epochs, onEpoch: bars.epoch },
+      onReplay: bars.replay,
       log: tty ? undefined : err,
     });
-    replayBar?.stop();
-    epochBar?.stop();
+    bars.stop();
     stdout.write(summary(report) + '\n');
     return 0;
   } catch (e) {
-    // Bad options found late (an unusable range, too little history) are the user's to fix, not a crash.
-    if (!(e instanceof RangeError)) throw e;
-    err(`churnflow train: ${e.message}`);
-    return 2;
+    // A failure (a history out of order past the sort bound, too little history, an unreadable file, NATS
+    // unreachable) is reported as one line with what was refused so far, not as a stack trace.
+    bars.stop();
+    err(`churnflow train: ${oneLine(e)}`);
+    if (source !== undefined) err(`churnflow train: refused so far: ${refusals(source.stats.byReason, {})}`);
+    if (process.env['CHURNFLOW_LOG_LEVEL'] === 'debug' && e instanceof Error) err(e.stack ?? '');
+    return 1;
   } finally {
     await nc?.drain();
   }
@@ -179,11 +167,15 @@ export async function runTrain(
 
 async function openSource(
   opts: TrainCommandOptions,
-  nc: Awaited<ReturnType<typeof connectNats>> | undefined,
+  nc: NatsConnection | undefined,
+  log: (line: string) => void,
 ): Promise<TrainingSource> {
-  if (opts.source === 'file') return fileTrainingSource(opts.file!);
-  if (opts.source === 'nats')
-    return natsTrainingSource({ nc: nc!, stream: opts.stream, from: opts.from, to: opts.to });
+  const { maxSortEvents } = opts;
+  if (opts.source === 'file') return fileTrainingSource(opts.file!, { maxSortEvents, log });
+  if (opts.source === 'nats') {
+    const range = { stream: opts.stream, from: opts.from, to: opts.to };
+    return natsTrainingSource({ nc: nc!, ...range, maxSortEvents, log });
+  }
   const startMs = Date.parse(opts.start);
   return simulatorTrainingSource(
     createSimulator({ customers: opts.customers, seed: opts.seed, startMs }),
@@ -215,15 +207,6 @@ function commandLine(o: TrainCommandOptions, version: string): string {
     ` --cutoff-every-days ${o.cutoffEveryDays} --warmup-days ${o.warmupDays} --epochs ${o.epochs}` +
     ` --backend ${o.backend} --out ${o.out} --name ${o.name} --version ${version}`
   );
-}
-
-function summary(r: TrainReport): string {
-  const ev = r.manifest.evaluation;
-  return [
-    `wrote ${r.dir} (${r.events} events, ${r.invalid} invalid records skipped; rows train ${r.rows.train} / validation ${r.rows.validation} / test ${r.rows.test})`,
-    `holdout: ${ev.holdoutRows} rows, positive rate ${ev.positiveRate}`,
-    metricsTable(ev),
-  ].join('\n');
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -9,6 +9,7 @@ import {
   replayTrainingSet,
   simulatorTrainingSource,
 } from '../../src/train/index.js';
+import { UnsortedHistoryError } from '../../src/train/ordered-source.js';
 import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
 
 const START = Date.UTC(2025, 0, 1);
@@ -18,6 +19,10 @@ const sim = createSimulator({ customers: 100, seed: 4, startMs: START });
 const events = sim.eventsBetween(START, START + DAYS * DAY_MS);
 const stream = uniqueName('TRAIN');
 const prefix = stream.toLowerCase();
+// The same history published customer by customer (each customer's events in time order): stream order is not
+// event time.
+const unordered = uniqueName('TRAINBYCUST');
+const unorderedPrefix = unordered.toLowerCase();
 let fx: NatsFixture;
 
 beforeAll(async () => {
@@ -34,6 +39,11 @@ beforeAll(async () => {
     }
     fx.nc.publish(m.subject, m.data);
   });
+  await ensureStream(await jetstreamManager(fx.nc), unordered, [`${unorderedPrefix}.>`]);
+  const byCustomer = [...events].sort((a, b) =>
+    a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0,
+  );
+  for (const m of encodeEvents(byCustomer, unorderedPrefix)) fx.nc.publish(m.subject, m.data);
   await fx.nc.flush();
 }, 30_000);
 afterAll(async () => {
@@ -51,6 +61,39 @@ describe('natsTrainingSource', () => {
     expect([...set.y]).toEqual([...direct.y]);
     expect(set.x).toEqual(direct.x);
   }, 20_000);
+
+  it('replays a stream published out of event-time order sorted, to the same training set, and says so', async () => {
+    const lines: string[] = [];
+    const source = await natsTrainingSource({
+      nc: fx.nc,
+      stream: unordered,
+      subjectPrefix: unorderedPrefix,
+      batchSize: 1000,
+      log: (l) => lines.push(l),
+    });
+    const set = await replayTrainingSet(source, OPTS);
+    const direct = await replayTrainingSet(simulatorTrainingSource(sim, DAYS), OPTS);
+    expect(set.rows).toBe(direct.rows);
+    expect([...set.y]).toEqual([...direct.y]);
+    expect(set.x).toEqual(direct.x);
+    expect(set.events).toBe(events.length);
+    expect(source.stats).toEqual({ records: events.length, invalid: 0, byReason: {} });
+    expect(lines).toEqual([`input not in event-time order: ${events.length} events sorted by ts`]);
+  }, 20_000);
+
+  it('refuses an out-of-order range past the sort bound, naming the problem and what to do', async () => {
+    const source = await natsTrainingSource({
+      nc: fx.nc,
+      stream: unordered,
+      subjectPrefix: unorderedPrefix,
+      maxSortEvents: 500,
+    });
+    const e = (await replayTrainingSet(source, OPTS).catch((x: unknown) => x)) as Error;
+    expect(e).toBeInstanceOf(UnsortedHistoryError);
+    expect(e.message).toContain(`stream ${unordered} first..last is not in event-time order`);
+    expect(e.message).toContain('more than 500 valid events');
+    expect(e.message).toContain('--from/--to');
+  });
 
   it('reads only the requested range of sequences', async () => {
     const source = await natsTrainingSource({

@@ -67,7 +67,7 @@ describe('training from an event file', () => {
       mlp: { maxEpochs: 3 },
     });
     expect(report.invalid).toBe(2);
-    expect(report.manifest.evaluation.baseline?.name).toBe('bgnbd');
+    expect(report.manifest.evaluation.baseline?.name).toBe('bgnbd_activity');
     const model = await loadChurnModel(outDir);
     model.dispose();
     expect(await readFile(path.join(outDir, 'report.md'), 'utf8')).toContain(
