@@ -1,6 +1,7 @@
 /**
- * Customer archetypes: who the simulated customers are and how each kind behaves.
- * Rates are per day of simulated time; probabilities are per opportunity (per session, per message, ...).
+ * Customer archetypes: who the simulated customers are and how each kind behaves while engaged.
+ * Rates are per day of simulated time at full engagement; probabilities are per opportunity (per session, per
+ * message, ...). How each kind drifts away and comes back is in churn-drivers.ts.
  */
 
 /** The kinds of simulated customers. */
@@ -35,10 +36,6 @@ export interface ArchetypeParams {
   readonly orderValue: number;
   /** P(refund) per purchase. */
   readonly refundRate: number;
-  /** P(the customer churns at some point in the simulated horizon). */
-  readonly churnProbability: number;
-  /** P(an explicit cancel at the churn date | churns). */
-  readonly cancelProbability: number;
   /** Open-rate multiplier on messages (1 = typical). */
   readonly messageAffinity: number;
   /** Support tickets per day. */
@@ -75,8 +72,6 @@ export const ARCHETYPE_PARAMS: readonly ArchetypeParams[] = [
     purchasePerCheckout: 0.85,
     orderValue: 60,
     refundRate: 0.03,
-    churnProbability: 0.05,
-    cancelProbability: 0.3,
     messageAffinity: 1.2,
     ticketsPerDay: 0.004,
     chatsPerDay: 0.006,
@@ -98,8 +93,6 @@ export const ARCHETYPE_PARAMS: readonly ArchetypeParams[] = [
     purchasePerCheckout: 0.8,
     orderValue: 80,
     refundRate: 0.04,
-    churnProbability: 0.3,
-    cancelProbability: 0.2,
     messageAffinity: 0.8,
     ticketsPerDay: 0.003,
     chatsPerDay: 0.003,
@@ -121,8 +114,6 @@ export const ARCHETYPE_PARAMS: readonly ArchetypeParams[] = [
     purchasePerCheckout: 0.6,
     orderValue: 30,
     refundRate: 0.06,
-    churnProbability: 0.35,
-    cancelProbability: 0.25,
     messageAffinity: 1.5,
     ticketsPerDay: 0.005,
     chatsPerDay: 0.006,
@@ -134,7 +125,7 @@ export const ARCHETYPE_PARAMS: readonly ArchetypeParams[] = [
     storePurchasesPerDay: 0.002,
     memberProbability: 0.05,
   }),
-  // churning: active at first, then fades out and stops at a hidden churn date
+  // churning: engaged like most, but with a high base hazard of drifting away (churn-drivers.ts)
   p({
     share: 0.2,
     sessionsPerDay: 0.4,
@@ -144,8 +135,6 @@ export const ARCHETYPE_PARAMS: readonly ArchetypeParams[] = [
     purchasePerCheckout: 0.8,
     orderValue: 55,
     refundRate: 0.05,
-    churnProbability: 1,
-    cancelProbability: 0.4,
     messageAffinity: 1,
     ticketsPerDay: 0.008,
     chatsPerDay: 0.006,
@@ -167,8 +156,6 @@ export const ARCHETYPE_PARAMS: readonly ArchetypeParams[] = [
     purchasePerCheckout: 0.7,
     orderValue: 40,
     refundRate: 0.03,
-    churnProbability: 0.5,
-    cancelProbability: 0.1,
     messageAffinity: 0.3,
     ticketsPerDay: 0.0005,
     chatsPerDay: 0.0005,
@@ -190,8 +177,6 @@ export const ARCHETYPE_PARAMS: readonly ArchetypeParams[] = [
     purchasePerCheckout: 0.9,
     orderValue: 70,
     refundRate: 0.02,
-    churnProbability: 0.02,
-    cancelProbability: 0.3,
     messageAffinity: 1.4,
     ticketsPerDay: 0.003,
     chatsPerDay: 0.005,
@@ -203,7 +188,7 @@ export const ARCHETYPE_PARAMS: readonly ArchetypeParams[] = [
     storePurchasesPerDay: 0.01,
     memberProbability: 0.5,
   }),
-  // unhappy: support-heavy, low CSAT and reviews, churns often
+  // unhappy: support-heavy, low CSAT and reviews, many bad experiences
   p({
     share: 0.08,
     sessionsPerDay: 0.3,
@@ -213,10 +198,8 @@ export const ARCHETYPE_PARAMS: readonly ArchetypeParams[] = [
     purchasePerCheckout: 0.75,
     orderValue: 50,
     refundRate: 0.15,
-    churnProbability: 0.6,
-    cancelProbability: 0.5,
     messageAffinity: 0.6,
-    ticketsPerDay: 0.07,
+    ticketsPerDay: 0.035,
     chatsPerDay: 0.04,
     nps: [0, 5],
     rating: [1, 2],

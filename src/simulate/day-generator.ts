@@ -1,65 +1,46 @@
 /**
- * The behaviour model: one customer's events for one simulated day.
+ * The behaviour model: one customer's events for one simulated day, from its profile, its latent life course
+ * (timeline.ts) and the calendar.
  *
  * Every (customer, day) pair draws from its own reseeded generator, so a day's events never depend on which
  * window was asked for; events outside the asked window are skipped at emission, after their id number is taken,
  * so ids stay stable too.
  */
 import type { CustomerEvent } from '../contract/event.js';
-import { ARCHETYPE_PARAMS, type ArchetypeParams } from './archetypes.js';
-import { Prng, mixSeed } from './prng.js';
-import {
-  DAY_MS,
-  F_APP_USER,
-  F_CANCELS,
-  F_CART_ABANDONER,
-  F_MEMBER,
-  F_SMS_OPT_IN,
-  type Profiles,
-} from './profiles.js';
+import { ARCHETYPE_PARAMS } from './archetypes.js';
+import { priceLevel, seasonalActivity } from './calendar.js';
+import { DECLINE } from './churn-drivers.js';
+import { ACTIVE, CustomerDay, DRIFTING, LEFT } from './customer-day.js';
+import { DayEmitter } from './day-emitter.js';
+import { messages, winBackOffer } from './messaging.js';
+import { mixSeed } from './prng.js';
+import { DAY_MS, F_APP_USER, F_MEMBER, F_SMS_OPT_IN, type Profiles } from './profiles.js';
+import { session } from './shopping.js';
+import { K_CANCEL, K_DRIFT, K_INCIDENT, K_LULL, K_OFFER, K_RESUBSCRIBE, K_RETURN } from './timeline.js';
+import { badExperience, voice } from './voice.js';
 
-type Channel = NonNullable<CustomerEvent['channel']>;
-
-// Relative activity per hour of the day: quiet nights, a lunch bump, an evening peak.
-const HOUR_WEIGHTS = [
-  0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.3, 0.6, 0.8, 0.9, 1, 1, 1.1, 1, 0.9, 0.9, 1, 1.1, 1.3, 1.5, 1.6, 1.4, 1,
-  0.5,
-];
-const HOUR_CDF = ((): Float64Array => {
-  const total = HOUR_WEIGHTS.reduce((a, b) => a + b, 0);
-  const cdf = new Float64Array(24);
-  let acc = 0;
-  HOUR_WEIGHTS.forEach((w, h) => (cdf[h] = acc += w / total));
-  return cdf;
-})();
-const HOUR_MS = 3_600_000;
-const MESSAGE_CHANNEL_NAMES: readonly Channel[] = ['email', 'sms', 'push'];
-/** Brand sends per day per messaging channel (email, sms, push). */
-const SENDS_PER_DAY = [0.45, 0.1, 0.25];
-/** Base open rate per channel, before responsiveness and engagement. */
-const OPEN_RATE = [0.18, 0.2, 0.12];
-const VIEW_TYPES = ['page_view', 'product_view', 'product_view', 'search', 'page_view'] as const;
-const TICKET_CHANNELS: readonly Channel[] = ['email', 'phone', 'chat'];
+const WEEK_MS = 7 * DAY_MS;
+/** Salt of the weekly mood hash, apart from the day and profile draws. */
+const WEEK_SALT = 0x5eed;
 
 /** Generates customer-days into an output array, filtered to a time window. */
 export class DayGenerator {
-  private readonly rng = new Prng(0);
-  private out: CustomerEvent[] = [];
-  private lo = 0;
-  private hi = 0;
-  private customerId = '';
-  private idBase = '';
-  private n = 0;
-  private ci = 0;
-  private day = 0;
-  private readonly seedTag: string;
+  private readonly em: DayEmitter;
+  private readonly cd = new CustomerDay();
+  /** The day the season and price level below were computed for (they are the same for every customer). */
+  private calendarDay = NaN;
+  private season = 1;
+  private price = 1;
+  /** Latent state read by {@link readState}: phase and level of engagement. */
+  private phase = ACTIVE;
+  private level = 1;
 
   constructor(
     private readonly pr: Profiles,
     private readonly seed: number,
-    private readonly prefix: string,
+    prefix: string,
   ) {
-    this.seedTag = seed.toString(36);
+    this.em = new DayEmitter(seed, prefix);
   }
 
   /**
@@ -76,211 +57,115 @@ export class DayGenerator {
   ): void {
     const pr = this.pr;
     const signup = pr.signupMs[i] ?? 0;
-    const churnAt = pr.churnAtMs[i] ?? NaN;
     const dayEnd = dayStartMs + DAY_MS;
-    // Nothing before signup, nothing after the churn date (the cancel, if any, sits exactly on it).
-    this.lo = Math.max(fromMs, dayStartMs, signup);
-    this.hi = Math.min(toMs, dayEnd, Number.isNaN(churnAt) ? Infinity : churnAt + 1);
-    if (this.lo >= this.hi) return;
-    this.out = out;
-    this.customerId = pr.ids[i] ?? '';
-    this.idBase = '';
-    this.n = 0;
-    this.ci = i;
-    this.day = day;
-    const rng = this.rng;
-    rng.reseed(mixSeed(this.seed, i, day));
+    const lo = Math.max(fromMs, dayStartMs, signup);
+    const hi = Math.min(toMs, dayEnd);
+    if (lo >= hi) return;
+    const em = this.em;
+    em.begin(i, pr.ids[i] ?? '', day, lo, hi, out);
+    if (dayStartMs !== this.calendarDay) this.setCalendar(dayStartMs);
+    const rng = em.rng;
+    const cd = this.cd;
     const a = ARCHETYPE_PARAMS[pr.archetype[i] ?? 0]!;
     const flags = pr.flags[i] ?? 0;
-    const app = (flags & F_APP_USER) !== 0;
+    cd.i = i;
+    cd.a = a;
+    cd.flags = flags;
+    cd.app = (flags & F_APP_USER) !== 0;
+    cd.dayStart = dayStartMs;
+    cd.mood = pr.mood[i] ?? 0;
+    cd.orderValue = (pr.orderValue[i] ?? a.orderValue) * this.price;
+    cd.storeOrderValue = a.orderValue * this.price;
 
-    // Engagement today: the customer's own level, weekends a little busier, the first week keener, and a
-    // fade-out towards the churn date (the signal a churn model has to pick up before the customer is gone).
-    const weekday = (Math.floor(dayStartMs / DAY_MS) + 4) % 7; // 1970-01-01 was a Thursday
-    let fade = 1;
-    if (!Number.isNaN(churnAt)) {
-      const remaining = churnAt - dayStartMs;
-      const fadeMs = pr.fadeMs[i] ?? DAY_MS;
-      if (remaining < fadeMs) fade = Math.max(0.03, remaining / fadeMs) ** 1.5;
-    }
+    this.readState(i, dayStartMs + DAY_MS / 2);
+    let level = this.level;
+    // A drifting customer still has good days: the decline is a trend under noise, not a straight fade.
+    if (this.phase === DRIFTING && rng.chance(DECLINE.goodDayChance))
+      level = Math.max(level, 0.5 + 0.5 * rng.float());
+    // Good and bad weeks for everyone (a hash, so any day of the week sees the same draw): dips are not churn.
+    const week = Math.floor(dayStartMs / WEEK_MS);
+    const weekly = 0.55 + 0.9 * (mixSeed(this.seed ^ WEEK_SALT, i, week) / 4294967296);
     const fresh = dayStartMs - signup < 7 * DAY_MS ? 1.6 : 1;
-    const e = (pr.activity[i] ?? 1) * (weekday === 0 || weekday === 6 ? 1.2 : 1) * fade * fresh;
+    cd.phase = this.phase;
+    cd.respond = level * weekly;
+    cd.engagement = (pr.activity[i] ?? 1) * this.season * fresh * cd.respond;
 
-    if (signup >= dayStartMs && signup < dayEnd) this.signupEvents(signup, flags, app);
+    if (signup >= dayStartMs && signup < dayEnd) this.signupEvents(signup, flags, cd.app);
+    const sessions = rng.poisson(a.sessionsPerDay * cd.engagement);
+    for (let s = 0; s < sessions; s++) session(em, cd, dayStartMs + em.timeOfDay(), false);
+    messages(em, cd, pr.responsive[i] ?? 0, pr.unsubAtMs);
+    voice(em, cd, pr.timelines);
+    this.datedEntries(i, dayStartMs, dayEnd);
+  }
 
-    const sessions = rng.poisson(a.sessionsPerDay * e);
-    for (let s = 0; s < sessions; s++) this.session(a, dayStartMs + this.timeOfDay(), flags, app, i, false);
+  private setCalendar(dayStartMs: number): void {
+    this.calendarDay = dayStartMs;
+    this.season = seasonalActivity(dayStartMs);
+    this.price = priceLevel(this.pr.startMs, dayStartMs);
+  }
 
-    this.messages(a, i, dayStartMs, fade, flags, app);
-    this.voice(a, dayStartMs, fade, e);
+  /**
+   * The latent phase and engagement level of customer `i` at `t`: the latest drift that started by then (and
+   * its return, if any by then), times any lull in progress.
+   */
+  private readState(i: number, t: number): void {
+    const tl = this.pr.timelines;
+    let drift = -1;
+    let returned = 1;
+    let lull = 1;
+    for (let e = tl.offsets[i]!; e < tl.offsets[i + 1]!; e++) {
+      const k = tl.kind[e];
+      if (k === K_DRIFT) {
+        // Entries after a drift are dated at or after it (timeline.ts), so none of them matters yet.
+        if (tl.t0[e]! > t) break;
+        drift = e;
+        returned = 0;
+      } else if (k === K_RETURN) {
+        if (tl.t0[e]! <= t) returned = tl.a[e]!;
+      } else if (k === K_LULL && tl.t0[e]! <= t && t < tl.t1[e]!) {
+        lull *= tl.a[e]!;
+      }
+    }
+    if (drift < 0 || returned > 0) {
+      this.phase = ACTIVE;
+      this.level = (drift < 0 ? 1 : returned) * lull;
+      return;
+    }
+    const from = tl.t0[drift]!;
+    const leave = tl.t1[drift]!;
+    const residual = tl.b[drift]!;
+    if (t < leave) {
+      this.phase = DRIFTING;
+      const progress = (t - from) / (leave - from);
+      this.level = Math.max(residual, 1 - (1 - tl.c[drift]!) * progress ** tl.a[drift]!) * lull;
+    } else {
+      this.phase = LEFT;
+      this.level = residual;
+    }
+  }
 
-    if ((flags & F_CANCELS) !== 0 && churnAt >= dayStartMs && churnAt < dayEnd) {
-      this.emit(churnAt, 'cancel', undefined, rng.chance(0.7) ? 'web' : 'phone');
+  /** Events of timeline entries dated within the day: bad experiences, win-back offers, cancels, renewals. */
+  private datedEntries(i: number, dayStart: number, dayEnd: number): void {
+    const tl = this.pr.timelines;
+    const em = this.em;
+    for (let e = tl.offsets[i]!; e < tl.offsets[i + 1]!; e++) {
+      const t = tl.t0[e]!;
+      const k = tl.kind[e];
+      if (k === K_DRIFT && t >= dayEnd) break; // nothing after a later drift is dated today (see readState)
+      if (t < dayStart || t >= dayEnd) continue;
+      if (k === K_INCIDENT) badExperience(em, this.cd, t, tl.a[e]!);
+      else if (k === K_OFFER) winBackOffer(em, this.cd, t, tl.a[e]!, tl.b[e] === 1);
+      else if (k === K_CANCEL) em.emit(t, 'cancel', undefined, em.rng.chance(0.7) ? 'web' : 'phone');
+      else if (k === K_RESUBSCRIBE) em.emit(t, 'subscribe', undefined, 'web');
     }
   }
 
   private signupEvents(t: number, flags: number, app: boolean): void {
-    this.emit(t, 'signup', undefined, app ? 'app' : 'web');
-    this.emit(t + 20_000, 'subscribe', undefined, 'email');
-    if ((flags & F_SMS_OPT_IN) !== 0) this.emit(t + 40_000, 'subscribe', undefined, 'sms');
-    if (app) this.emit(t + 60_000, 'subscribe', undefined, 'push');
-    if ((flags & F_MEMBER) !== 0) this.emit(t + 90_000, 'subscribe', undefined, 'web');
-  }
-
-  /** One visit: browse, maybe cart, checkout, purchase, then a review or refund later that day. */
-  private session(
-    a: ArchetypeParams,
-    start: number,
-    flags: number,
-    app: boolean,
-    i: number,
-    promo: boolean,
-  ): void {
-    const rng = this.rng;
-    const channel: Channel = app && rng.chance(0.6) ? 'app' : 'web';
-    let t = start;
-    if (channel === 'app') this.emit(t, 'app_open', undefined, 'app');
-    const views = 1 + rng.poisson(a.viewsPerSession - 1);
-    for (let v = 0; v < views; v++) {
-      t += 5_000 + rng.int(85_000);
-      this.emit(t, rng.pick(VIEW_TYPES), undefined, channel);
-    }
-    const abandoner = (flags & F_CART_ABANDONER) !== 0;
-    const cartP = a.cartPerSession * (abandoner ? 1.6 : 1) * (promo ? 1.5 : 1);
-    if (rng.chance(cartP)) {
-      t += 10_000 + rng.int(60_000);
-      this.emit(t, 'cart_add', undefined, channel);
-      if (rng.chance(a.checkoutPerCart * (abandoner ? 0.3 : 1))) {
-        t += 20_000 + rng.int(120_000);
-        this.emit(t, 'checkout_start', undefined, channel);
-        if (rng.chance(a.purchasePerCheckout)) {
-          t += 30_000 + rng.int(150_000);
-          this.purchase(a, t, channel, i);
-        }
-      }
-    }
-    t += 5_000 + rng.int(60_000);
-    this.emit(t, 'session', Math.round((t - start) / 1000) + 1, channel);
-  }
-
-  private purchase(a: ArchetypeParams, t: number, channel: Channel, i: number): void {
-    const rng = this.rng;
-    const amount =
-      Math.round((this.pr.orderValue[i] ?? a.orderValue) * Math.exp(0.5 * rng.normal()) * 100) / 100;
-    this.emit(t, 'purchase', amount, channel, { items: 1 + rng.poisson(1) });
-    if (rng.chance(0.08)) this.emit(t + HOUR_MS * (1 + rng.float() * 6), 'review', this.rating(a), channel);
-    if (rng.chance(a.refundRate)) this.emit(t + HOUR_MS * (2 + rng.float() * 8), 'refund', amount, channel);
-  }
-
-  /** Brand messages per channel, the customer's opens and clicks, a promo visit after some clicks. */
-  private messages(
-    a: ArchetypeParams,
-    i: number,
-    dayStart: number,
-    fade: number,
-    flags: number,
-    app: boolean,
-  ): void {
-    const rng = this.rng;
-    const pr = this.pr;
-    const responsive = pr.responsive[i] ?? 0;
-    for (let c = 0; c < 3; c++) {
-      if (c === 1 && (flags & F_SMS_OPT_IN) === 0) continue;
-      if (c === 2 && !app) continue;
-      const channel = MESSAGE_CHANNEL_NAMES[c]!;
-      const unsubAt = pr.unsubAtMs[i * 3 + c] ?? Infinity;
-      if (unsubAt >= dayStart && unsubAt < dayStart + DAY_MS)
-        this.emit(unsubAt, 'unsubscribe', undefined, channel);
-      const sends = rng.poisson(SENDS_PER_DAY[c] ?? 0);
-      const openP = Math.min(
-        0.95,
-        (OPEN_RATE[c] ?? 0) * (responsive === c ? 2.6 : 0.6) * a.messageAffinity * fade,
-      );
-      const clickP = responsive === c ? 0.35 : 0.1;
-      for (let m = 0; m < sends; m++) {
-        const sentAt = dayStart + 9 * HOUR_MS + rng.int(10 * HOUR_MS);
-        if (sentAt >= unsubAt) break;
-        this.emit(sentAt, 'message_sent', undefined, channel);
-        if (!rng.chance(openP)) continue;
-        const openAt = sentAt + 60_000 + rng.int(3 * HOUR_MS);
-        this.emit(openAt, 'message_open', undefined, channel);
-        if (!rng.chance(clickP)) continue;
-        this.emit(openAt + 5_000 + rng.int(60_000), 'message_click', undefined, channel);
-        // Deal seekers come to buy when a promotion lands; others sometimes browse.
-        if (rng.chance(a.messageAffinity > 1.4 ? 0.8 : 0.4)) {
-          this.session(a, openAt + 90_000, flags, app, i, a.messageAffinity > 1.4);
-        }
-      }
-    }
-    if (app && rng.chance(0.1)) this.emit(dayStart + this.timeOfDay(), 'message_sent', undefined, 'in_app');
-  }
-
-  /** Support, ratings, advocacy, loyalty and in-store purchases. */
-  private voice(a: ArchetypeParams, dayStart: number, fade: number, e: number): void {
-    const rng = this.rng;
-    // Customers on their way out complain more before they go quiet.
-    const tickets = rng.poisson(a.ticketsPerDay * (fade < 1 ? 2.5 : 1));
-    for (let k = 0; k < tickets; k++) {
-      const t = dayStart + this.timeOfDay();
-      this.emit(t, 'support_ticket', undefined, rng.pick(TICKET_CHANNELS));
-      if (rng.chance(0.6))
-        this.emit(t + HOUR_MS * (1 + rng.float() * 4), 'csat', this.rating(a, fade), 'email');
-    }
-    const chats = rng.poisson(a.chatsPerDay);
-    for (let k = 0; k < chats; k++) this.emit(dayStart + this.timeOfDay(), 'chat', undefined, 'chat');
-    if (rng.chance(0.006)) {
-      const nps = rng.between(a.nps[0], a.nps[1]) - (fade < 0.6 ? 2 : 0);
-      this.emit(dayStart + this.timeOfDay(), 'nps', Math.max(0, nps), 'email');
-    }
-    const refs = rng.poisson(a.referralsPerDay * e);
-    for (let k = 0; k < refs; k++) this.emit(dayStart + this.timeOfDay(), 'referral', undefined, 'email');
-    const shares = rng.poisson(a.sharesPerDay * e);
-    for (let k = 0; k < shares; k++)
-      this.emit(dayStart + this.timeOfDay(), 'social_share', undefined, 'social');
-    if (rng.chance(a.redeemsPerDay * e)) {
-      this.emit(dayStart + this.timeOfDay(), 'loyalty_redeem', 50 * rng.between(2, 10), 'web');
-    }
-    if (rng.chance(a.storePurchasesPerDay * e)) {
-      const t = dayStart + 9 * HOUR_MS + rng.int(11 * HOUR_MS);
-      const amount = Math.round(a.orderValue * Math.exp(0.5 * rng.normal()) * 100) / 100;
-      this.emit(t, 'purchase', amount, 'store', { items: 1 + rng.poisson(2) });
-    }
-  }
-
-  private rating(a: ArchetypeParams, fade = 1): number {
-    const r = this.rng.between(a.rating[0], a.rating[1]) - (fade < 0.5 ? 1 : 0);
-    return Math.max(1, r);
-  }
-
-  /** Milliseconds into the day, following {@link HOUR_WEIGHTS}. */
-  private timeOfDay(): number {
-    const u = this.rng.float();
-    let h = 0;
-    while (h < 23 && u >= (HOUR_CDF[h] ?? 1)) h++;
-    return h * HOUR_MS + this.rng.int(HOUR_MS);
-  }
-
-  private emit(
-    ts: number,
-    type: string,
-    value: number | undefined,
-    channel: Channel,
-    props?: Record<string, number>,
-  ): void {
-    // The id number is taken even for skipped events, so an event keeps its id whatever window is generated.
-    const n = this.n++;
-    if (ts < this.lo || ts >= this.hi) return;
-    // Ids: `<prefix><seed>-<customer>-<day>-<n>` (base 36), unique per simulator seed and prefix; built
-    // lazily because most customer-days emit nothing.
-    if (this.idBase === '')
-      this.idBase = `${this.prefix}${this.seedTag}-${this.ci.toString(36)}-${this.day.toString(36)}-`;
-    const id = this.idBase + n.toString(36);
-    ts = Math.floor(ts);
-    // One literal per shape keeps the number of hidden classes small and avoids adding fields one by one.
-    let ev: CustomerEvent;
-    if (value === undefined) ev = { id, customerId: this.customerId, type, ts, channel };
-    else if (props === undefined) ev = { id, customerId: this.customerId, type, ts, value, channel };
-    else ev = { id, customerId: this.customerId, type, ts, value, channel, props };
-    this.out.push(ev);
+    const em = this.em;
+    em.emit(t, 'signup', undefined, app ? 'app' : 'web');
+    em.emit(t + 20_000, 'subscribe', undefined, 'email');
+    if ((flags & F_SMS_OPT_IN) !== 0) em.emit(t + 40_000, 'subscribe', undefined, 'sms');
+    if (app) em.emit(t + 60_000, 'subscribe', undefined, 'push');
+    if ((flags & F_MEMBER) !== 0) em.emit(t + 90_000, 'subscribe', undefined, 'web');
   }
 }

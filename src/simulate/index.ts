@@ -8,4 +8,5 @@ export type { LiveTrafficOptions } from './live-traffic.js';
 export { ARCHETYPES, ARCHETYPE_PARAMS } from './archetypes.js';
 export type { Archetype, ArchetypeParams } from './archetypes.js';
 export { DAY_MS } from './profiles.js';
-export type { GroundTruth, ProfileOptions } from './profiles.js';
+export type { ProfileOptions } from './profiles.js';
+export type { ChurnEpisode, GroundTruth } from './ground-truth.js';

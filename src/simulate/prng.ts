@@ -87,6 +87,11 @@ export class Prng {
     return k;
   }
 
+  /** An exponential draw with the given mean (waiting times of the simulator's Poisson processes). */
+  exponential(mean: number): number {
+    return -Math.log(1 - this.float()) * mean;
+  }
+
   /**
    * An approximately standard-normal draw: the Irwin-Hall sum of four uniforms, rescaled. Bounded to about
    * ±3.5σ, which suits simulated amounts and durations better than an unbounded tail, and costs no log/sqrt.

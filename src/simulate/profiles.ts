@@ -1,41 +1,26 @@
 /**
- * The hidden truth of every simulated customer, drawn once from the seed and kept in columnar typed arrays
- * (a million customers cost ~60 bytes each here, and the day generator reads them without pointer chasing).
+ * What every simulated customer is, drawn once from the seed and kept in columnar typed arrays: the static traits
+ * (archetype, channels, activity level, latent mood, frailty and price sensitivity) and the latent life course
+ * (timeline.ts) that the day generator turns into observable events.
  */
-import { ARCHETYPES, ARCHETYPE_PARAMS, type Archetype } from './archetypes.js';
+import { ARCHETYPE_PARAMS } from './archetypes.js';
+import { CHURN_DRIVERS, HAZARD } from './churn-drivers.js';
 import { customerIdFor } from './customer-ids.js';
+import { LifeCourse, type LifeTraits } from './life-course.js';
 import { Prng, mixSeed } from './prng.js';
-import { MESSAGE_CHANNELS, type MessageChannel } from '../contract/catalog.js';
+import { TimelineBuilder, type Timelines } from './timeline.js';
 
 /** One day, in milliseconds. */
 export const DAY_MS = 86_400_000;
 
-/** Profile flag: the customer sends an explicit `cancel` at the churn date. */
-export const F_CANCELS = 1;
 /** Profile flag: adds to cart often, checks out rarely. */
 export const F_CART_ABANDONER = 2;
 /** Profile flag: uses the mobile app (app_open, push). */
 export const F_APP_USER = 4;
-/** Profile flag: holds a paid membership (`subscribe` at signup). */
+/** Profile flag: holds a paid membership (`subscribe` at signup); only members can `cancel`. */
 export const F_MEMBER = 8;
 /** Profile flag: opted in to SMS at signup. */
 export const F_SMS_OPT_IN = 16;
-
-/** What a customer truly is; the simulator's answer key. */
-export interface GroundTruth {
-  readonly customerId: string;
-  readonly archetype: Archetype;
-  /** Signup time, epoch ms; before the simulator's start for customers that already existed then. */
-  readonly signupMs: number;
-  /** When the customer churns (no event of any kind later), epoch ms; null when it never does. */
-  readonly churnAtMs: number | null;
-  /** Whether the churn comes with an explicit `cancel` event at `churnAtMs`. */
-  readonly cancels: boolean;
-  /** The messaging channel the customer responds to best. */
-  readonly responsiveChannel: MessageChannel;
-  readonly cartAbandoner: boolean;
-  readonly appUser: boolean;
-}
 
 /** Shape of the population, all optional. */
 export interface ProfileOptions {
@@ -43,7 +28,10 @@ export interface ProfileOptions {
   readonly existingShare?: number;
   /** Newcomers sign up uniformly over this many days after the start. @default 90 */
   readonly signupSpreadDays?: number;
-  /** Churn dates fall before start + this many days. @default 240 */
+  /**
+   * The latent churn process runs until start + this many days: no drift away (nor chance return) begins later,
+   * and customers keep the state they reached. @default 240
+   */
   readonly churnHorizonDays?: number;
   /** Share of customer ids that are e-mail addresses. @default 0.1 */
   readonly emailIdShare?: number;
@@ -52,22 +40,24 @@ export interface ProfileOptions {
 /** Columnar profiles; index = customer number. */
 export interface Profiles {
   readonly count: number;
+  /** Start of simulated time, epoch ms (price levels count rises from here). */
+  readonly startMs: number;
   readonly ids: readonly string[];
   readonly archetype: Uint8Array;
   readonly flags: Uint8Array;
   /** Index in MESSAGE_CHANNELS of the channel the customer responds to. */
   readonly responsive: Uint8Array;
   readonly signupMs: Float64Array;
-  /** NaN when the customer never churns. */
-  readonly churnAtMs: Float64Array;
-  /** Length of the fade-out before the churn date, ms. */
-  readonly fadeMs: Float64Array;
   /** Per-customer activity multiplier (log-normal around 1). */
   readonly activity: Float32Array;
   /** Per-customer median order value, currency units. */
   readonly orderValue: Float32Array;
+  /** Latent mood, ~N(0, 1): shifts NPS answers and the churn hazard. */
+  readonly mood: Float32Array;
   /** Unsubscribe time per messaging channel (index * 3 + channel), epoch ms; Infinity when never. */
   readonly unsubAtMs: Float64Array;
+  /** The latent life courses. */
+  readonly timelines: Timelines;
 }
 
 const CUMULATIVE_SHARES = ((): Float64Array => {
@@ -79,6 +69,9 @@ const CUMULATIVE_SHARES = ((): Float64Array => {
 
 /** The salt separating profile draws from day draws of the same customer. */
 const PROFILE_SALT = 0x7fffffff;
+const UNHAPPY = 6;
+/** σ of the per-customer activity multiplier (log-normal, mean 1). */
+const ACTIVITY_SIGMA = 0.6;
 
 /** Draws `count` customer profiles from `seed` (deterministic). */
 export function createProfiles(
@@ -92,21 +85,23 @@ export function createProfiles(
   const spreadMs = (opts.signupSpreadDays ?? 90) * DAY_MS;
   const horizonMs = startMs + (opts.churnHorizonDays ?? 240) * DAY_MS;
   const emailShare = opts.emailIdShare ?? 0.1;
-  const pr: Profiles = {
+  const pr = {
     count,
+    startMs,
     ids: new Array<string>(count),
     archetype: new Uint8Array(count),
     flags: new Uint8Array(count),
     responsive: new Uint8Array(count),
     signupMs: new Float64Array(count),
-    churnAtMs: new Float64Array(count),
-    fadeMs: new Float64Array(count),
     activity: new Float32Array(count),
     orderValue: new Float32Array(count),
+    mood: new Float32Array(count),
     unsubAtMs: new Float64Array(count * 3),
   };
-  const ids = pr.ids as string[];
+  const ids = pr.ids;
   const rng = new Prng(0);
+  const life = new LifeCourse(startMs, horizonMs);
+  const tl = new TimelineBuilder(count);
   for (let i = 0; i < count; i++) {
     rng.reseed(mixSeed(seed, i, PROFILE_SALT));
     const u = rng.float();
@@ -115,56 +110,49 @@ export function createProfiles(
     const params = ARCHETYPE_PARAMS[a]!;
     pr.archetype[i] = a;
     ids[i] = customerIdFor(i, prefix, emailShare, rng);
-    const signup = rng.chance(existingShare)
-      ? startMs - (1 + rng.float() * 364) * DAY_MS
-      : startMs + rng.float() * spreadMs;
-    pr.signupMs[i] = Math.floor(signup);
+    const signup = Math.floor(
+      rng.chance(existingShare)
+        ? startMs - (1 + rng.float() * 364) * DAY_MS
+        : startMs + rng.float() * spreadMs,
+    );
+    pr.signupMs[i] = signup;
     let flags = 0;
     if (rng.chance(0.55)) flags |= F_APP_USER;
     if (rng.chance(a === 2 ? 0.6 : 0.12)) flags |= F_CART_ABANDONER;
     if (rng.chance(0.4)) flags |= F_SMS_OPT_IN;
     // E-mail responders are the most common, as in real programmes; push needs the app.
     const r = rng.float();
-    pr.responsive[i] = r < 0.5 ? 0 : r < 0.78 || (flags & F_APP_USER) === 0 ? 1 : 2;
-    if (pr.responsive[i] === 1) flags |= F_SMS_OPT_IN;
-    pr.activity[i] = Math.exp(0.35 * rng.normal());
-    pr.orderValue[i] = params.orderValue * Math.exp(0.3 * rng.normal());
-    pr.fadeMs[i] = (14 + rng.float() * 46) * DAY_MS;
-    let churnAt = NaN;
-    const earliest = Math.max(signup + 21 * DAY_MS, startMs + 7 * DAY_MS);
-    if (rng.chance(params.churnProbability) && earliest < horizonMs) {
-      churnAt = Math.floor(earliest + rng.float() * (horizonMs - earliest));
-      if (rng.chance(params.cancelProbability)) flags |= F_CANCELS | F_MEMBER;
-    }
+    const responsive = r < 0.5 ? 0 : r < 0.78 || (flags & F_APP_USER) === 0 ? 1 : 2;
+    pr.responsive[i] = responsive;
+    if (responsive === 1) flags |= F_SMS_OPT_IN;
     if (rng.chance(params.memberProbability)) flags |= F_MEMBER;
-    pr.churnAtMs[i] = churnAt;
     pr.flags[i] = flags;
-    // Unsubscribes: rare for happy customers, common while fading out before a churn.
+    // Visit frequency is skewed even within a kind of customer: a wide log-normal (mean 1) makes some regulars
+    // and some who come once a month, so a quiet month is not by itself a sign of leaving.
+    pr.activity[i] = Math.exp(ACTIVITY_SIGMA * rng.normal() - (ACTIVITY_SIGMA * ACTIVITY_SIGMA) / 2);
+    pr.orderValue[i] = params.orderValue * Math.exp(0.3 * rng.normal());
+    const mood = rng.normal();
+    pr.mood[i] = mood;
+    // Unsubscribes that have nothing to do with leaving; a drift may bring one earlier (life-course.ts).
     for (let c = 0; c < 3; c++) {
-      let at = Infinity;
-      if (!Number.isNaN(churnAt) && rng.chance(0.3)) {
-        at = churnAt - rng.float() * (pr.fadeMs[i] ?? 0);
-      } else if (rng.chance(a === 6 ? 0.25 : 0.06)) {
-        at = Math.max(signup, startMs) + 7 * DAY_MS + rng.float() * (horizonMs - startMs);
-      }
+      const at = rng.chance(a === UNHAPPY ? 0.25 : 0.06)
+        ? Math.max(signup, startMs) + 7 * DAY_MS + rng.float() * (horizonMs - startMs)
+        : Infinity;
       pr.unsubAtMs[i * 3 + c] = Math.floor(at);
     }
+    const sigma = HAZARD.frailtySigma;
+    const traits: LifeTraits = {
+      archetype: a,
+      signupMs: signup,
+      member: (flags & F_MEMBER) !== 0,
+      reachable: [true, (flags & F_SMS_OPT_IN) !== 0, (flags & F_APP_USER) !== 0],
+      responsive,
+      mood,
+      frailty: Math.exp(sigma * rng.normal() - (sigma * sigma) / 2),
+      priceSensitivity: Math.min(1, CHURN_DRIVERS[a]!.priceSensitivity * (0.3 + 1.4 * rng.float())),
+    };
+    life.run(traits, rng, tl, pr.unsubAtMs.subarray(i * 3, i * 3 + 3));
+    tl.endCustomer();
   }
-  return pr;
-}
-
-/** The ground truth of customer `i`. */
-export function groundTruthOf(pr: Profiles, i: number): GroundTruth {
-  const flags = pr.flags[i] ?? 0;
-  const churn = pr.churnAtMs[i] ?? NaN;
-  return {
-    customerId: pr.ids[i] ?? '',
-    archetype: ARCHETYPES[pr.archetype[i] ?? 0] ?? 'loyal',
-    signupMs: pr.signupMs[i] ?? 0,
-    churnAtMs: Number.isNaN(churn) ? null : churn,
-    cancels: (flags & F_CANCELS) !== 0,
-    responsiveChannel: MESSAGE_CHANNELS[pr.responsive[i] ?? 0] ?? 'email',
-    cartAbandoner: (flags & F_CART_ABANDONER) !== 0,
-    appUser: (flags & F_APP_USER) !== 0,
-  };
+  return { ...pr, timelines: tl.build() };
 }

@@ -1,17 +1,12 @@
 /**
- * The simulator: deterministic customer traffic over the whole event catalog, with ground-truth churn.
- * It makes training history, demo traffic and the benchmarks' load.
+ * The simulator: deterministic customer traffic over the whole event catalog, with ground-truth churn (a latent
+ * hazard, gradual decline, win-back; docs/simulator.md). It makes training history, demo traffic and the
+ * benchmarks' load.
  */
 import type { CustomerEvent } from '../contract/event.js';
 import { DayGenerator } from './day-generator.js';
-import {
-  DAY_MS,
-  createProfiles,
-  groundTruthOf,
-  type GroundTruth,
-  type ProfileOptions,
-  type Profiles,
-} from './profiles.js';
+import { groundTruthOf, type GroundTruth } from './ground-truth.js';
+import { DAY_MS, createProfiles, type ProfileOptions, type Profiles } from './profiles.js';
 
 /** Options of {@link createSimulator}. */
 export interface SimulatorOptions extends ProfileOptions {
@@ -46,7 +41,10 @@ export interface Simulator {
   groundTruth(customerId: string): GroundTruth | undefined;
 }
 
-/** Creates a simulator; profiles are drawn up front (about 1 µs per customer). */
+/**
+ * Creates a simulator; profiles and their latent life courses are drawn up front (a few µs per customer: the
+ * churn process runs day by day from each customer's signup to the churn horizon).
+ */
 export function createSimulator(opts: SimulatorOptions): Simulator {
   return new SimulatorImpl(opts);
 }
@@ -107,8 +105,9 @@ class SimulatorImpl implements Simulator {
     const dayEnd = dayStart + DAY_MS;
     const events: CustomerEvent[] = [];
     for (let i = 0; i < this.customers; i++) {
-      // Skip customers not yet signed up or already gone without touching their generator.
-      if ((pr.signupMs[i] ?? 0) >= dayEnd || (pr.churnAtMs[i] ?? Infinity) < dayStart) continue;
+      // Skip customers not yet signed up without touching their generator. Those who left still get the
+      // brand's sends (and may come back), so they are generated like everyone else.
+      if ((pr.signupMs[i] ?? 0) >= dayEnd) continue;
       this.gen.generate(i, day, dayStart, fromMs, toMs, events);
     }
     return sortByTs(events, dayStart);
