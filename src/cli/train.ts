@@ -94,7 +94,7 @@ export function trainCommand(): Command {
     )
     .option(
       '--max-sort-events <n>',
-      'file, nats: most valid events of an out-of-order history sorted in memory (beyond: refused)',
+      'file, nats: most valid events of an out-of-order history sorted in memory, ~160 bytes each (beyond: refused)',
       positive,
       DEFAULT_MAX_SORT_EVENTS,
     )

@@ -148,10 +148,18 @@ function unsortedFileMessage(file: string, limit: number): string {
     return `${head}. Write the file sorted by ts (churnflow has no msgpack sort), or raise --max-sort-events`;
   }
   const sorted = file.replace(/\.(jsonl|ndjson)$/i, '.sorted.$1');
+  // Streams through sort(1), so any size fits; every line kept as written (a bad one first, for training to
+  // count), ties in file order.
+  const jq = `jq -R -r '. as $l | try "\\(fromjson.ts)\\t\\($l)" catch "0\\t\\($l)"'`;
   return (
-    `${head}. Sort it by ts first, e.g. jq -r '"\\(.ts)\\t\\(tojson)"' ${file} | LC_ALL=C sort -s -n -k1,1 | cut -f2- > ${sorted}` +
-    ` (any size; jq -c -s 'sort_by(.ts)[]' ${file} > ${sorted} holds the file in memory), or raise --max-sort-events`
+    `${head}. Sort it by ts first: ${jq} ${shellArg(file)} | LC_ALL=C sort -s -n -k1,1 | cut -f2- > ${shellArg(sorted)}` +
+    ', or raise --max-sort-events'
   );
+}
+
+/** A path as one shell word (quoted when it holds anything but the usual path characters). */
+function shellArg(p: string): string {
+  return /^[\w./+-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Decodes raw messages with the decode stage, counting refusals into `stats`; returns the valid events. */
