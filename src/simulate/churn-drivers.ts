@@ -38,12 +38,12 @@ const d = (
 
 /** Churn drivers by archetype (same order as ARCHETYPES). */
 export const CHURN_DRIVERS: readonly ChurnDrivers[] = [
-  d(0.25, 1.5, 0.15, 0.35, 1.4, 3), // loyal
-  d(0.8, 1.2, 0.35, 0.3, 0.8, 2), // occasional
+  d(0.15, 1.5, 0.15, 0.35, 1.4, 3), // loyal
+  d(1, 1.2, 0.35, 0.3, 0.8, 2), // occasional
   d(0.8, 2, 0.75, 0.35, 1.6, 3), // deal_seeker
-  d(2.5, 4, 0.4, 0.45, 0.9, 3), // churning
+  d(3, 4, 0.4, 0.45, 0.9, 3), // churning
   d(1.1, 0.5, 0.3, 0.2, 0.5, 1), // silent
-  d(0.12, 1, 0.1, 0.3, 1.5, 3), // advocate
+  d(0.08, 1, 0.1, 0.3, 1.5, 3), // advocate
   d(0.7, 8, 0.35, 0.55, 0.6, 3), // unhappy
 ];
 

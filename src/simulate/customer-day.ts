@@ -30,6 +30,8 @@ export class CustomerDay {
   orderValue = 0;
   /** The archetype's typical order value at today's price level (in-store purchases). */
   storeOrderValue = 0;
+  /** The customer's multiplier on message open rates. */
+  openness = 1;
   /** Latent mood (NPS answers lean with it). */
   mood = 0;
 }

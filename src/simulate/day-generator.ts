@@ -74,6 +74,7 @@ export class DayGenerator {
     cd.app = (flags & F_APP_USER) !== 0;
     cd.dayStart = dayStartMs;
     cd.mood = pr.mood[i] ?? 0;
+    cd.openness = pr.openness[i] ?? 1;
     cd.orderValue = (pr.orderValue[i] ?? a.orderValue) * this.price;
     cd.storeOrderValue = a.orderValue * this.price;
 

@@ -36,6 +36,7 @@ const DEAL_SEEKER = ARCHETYPES.indexOf('deal_seeker');
 const DECAY_INCIDENT = Math.exp(-1 / HAZARD.incidentDecayDays);
 const DECAY_COMPETITOR = Math.exp(-1 / HAZARD.competitorLift.decayDays);
 const DECAY_PRICE = Math.exp(-1 / HAZARD.priceLift.decayDays);
+const DECAY_ONBOARDING = Math.exp(-1 / HAZARD.onboarding.decayDays);
 
 /** What the life course needs to know of a customer (drawn before it runs). */
 export interface LifeTraits {
@@ -95,10 +96,13 @@ export class LifeCourse {
     let nextStayCancel = signup + gap(stayCancelPerYear);
     const rises = priceRisesBetween(signup, this.endMs);
     let rise = 0;
-    // Decaying drivers of the hazard: support dissatisfaction, competitor pull, price shock.
+    // Decaying drivers of the hazard: support dissatisfaction, competitor pull, price shock (each decayed at the
+    // start of every day, so a shock arriving today counts in full today).
     let dissatisfaction = 0;
     let competitor = 0;
     let price = 0;
+    // Newcomers' extra hazard, decayed day by day like the others (an exp() per day cost more than the rest).
+    let onboarding = HAZARD.onboarding.lift / DECAY_ONBOARDING;
     // Integrated hazard against an Exp(1) threshold: a drift starts when the accumulated hazard crosses it.
     let accumulated = 0;
     let threshold = rng.exponential(1);
@@ -112,6 +116,7 @@ export class LifeCourse {
       dissatisfaction *= DECAY_INCIDENT;
       competitor *= DECAY_COMPETITOR;
       price *= DECAY_PRICE;
+      onboarding *= DECAY_ONBOARDING;
       for (; nextIncident < te; nextIncident += gap(c.incidentsPerYear)) {
         if (!present) continue; // nobody has a bad delivery from a shop they no longer use
         const severity = 0.3 + rng.exponential(0.7);
@@ -140,11 +145,7 @@ export class LifeCourse {
       let h = base * (1 + competitor + price);
       // exp() only while a bad experience still weighs: most customer-days have none.
       if (dissatisfaction > 0.01) h *= Math.exp(HAZARD.incidentEffect * dissatisfaction);
-      const ageDays = (t - signup) / DAY_MS;
-      if (ageDays < 5 * HAZARD.onboarding.decayDays) {
-        h *= 1 + HAZARD.onboarding.lift * Math.exp(-ageDays / HAZARD.onboarding.decayDays);
-      }
-      accumulated += h;
+      accumulated += h * (1 + onboarding);
       if (accumulated < threshold) continue;
       accumulated = 0;
       threshold = rng.exponential(1);

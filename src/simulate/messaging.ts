@@ -30,7 +30,7 @@ export function messages(em: DayEmitter, cd: CustomerDay, responsive: number, un
     const sends = rng.poisson(SENDS_PER_DAY[c] ?? 0);
     const openP = Math.min(
       0.95,
-      (OPEN_RATE[c] ?? 0) * (responsive === c ? 2.6 : 0.25) * a.messageAffinity * cd.respond,
+      (OPEN_RATE[c] ?? 0) * (responsive === c ? 2.6 : 0.25) * a.messageAffinity * cd.openness * cd.respond,
     );
     const clickP = responsive === c ? 0.35 : 0.1;
     for (let m = 0; m < sends; m++) {

@@ -54,6 +54,8 @@ export interface Profiles {
   readonly orderValue: Float32Array;
   /** Latent mood, ~N(0, 1): shifts NPS answers and the churn hazard. */
   readonly mood: Float32Array;
+  /** Per-customer multiplier on message open rates (log-normal, mean 1): many hardly ever open anything. */
+  readonly openness: Float32Array;
   /** Unsubscribe time per messaging channel (index * 3 + channel), epoch ms; Infinity when never. */
   readonly unsubAtMs: Float64Array;
   /** The latent life courses. */
@@ -72,6 +74,8 @@ const PROFILE_SALT = 0x7fffffff;
 const UNHAPPY = 6;
 /** σ of the per-customer activity multiplier (log-normal, mean 1). */
 const ACTIVITY_SIGMA = 0.6;
+/** σ of the per-customer open-rate multiplier (log-normal, mean 1). */
+const OPENNESS_SIGMA = 0.9;
 
 /** Draws `count` customer profiles from `seed` (deterministic). */
 export function createProfiles(
@@ -96,6 +100,7 @@ export function createProfiles(
     activity: new Float32Array(count),
     orderValue: new Float32Array(count),
     mood: new Float32Array(count),
+    openness: new Float32Array(count),
     unsubAtMs: new Float64Array(count * 3),
   };
   const ids = pr.ids;
@@ -133,6 +138,7 @@ export function createProfiles(
     pr.orderValue[i] = params.orderValue * Math.exp(0.3 * rng.normal());
     const mood = rng.normal();
     pr.mood[i] = mood;
+    pr.openness[i] = Math.exp(OPENNESS_SIGMA * rng.normal() - (OPENNESS_SIGMA * OPENNESS_SIGMA) / 2);
     // Unsubscribes that have nothing to do with leaving; a drift may bring one earlier (life-course.ts).
     for (let c = 0; c < 3; c++) {
       const at = rng.chance(a === UNHAPPY ? 0.25 : 0.06)
