@@ -42,8 +42,8 @@ const MAX_EMPTY_REFILLS = (365 * DAY_MS) / REFILL_MS;
  * (rate × elapsed clock time, less what it already sent), taken in order from the simulator's history and
  * re-stamped with ts = clock(). Realistic per-customer sequences (browse → cart → purchase) survive; only time
  * is compressed or stretched to hit the rate. Empty ticks are not emitted. Each subscription replays afresh.
- * The events are new objects owned by the subscriber. When the history runs dry (every customer churned),
- * the stream completes.
+ * The events are new objects owned by the subscriber. When the history runs dry (a year of simulated time
+ * without an event: no customers, or none still receiving the brand's sends), the stream completes.
  */
 export function liveTraffic(sim: Simulator, opts: LiveTrafficOptions): Observable<CustomerEvent[]> {
   const scheduler = opts.scheduler ?? asyncScheduler;
