@@ -43,13 +43,19 @@ export interface TrainCommandOptions extends NatsFlags {
   readonly epochs: number;
   readonly backend: 'cpu' | 'wasm';
   readonly maxSortEvents: number;
+  readonly activeDays: number;
+  readonly outOfTimeCutoffs: number;
+  readonly bootstrap: number;
 }
 
-const positive = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
-  return n;
-};
+const wholeAtLeast =
+  (min: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+    return n;
+  };
+const positive = wholeAtLeast(1);
 
 /** The `churnflow train` subcommand; its action sets `process.exitCode`. */
 export function trainCommand(): Command {
@@ -98,6 +104,19 @@ export function trainCommand(): Command {
       positive,
       DEFAULT_MAX_SORT_EVENTS,
     )
+    .option(
+      '--active-days <n>',
+      'report: the active subset has own activity within n days of the cut-off',
+      positive,
+      7,
+    )
+    .option(
+      '--out-of-time-cutoffs <n>',
+      'report: also hold out the last n cut-offs (train on earlier ones, a second fit); 0 = no',
+      wholeAtLeast(0),
+      0,
+    )
+    .option('--bootstrap <n>', 'report: bootstrap resamples of customers for the intervals', positive, 1000)
     .action(async (opts: TrainCommandOptions) => {
       process.exitCode = await runTrain(opts);
     });
@@ -144,6 +163,9 @@ export async function runTrain(
       definition: { kind: opts.definition, days: opts.horizonDays },
       cutoffEveryDays: opts.cutoffEveryDays,
       warmupDays: opts.warmupDays,
+      activeSubsetDays: opts.activeDays,
+      outOfTimeCutoffs: opts.outOfTimeCutoffs,
+      replicates: opts.bootstrap,
       command: commandLine(opts, version),
       mlp: { maxEpochs: opts.epochs, onEpoch: bars.epoch },
       onReplay: bars.replay,
@@ -205,7 +227,8 @@ function commandLine(o: TrainCommandOptions, version: string): string {
   return (
     `churnflow train ${src} --seed ${o.seed} --definition ${o.definition} --horizon-days ${o.horizonDays}` +
     ` --cutoff-every-days ${o.cutoffEveryDays} --warmup-days ${o.warmupDays} --epochs ${o.epochs}` +
-    ` --backend ${o.backend} --out ${o.out} --name ${o.name} --version ${version}`
+    ` --backend ${o.backend} --active-days ${o.activeDays} --out-of-time-cutoffs ${o.outOfTimeCutoffs}` +
+    ` --bootstrap ${o.bootstrap} --out ${o.out} --name ${o.name} --version ${version}`
   );
 }
 

@@ -12,7 +12,7 @@ import type { TrainingSet } from './training-set.js';
 /** How the holdout is compared. */
 export interface ComparisonOptions {
   /** The active subset: own activity within this many days before the cut-off. @default 7 */
-  readonly activeWithinDays?: number;
+  readonly activeSubsetDays?: number;
   /** Bootstrap resamples. @default 1000 */
   readonly replicates?: number;
   /** Bootstrap seed. @default 7 */
@@ -27,7 +27,7 @@ export function compareRun(
   opts: ComparisonOptions = {},
 ): { all: HoldoutComparison; active: HoldoutComparison } {
   const rows = testRows(set, test);
-  const activeDays = opts.activeWithinDays ?? 7;
+  const activeDays = opts.activeSubsetDays ?? 7;
   const every = Int32Array.from(test, (_, k) => k);
   const active = every.filter((k) => set.ownRecencyDays[test[k]!]! <= activeDays);
   const boot = { replicates: opts.replicates ?? 1000, seed: opts.seed ?? 7 };
@@ -52,7 +52,7 @@ export function runEvaluation(
     ...base,
     comparisons: { all, active, ...(opts.outOfTime ? { outOfTime: opts.outOfTime.comparison } : {}) },
     protocol: {
-      activeWithinDays: opts.activeWithinDays ?? 7,
+      activeWithinDays: opts.activeSubsetDays ?? 7,
       replicates: opts.replicates ?? 1000,
       level: 0.95,
       ...(opts.outOfTime ? { outOfTime: opts.outOfTime.description } : {}),

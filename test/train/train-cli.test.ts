@@ -83,8 +83,37 @@ describe('churnflow train (simulator)', () => {
     const m2 = await readManifest(path.join(dir, 'churn-default', '2'));
     expect(m2.version).toBe('2');
     expect(m2.churnDefinition.kind).toBe('no_purchase');
+    // A no_purchase label is matched by purchase BG/NBD alone.
+    expect(m2.evaluation?.comparisons?.all.baselines.map((b) => b.name)).toEqual(['bgnbd_purchase']);
     expect(await train([...SMALL, '--version', '1'])).toBe(2);
   }, 30_000);
+
+  it('adds an out-of-time comparison and a chosen active subset on request, and records them in the command', async () => {
+    const args = [
+      ...SMALL,
+      '--days',
+      '120',
+      '--out-of-time-cutoffs',
+      '1',
+      '--active-days',
+      '3',
+      '--bootstrap',
+      '50',
+    ];
+    expect(await train([...args, '--version', '5'])).toBe(0);
+    const m = await readManifest(path.join(dir, 'churn-default', '5'));
+    const ev = m.evaluation!;
+    expect(ev.protocol).toMatchObject({ activeWithinDays: 3, replicates: 50 });
+    expect(ev.protocol?.outOfTime).toMatch(/last 1 cut-off/);
+    // Cut-offs every 15 days from day 30 with 30 days of look-ahead in 120 days: the last is day 90.
+    expect(ev.protocol?.outOfTime).toContain('2025-04-01T00:00:00.000Z');
+    expect(ev.comparisons?.outOfTime?.rows).toBeGreaterThan(0);
+    expect(ev.comparisons!.active!.rows).toBeLessThan(ev.comparisons!.all.rows);
+    const report = await readFile(path.join(dir, 'churn-default', '5', 'report.md'), 'utf8');
+    expect(report).toContain('### Out of time');
+    expect(report).toContain('--out-of-time-cutoffs 1');
+    expect(await train([...SMALL, '--out-of-time-cutoffs', '9', '--version', '6'])).toBe(1);
+  }, 60_000);
 
   it('refuses inconsistent options with exit code 2', async () => {
     expect(await train(['--source', 'file'])).toBe(2);
