@@ -57,16 +57,17 @@ describe('model lifecycle in a running engine', () => {
     await publishCustomer('first');
     await waitFor(() => versionOf('first') === '1', 15_000, 'an update from version 1');
 
-    dropVersion(modelsDir, 'models/churn-default/2', '2');
-    await waitFor(() => app.models.current().version === '2', 20_000, 'version 2 admitted');
+    dropVersion(modelsDir, 'models/churn-default/3', '3');
+    await waitFor(() => app.models.current().version === '3', 20_000, 'version 3 admitted');
     await publishCustomer('second');
-    await waitFor(() => versionOf('second') === '2', 15_000, 'an update from version 2');
-    const v2 = updates.filter((u) => u['customerId'] === 'second').at(-1) as Record<string, unknown>;
-    // Version 2's manifest carries BG/NBD parameters and its model explains itself.
-    expect(v2['pAlive']).toBeGreaterThan(0);
-    expect(v2['pAlive']).toBeLessThanOrEqual(1);
-    expect(v2['expectedPurchases']).toBeGreaterThanOrEqual(0);
-    const reasons = v2['reasons'] as Array<{ feature: string; direction: string; weight: number }>;
+    await waitFor(() => versionOf('second') === '3', 15_000, 'an update from version 3');
+    const v3 = updates.filter((u) => u['customerId'] === 'second').at(-1) as Record<string, unknown>;
+    // Version 3's manifest carries BG/NBD and Gamma-Gamma parameters and its model explains itself.
+    expect(v3['pAlive']).toBeGreaterThan(0);
+    expect(v3['pAlive']).toBeLessThanOrEqual(1);
+    expect(v3['expectedPurchases']).toBeGreaterThanOrEqual(0);
+    expect(v3['predictedClv']).toBeGreaterThan(0);
+    const reasons = v3['reasons'] as Array<{ feature: string; direction: string; weight: number }>;
     expect(reasons.length).toBeGreaterThan(0);
     expect(reasons.length).toBeLessThanOrEqual(config.score.reasons);
     for (const r of reasons) {
@@ -74,21 +75,21 @@ describe('model lifecycle in a running engine', () => {
       expect(r.feature).toMatch(/^[a-z0-9_]+$/);
     }
 
-    dropVersion(modelsDir, 'models/churn-default/2', '3', (dir) => {
+    dropVersion(modelsDir, 'models/churn-default/3', '4', (dir) => {
       const weights = join(dir, 'weights.bin');
       truncateSync(weights, Math.floor(statSync(weights).size / 2));
     });
     await waitFor(
       async () => (await scrapeMetric(app.opsPort, 'churnflow_model_refused_total')) >= 1,
       20_000,
-      'version 3 refused',
+      'version 4 refused',
     );
-    expect(app.models.current().version).toBe('2');
+    expect(app.models.current().version).toBe('3');
 
     const rollback = await fx.nc.request(`${config.publish.prefix}.models.rollback`, undefined, {
       timeout: 10_000,
     });
-    expect(rollback.json()).toMatchObject({ ok: true, version: '1', replaced: '2' });
+    expect(rollback.json()).toMatchObject({ ok: true, version: '1', replaced: '3' });
     await publishCustomer('third');
     await waitFor(() => versionOf('third') === '1', 15_000, 'an update from version 1 after rollback');
     const status = (await fx.nc.request(`${config.publish.prefix}.models.status`)).json<{
@@ -96,7 +97,7 @@ describe('model lifecycle in a running engine', () => {
       refused: Array<{ version: string }>;
     }>();
     expect(status.current).toBe('1');
-    expect(status.refused.map((r) => r.version)).toContain('3');
+    expect(status.refused.map((r) => r.version)).toContain('4');
     sub.unsubscribe();
   }, 90_000);
 });

@@ -3,10 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { bgnbdColumns } from '../../src/score/bgnbd-columns.js';
 import { loadChurnModel } from '../../src/score/churn-model.js';
 import { DAY_MS, createSimulator } from '../../src/simulate/index.js';
 import { Prng } from '../../src/simulate/prng.js';
-import { FEATURE_COUNT } from '../../src/state/feature-catalog.js';
+import { createCustomerStore } from '../../src/state/customer-store.js';
+import { FEATURE_COUNT, featureIndex } from '../../src/state/feature-catalog.js';
 import {
   SPLIT_TEST,
   replayTrainingSet,
@@ -161,19 +163,78 @@ const shipped = (version: string): string =>
   path.join(import.meta.dirname, '../../models/churn-default', version);
 
 describe('the shipped default model', () => {
-  it('version 2 loads in the engine and beats its BG/NBD baseline on the same holdout, ROC-AUC >= 0.85', async () => {
-    const model = await loadChurnModel(shipped('2'));
+  it('version 3 carries per-customer BG/NBD and Gamma-Gamma fits and its comparison with the fair baselines', async () => {
+    const model = await loadChurnModel(shipped('3'));
     try {
-      const ev = model.manifest.evaluation!;
-      expect(ev.model.rocAuc).toBeGreaterThanOrEqual(0.85);
-      expect(ev.baseline?.name).toBe('bgnbd');
-      expect(ev.model.rocAuc).toBeGreaterThan(ev.baseline!.rocAuc);
-      expect(ev.model.prAuc).toBeGreaterThan(ev.baseline!.prAuc);
-      expect(ev.calibration.reduce((n, b) => n + b.count, 0)).toBe(ev.holdoutRows);
-      expect(model.manifest.bgnbd?.timeUnitDays).toBe(7);
-      expect(model.manifest.features).toContain('days_since_first_purchase');
+      const m = model.manifest;
+      const bg = m.bgnbd!;
+      // Non-degenerate: a real share of customers drops out after a purchase (a/(a+b)), every SE finite.
+      expect(bg.a / (bg.a + bg.b)).toBeGreaterThan(0.02);
+      expect(bg.a / (bg.a + bg.b)).toBeLessThan(0.5);
+      for (const k of ['r', 'alpha', 'a', 'b'] as const) {
+        expect(bg.standardErrors![k]!).toBeGreaterThan(0);
+        expect(bg.standardErrors![k]!).toBeLessThan(bg[k]);
+      }
+      expect(m.gammaGamma!.q).toBeGreaterThan(1);
+      const { all, active, outOfTime } = m.evaluation!.comparisons!;
+      expect(all.baselines.map((b) => b.name)).toEqual(['bgnbd_activity', 'bgnbd_purchase']);
+      expect(active!.rows).toBeGreaterThan(1000);
+      expect(outOfTime!.rows).toBeGreaterThan(500);
+      // The model beats the strongest fair baseline on all rows and on active customers, intervals above 0.
+      for (const c of [all, active!]) expect(c.baselines[0]!.difference.rocAuc.low).toBeGreaterThan(0);
+      expect(m.features).toContain('purchase_days_lifetime');
       const out = await model.predict(new Float32Array(2 * FEATURE_COUNT), 2);
       expect(out).toHaveLength(2);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it("spreads P(alive) across (0, 1) over the simulator's buyers, as score updates carry it", async () => {
+    const model = await loadChurnModel(shipped('3'));
+    try {
+      const sim = createSimulator({ customers: 1500, seed: 99, startMs: START });
+      const store = createCustomerStore({ initialCapacity: 2048 });
+      let seq = 0;
+      for (const batch of sim.batchesBetween(START, START + 180 * DAY_MS)) {
+        store.apply(
+          batch.map((event) => ({
+            event,
+            subject: '',
+            data: new Uint8Array(0),
+            streamSeq: ++seq,
+            publishedAtMs: event.ts,
+          })),
+        );
+      }
+      const end = START + 180 * DAY_MS;
+      const buyers: number[] = [];
+      const row = new Float32Array(FEATURE_COUNT);
+      for (let i = 0; i < sim.customers; i++) {
+        const slot = store.slotOf(sim.customerId(i));
+        if (slot === undefined) continue;
+        store.features(slot, end, row, 0);
+        if (row[featureIndex('purchase_days_lifetime')]! < 2) continue;
+        const cols = bgnbdColumns(model, row, 1, { horizonDays: 90, annualDiscountRate: 0 });
+        buyers.push(cols.pAlive![0]!);
+        expect(cols.predictedClv![0]).toBeGreaterThanOrEqual(0);
+      }
+      buyers.sort((x, y) => x - y);
+      const q = (p: number): number => buyers[Math.floor(p * (buyers.length - 1))]!;
+      expect(buyers.length).toBeGreaterThan(300);
+      expect(q(0.1)).toBeLessThan(0.5);
+      expect(q(0.5)).toBeGreaterThan(0.5);
+      expect(buyers.filter((p) => p > 0.99).length / buyers.length).toBeLessThan(0.5);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('version 2 still loads and scores; its degenerate BG/NBD parameters are gone', async () => {
+    const model = await loadChurnModel(shipped('2'));
+    try {
+      expect(model.manifest.bgnbd).toBeUndefined();
+      expect(await model.predict(new Float32Array(FEATURE_COUNT), 1)).toHaveLength(1);
     } finally {
       model.dispose();
     }
