@@ -85,7 +85,9 @@ describe('dry-run scan over the engine store', () => {
   });
   it('stops at its timeout with DRY_RUN_TIMEOUT, saying how far it got', async () => {
     const { scan } = customers(40_000);
-    const err = (await scan(SLOW, 10, model, H90, { timeoutMs: 150 }).catch((e: unknown) => e)) as DryRunError;
+    const err = (await scan(SLOW, 10, model, H90, { timeoutMs: 150 }).catch(
+      (e: unknown) => e,
+    )) as DryRunError;
     expect(err).toBeInstanceOf(DryRunError);
     expect(err.code).toBe('DRY_RUN_TIMEOUT');
     expect(err.total).toBe(40_000);
