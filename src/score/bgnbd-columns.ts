@@ -31,8 +31,8 @@ export interface BaselineColumns {
  * each row of a feature matrix, with the parameters the model's manifest carries (fitted on the same history by
  * `churnflow train`); nothing when it has none. Per customer, in the manifest's time unit: x = purchase days − 1
  * (same-day purchases are one transaction), tx = purchase_span_days (exact, uncapped), T = time since the first
- * purchase; m_x = repeat_order_value. A customer who never bought is at x = tx = T = 0: P(alive) = 1 and the
- * expected purchases are a new customer's. CLV is discounted monthly at the horizon's annual rate (0 = none).
+ * purchase; m_x = repeat_order_value. A customer who never bought gets NaN in every column (no figures: the
+ * models start at the first purchase). CLV is discounted monthly at the horizon's annual rate (0 = none).
  */
 export function bgnbdColumns(
   model: ChurnModel,
@@ -60,12 +60,21 @@ export function bgnbdColumns(
   for (let i = 0; i < rows; i++) {
     const o = i * FEATURE_COUNT;
     const days = features[o + PURCHASE_DAYS] as number;
-    const x = days > 0 ? days - 1 : 0;
-    const T = days > 0 ? (features[o + SINCE_FIRST_PURCHASE] as number) / unit : 0;
+    if (!(days >= 1)) {
+      // BG/NBD and Gamma-Gamma describe customers from their first purchase on: none yet, no figures (NaN
+      // leaves the fields out of the update). Scoring them as just acquired would rank browsers as the most
+      // valuable customers.
+      pAlive[i] = expectedPurchases[i] = Number.NaN;
+      if (clv !== undefined) clv[i] = Number.NaN;
+      continue;
+    }
+    const x = days - 1;
+    const T = (features[o + SINCE_FIRST_PURCHASE] as number) / unit;
     // Clamped: float32 features can put the span a hair past the age.
     const tx = days > 1 ? Math.min(T, (features[o + PURCHASE_SPAN] as number) / unit) : 0;
     // NaN (outside the closed forms' domain) stays NaN: the update then leaves the field out.
     pAlive[i] = bgnbdPAlive(p, x, tx, T);
+    // max(0, NaN) stays NaN: only round-off below 0 is clipped.
     expectedPurchases[i] = Math.max(0, bgnbdExpectedPurchases(p, t, x, tx, T));
     if (clv !== undefined) {
       const mx = features[o + REPEAT_ORDER_VALUE] as number;

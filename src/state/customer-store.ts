@@ -184,6 +184,7 @@ class ColumnarCustomerStore implements CustomerStore {
     w.array('f64', this.cols.f64.subarray(from * F64_STRIDE, to * F64_STRIDE));
     w.array('u32', this.cols.u32.subarray(from * U32_STRIDE, to * U32_STRIDE));
     w.array('purchaseDays', this.cols.purchaseDays.range(from, to));
+    w.value('purchaseDaySpan', this.cols.purchaseDays.span);
     w.value('ids', this.ids.slice(from, to));
     w.value('watermark', this.watermark);
   }
@@ -200,7 +201,17 @@ class ColumnarCustomerStore implements CustomerStore {
     }
     this.cols.f64.set(r.array('f64', Float64Array));
     this.cols.u32.set(r.array('u32', Uint32Array));
-    this.cols.purchaseDays.bits.set(r.array('purchaseDays', Uint32Array));
+    // The bitmap's layout follows state.horizonDays: saved under another one, each day is put back in place.
+    const span = Number(r.value('purchaseDaySpan'));
+    const bits = r.array('purchaseDays', Uint32Array);
+    if (span === this.cols.purchaseDays.span) this.cols.purchaseDays.bits.set(bits);
+    else {
+      const f64 = this.cols.f64;
+      this.cols.purchaseDays.loadRelayout(bits, span, (slot) => {
+        const last = f64[slot * F64_STRIDE + F64.lastPurchaseMs]!;
+        return last < 0 ? -Infinity : Math.floor(last / DAY_MS);
+      });
+    }
     this.ids.length = 0;
     this.slots.clear();
     this.free.length = 0;

@@ -31,6 +31,25 @@ export class PurchaseDayBits {
     this.bits.fill(0, slot * this.words, (slot + 1) * this.words);
   }
 
+  /**
+   * Loads bitmaps saved with another span (state.horizonDays changed): saved bit b of a slot is the day
+   * congruent to b modulo the saved span within (latest - savedSpan, latest], so every day is put back exactly;
+   * days older than this bitmap's span drop out (already counted). `latestDay(slot)`: -Infinity when none.
+   */
+  loadRelayout(saved: Uint32Array, savedSpan: number, latestDay: (slot: number) => number): void {
+    const savedWords = savedSpan / 32;
+    for (let slot = 0; slot * savedWords < saved.length; slot++) {
+      this.clear(slot);
+      const latest = latestDay(slot);
+      if (!Number.isFinite(latest)) continue;
+      for (let b = 0; b < savedSpan; b++) {
+        if (((saved[slot * savedWords + (b >>> 5)]! >>> (b & 31)) & 1) === 0) continue;
+        const day = latest - ((((latest - b) % savedSpan) + savedSpan) % savedSpan);
+        if (day > latest - this.span) this.set(slot, day, true);
+      }
+    }
+  }
+
   /** The slot's words, for snapshots. */
   range(from: number, to: number): Uint32Array {
     return this.bits.subarray(from * this.words, to * this.words);

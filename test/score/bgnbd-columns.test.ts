@@ -49,17 +49,13 @@ describe('bgnbdColumns', () => {
     expect(discounted.predictedClv![0]).toBeGreaterThan(plain.predictedClv![0]! / 1.2);
   });
 
-  it('scores a customer who never bought as new: P(alive) 1, the population spend', () => {
-    const out = bgnbdColumns(
-      model({ bgnbd: { ...BG, timeUnitDays: 7 }, gammaGamma: GG }),
-      row(0, 0, 0, 0),
-      1,
-      H,
-    );
-    expect(out.pAlive![0]).toBe(1);
-    expect(out.predictedClv![0]).toBeCloseTo(
-      bgnbdExpectedPurchases(BG, 13, 0, 0, 0) * ggExpectedSpend(GG, 0, 0),
-      3,
-    );
+  it('gives no figures for a customer who never bought (the models start at the first purchase)', () => {
+    const m = model({ bgnbd: { ...BG, timeUnitDays: 7 }, gammaGamma: GG });
+    const out = bgnbdColumns(m, row(0, 0, 0, 0), 1, H);
+    expect([out.pAlive![0], out.expectedPurchases![0], out.predictedClv![0]]).toEqual([NaN, NaN, NaN]);
+    // A one-time buyer does get them: the population's spend, fewer purchases the longer it has been.
+    const once = bgnbdColumns(m, row(1, 90, 90, 0), 1, H);
+    expect(once.predictedClv![0]).toBeGreaterThan(0);
+    expect(once.predictedClv![0]).toBeLessThan(bgnbdColumns(m, row(4, 90, 5, 80), 1, H).predictedClv![0]!);
   });
 });

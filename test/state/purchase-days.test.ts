@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCustomerStore, DAY_MS, featureIndex } from '../../src/state/index.js';
+import type { ColumnArray } from '../../src/snapshot/format.js';
+import { stateReader, stateWriter } from '../../src/snapshot/state-io.js';
 import { at, decoded, vector } from './events.js';
 
 const DAYS = featureIndex('purchase_days_lifetime');
@@ -54,5 +56,37 @@ describe('purchase days (BG/NBD transactions)', () => {
     expect(v[RECENCY]).toBe(365); // the model's feature stays capped
     expect(v[DAYS]).toBe(4);
     expect(v[SPAN]).toBeCloseTo(100, 4); // tx: 500 - 400 days, not 500 - 365
+  });
+});
+
+describe('purchase days across a restore', () => {
+  it('puts every day back in place when state.horizonDays changed between snapshot and restore', () => {
+    const days = (d: number, h = 10): string =>
+      new Date(Date.UTC(2024, 0, 1) + d * DAY_MS + h * 3_600_000).toISOString();
+    // Purchase days spread over 300 days, then (after the restore) a purchase on an already-counted day.
+    const before = [0, 40, 120, 200, 290, 300].map((d, i) => at('d', 'purchase', days(d), { value: 5 + i }));
+    const after = [
+      at('d', 'purchase', days(200, 20), { value: 1 }),
+      at('d', 'purchase', days(301), { value: 1 }),
+    ];
+    const now = Date.UTC(2024, 0, 1) + 310 * DAY_MS;
+    for (const horizonDays of [91, 400, 1000]) {
+      const uninterrupted = createCustomerStore({ horizonDays });
+      uninterrupted.apply([...before, ...after].map((e, i) => decoded(e, i + 1)));
+      const saved = createCustomerStore({ horizonDays: 400 });
+      saved.apply(before.map((e, i) => decoded(e, i + 1)));
+      const arrays: Record<string, ColumnArray> = {};
+      const json: Record<string, unknown> = {};
+      saved.saveState(stateWriter(arrays, json, 's'), 0, saved.slotEnd);
+      const restored = createCustomerStore({ horizonDays });
+      restored.loadState(
+        stateReader(arrays, json, 's', (what) => {
+          throw new Error(what);
+        }),
+      );
+      restored.apply(after.map((e, i) => decoded(e, before.length + i + 1)));
+      expect(vector(restored, 'd', now)[DAYS], `horizon ${horizonDays}`).toBe(7);
+      expect(vector(restored, 'd', now)).toEqual(vector(uninterrupted, 'd', now));
+    }
   });
 });
