@@ -36,6 +36,12 @@ export const GammaGammaBlock = Type.Object(
     gamma: Positive,
     standardErrors: Type.Optional(Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]))),
     customers: Type.Optional(Type.Integer({ minimum: 0 })),
+    frequencySpendCorrelation: Type.Optional(
+      Type.Number({
+        description:
+          'Pearson correlation of repeat purchase days and mean repeat spend over the fitted customers: Gamma-Gamma assumes they are independent (near 0).',
+      }),
+    ),
   },
   {
     description:
@@ -105,6 +111,7 @@ export const EvaluationBlock = Type.Object(
       Type.Object({
         activeWithinDays: Type.Number({ description: 'Active subset: own activity within this many days.' }),
         replicates: Type.Integer({ description: 'Bootstrap resamples (by customer).' }),
+        seed: Type.Optional(Type.Integer({ description: 'Seed of the bootstrap resampling.' })),
         level: Type.Number({ description: 'Confidence level of the intervals.' }),
         outOfTime: Type.Optional(Type.String({ description: 'How the out-of-time split was cut.' })),
       }),

@@ -96,6 +96,8 @@ export interface SpendBaseline {
   readonly standardErrors: GammaGammaParams;
   readonly logLikelihood: number;
   readonly customers: number;
+  /** corr(x, m_x) over the fitted customers: Gamma-Gamma's independence assumption, checked. */
+  readonly frequencySpendCorrelation: number;
 }
 
 /**
@@ -126,5 +128,21 @@ export function fitSpendBaseline(
     standardErrors: fit.standardErrors,
     logLikelihood: fit.logLikelihood,
     customers: fit.customers,
+    frequencySpendCorrelation: pearson(x, mx),
   };
+}
+
+function pearson(a: readonly number[], b: readonly number[]): number {
+  const n = a.length;
+  const mean = (v: readonly number[]): number => v.reduce((s, x) => s + x, 0) / n;
+  const [ma, mb] = [mean(a), mean(b)];
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i]! - ma) * (b[i]! - mb);
+    saa += (a[i]! - ma) ** 2;
+    sbb += (b[i]! - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
 }

@@ -101,6 +101,8 @@ function rowsByCustomer(customer: ArrayLike<number>): number[][] {
 function percentiles(values: number[], level: number): { low: number; high: number } {
   if (values.length === 0) return { low: NaN, high: NaN };
   const sorted = Float64Array.from(values).sort();
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  // The ceil(q n)-th smallest value (1-based): with 1,000 draws, the 25th and the 975th.
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
   return { low: at((1 - level) / 2), high: at((1 + level) / 2) };
 }

@@ -109,7 +109,12 @@ function scoredBaselines(
     test.forEach((r, k) => purchaseSummary(set.x, r * FEATURE_COUNT, sums, k * PURCHASE_STRIDE));
     out.push({
       name: 'bgnbd_purchase',
-      description: `BG/NBD on purchase days: P(no purchase within ${days} days)`,
+      // Another event than the label's (activity, cancel): its ranking compares, its Brier score does not.
+      description:
+        `BG/NBD on purchase days: P(no purchase within ${days} days)` +
+        (set.definition.kind === 'no_purchase'
+          ? ''
+          : ' (another event than the label: compare rankings only)'),
       scores: probNoTransaction(
         purchase.params,
         sums,

@@ -15,8 +15,8 @@ export interface ComparisonOptions {
   readonly activeSubsetDays?: number;
   /** Bootstrap resamples. @default 1000 */
   readonly replicates?: number;
-  /** Bootstrap seed. @default 7 */
-  readonly seed?: number;
+  /** Bootstrap seed (not the split's). @default 7 */
+  readonly bootstrapSeed?: number;
 }
 
 /** The comparisons of a run on its test rows: all of them, and the active ones. */
@@ -30,7 +30,7 @@ export function compareRun(
   const activeDays = opts.activeSubsetDays ?? 7;
   const every = Int32Array.from(test, (_, k) => k);
   const active = every.filter((k) => set.ownRecencyDays[test[k]!]! <= activeDays);
-  const boot = { replicates: opts.replicates ?? 1000, seed: opts.seed ?? 7 };
+  const boot = { replicates: opts.replicates ?? 1000, seed: opts.bootstrapSeed ?? 7 };
   return {
     all: compareOnRows(run.testProbs, run.baselines, { ...rows, positions: every }, boot),
     active: compareOnRows(run.testProbs, run.baselines, { ...rows, positions: active }, boot),
@@ -54,6 +54,7 @@ export function runEvaluation(
     protocol: {
       activeWithinDays: opts.activeSubsetDays ?? 7,
       replicates: opts.replicates ?? 1000,
+      seed: opts.bootstrapSeed ?? 7,
       level: 0.95,
       ...(opts.outOfTime ? { outOfTime: opts.outOfTime.description } : {}),
     },

@@ -88,7 +88,10 @@ function evaluationSection(ev: Evaluation): string[] {
   const out = [
     `Rows of customers held out of training (split by customer). Baselines are fitted on one summary per` +
       ` training customer and score each row with P(no transaction within the horizon);` +
-      ` intervals: ${p?.replicates ?? '-'} bootstrap resamples of customers, ${(p?.level ?? 0.95) * 100}%.`,
+      ` intervals: ${p?.replicates ?? '-'} bootstrap resamples of customers, ${(p?.level ?? 0.95) * 100}%.` +
+      ' They cover the sampling of held-out customers only, not a refit with another seed or split.' +
+      ' The history starts at the window: a customer acquired before it is summarised from its first' +
+      ' transaction inside it.',
   ];
   const sections: [keyof NonNullable<Evaluation['comparisons']>, string][] = [
     ['all', 'All held-out rows'],
@@ -152,7 +155,13 @@ function dataSection(manifest: ModelManifest, facts: ModelReportFacts): string[]
   if (gg !== undefined) {
     const se = gg.standardErrors ?? {};
     const v = (k: 'p' | 'q' | 'gamma'): string => `${k} ${fmt(gg[k])} (SE ${fmtSe(se[k])})`;
-    out.push(`- Gamma-Gamma (${gg.customers ?? '?'} repeat buyers): ${v('p')}, ${v('q')}, ${v('gamma')}`);
+    const corr = gg.frequencySpendCorrelation;
+    out.push(
+      `- Gamma-Gamma (${gg.customers ?? '?'} repeat buyers): ${v('p')}, ${v('q')}, ${v('gamma')}` +
+        (corr === undefined
+          ? ''
+          : `; corr(repeat days, mean repeat spend) ${fmt(corr)} (the model assumes 0)`),
+    );
   }
   return out;
 }

@@ -199,6 +199,9 @@ function valueModels(run: FitRun): Partial<Pick<ModelManifest, 'bgnbd' | 'gammaG
             ...run.spend.params,
             standardErrors: ses(run.spend.standardErrors),
             customers: run.spend.customers,
+            ...(Number.isFinite(run.spend.frequencySpendCorrelation)
+              ? { frequencySpendCorrelation: round(run.spend.frequencySpendCorrelation) }
+              : {}),
           },
         }
       : {}),
