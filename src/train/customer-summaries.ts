@@ -47,7 +47,10 @@ export function isBuyer(summary: Float32Array, offset: number): boolean {
   return summary[offset]! >= 0;
 }
 
-/** First and last own activity and distinct activity days per customer index, from events in time order. */
+/**
+ * First and last own activity and distinct activity days per customer index. Events must come in event-time
+ * order (the training sources sort history that is not): a day earlier than the latest one seen is not counted.
+ */
 export class ActivityDays {
   private first: Float64Array = new Float64Array(1024).fill(Infinity);
   private last: Float64Array = new Float64Array(1024).fill(-Infinity);
