@@ -18,8 +18,12 @@ import type { InboundBatch } from '../../src/ingest/types.js';
 import { createEngineMetrics, createModelMetrics } from '../../src/metrics/index.js';
 import { fileSink } from '../../src/publish/index.js';
 import {
-  HEADER_ALLOWANCE,
+  SERVICE_ERROR_CODE_HEADER,
+  SERVICE_ERROR_HEADER,
+  SERVICE_ERROR_HEADER_LIMIT,
+  SERVICE_ERROR_STATUS,
   engineEndpoints,
+  headerBytes,
   modelEndpoints,
   requestHandler,
   type Endpoint,
@@ -157,7 +161,7 @@ const requestArb: fc.Arbitrary<RawRequest> = fc.oneof(
 
 /** A request as NATS delivers it, whose replies are recorded. */
 function request(data: Uint8Array, contentType: string | undefined) {
-  const replies: { data: Uint8Array; contentType: string }[] = [];
+  const replies: { data: Uint8Array; contentType: string; headers: MsgHdrs }[] = [];
   let headers: MsgHdrs | undefined;
   if (contentType !== undefined) {
     headers = natsHeaders();
@@ -168,7 +172,7 @@ function request(data: Uint8Array, contentType: string | undefined) {
     data,
     ...(headers === undefined ? {} : { headers }),
     respond(reply, opts) {
-      replies.push({ data: reply, contentType: opts.headers.get('Content-Type') });
+      replies.push({ data: reply, contentType: opts.headers.get('Content-Type'), headers: opts.headers });
       return true;
     },
   };
@@ -198,8 +202,9 @@ describe('every request handler, under random bodies and Content-Types', () => {
           const { msg, replies } = request(data, contentType);
           await handle(msg); // never rejects: an escaping throw fails the property here
           expect(replies).toHaveLength(1);
-          const reply = replies[0] as { data: Uint8Array; contentType: string };
-          expect(reply.data.length).toBeLessThanOrEqual(maxPayload - HEADER_ALLOWANCE);
+          const reply = replies[0] as (typeof replies)[number];
+          // The server counts headers and body together against max_payload.
+          expect(reply.data.length + headerBytes(reply.headers)).toBeLessThanOrEqual(maxPayload);
           const declared = contentType?.toLowerCase() ?? '';
           if (declared.startsWith('application/msgpack') || declared.startsWith('application/x-msgpack')) {
             expect(reply.contentType).toBe('application/msgpack');
@@ -216,6 +221,15 @@ describe('every request handler, under random bodies and Content-Types', () => {
             expect(code).not.toBe('internal');
             expect(typeof message).toBe('string');
             expect(message.length).toBeLessThan(1_200);
+            // The micro protocol's error headers: the code's number and the message, bounded, on one line.
+            const status = reply.headers.get(SERVICE_ERROR_CODE_HEADER);
+            expect(status).toBe(String(SERVICE_ERROR_STATUS[code as keyof typeof SERVICE_ERROR_STATUS]));
+            const description = reply.headers.get(SERVICE_ERROR_HEADER);
+            expect(description.length).toBeGreaterThan(0);
+            expect(description.length).toBeLessThanOrEqual(SERVICE_ERROR_HEADER_LIMIT);
+            expect(description).not.toMatch(/[\r\n]/);
+          } else {
+            expect(reply.headers.has(SERVICE_ERROR_CODE_HEADER)).toBe(false);
           }
         },
       ),
