@@ -194,4 +194,16 @@ describe('the README permission sets on a real nats-server', () => {
     expect(status).toMatchObject({ current: '2' });
     expect(status).not.toHaveProperty('pinned');
   }, 60_000);
+
+  it('let the engine answer the micro service protocol and the admin, not the reader, ask it', async () => {
+    const info = (await admin.request('$SRV.INFO.churnflow', undefined, { timeout: 5_000 })).json<{
+      endpoints: { subject: string }[];
+    }>();
+    expect(info.endpoints.map((e) => e.subject)).toContain('churnflow.models.unpin');
+    const stats = await admin.request('$SRV.STATS', undefined, { timeout: 5_000 });
+    expect(stats.json()).toMatchObject({ type: 'io.nats.micro.v1.stats_response', name: 'churnflow' });
+    await expect(reader.request('$SRV.PING.churnflow', undefined, { timeout: 2_000 })).rejects.toThrow();
+    const violations = logLines.filter((l) => JSON.stringify(l).toLowerCase().includes('permission'));
+    expect(violations).toEqual([]);
+  }, 20_000);
 });
