@@ -140,12 +140,13 @@ function outputSink(
     js: jetstream(nc),
     prefix: config.publish.prefix,
     encoding: config.publish.encoding,
+    // Publish failures are counted whatever the source (a file runtime publishing to NATS too).
+    metrics: ctx.metrics,
     ...(dlq === undefined
       ? {}
       : {
           deadLetterStream: { jsm: dlq.jsm, name: config.publish.deadLetterStream },
           log: ctx.log,
-          metrics: ctx.metrics,
           onDeadLetterHealth: (stored: boolean, detail: string) => dlq.health.report(stored, detail),
         }),
   });

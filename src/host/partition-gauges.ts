@@ -67,7 +67,6 @@ class SharedGauge {
 
 /** The engine gauges partitions share, and how each combines. Averages are set by the host from merged answers. */
 const SHARED = {
-  consumerPendingMessages: 'sum',
   customers: 'sum',
   timersPending: 'sum',
   segmentCustomers: 'sum',
@@ -97,6 +96,24 @@ export interface PartitionMetrics {
   readonly snapshotMetrics: SnapshotMetrics;
 }
 
+/** The gauges exported per partition (label `partition`) rather than combined. */
+const PER_PARTITION = ['consumerPendingMessages', 'replayRemainingMessages'] as const;
+
+/**
+ * `base` with its per-partition gauges bound to `partition`: the partition's code sets them without labels (it
+ * does not know its number) and the series carries `partition="<n>"`.
+ */
+export function partitionSeries(base: PartitionMetrics, partition: number): PartitionMetrics {
+  const labels = { partition: String(partition) };
+  const bound = PER_PARTITION.map((name) => {
+    const gauge = base.metrics[name];
+    // Structural stand-in, as SharedGauge's views: the partition's code calls set only.
+    const view = { set: (value: number) => gauge.set(labels, value), reset: () => gauge.remove(labels) };
+    return [name, view as unknown as typeof gauge] as const;
+  });
+  return { ...base, metrics: { ...base.metrics, ...Object.fromEntries(bound) } };
+}
+
 function sharedGauges<M extends object>(base: M, combines: Partial<Record<keyof M, Combine>>) {
   return (Object.entries(combines) as [keyof M, Combine][]).map(
     ([name, combine]) => [name, new SharedGauge(base[name] as Gauge<string>, combine)] as const,
@@ -119,13 +136,16 @@ export function partitionGauges(base: PartitionMetrics): {
   return {
     viewFor(partition) {
       const merged = Object.fromEntries(MERGED.map((name) => [name, ignored]));
+      const own = partitionSeries(base, partition).metrics;
       return {
-        metrics: { ...base.metrics, ...views(engine, partition), ...merged },
+        metrics: { ...own, ...views(engine, partition), ...merged },
         snapshotMetrics: { ...base.snapshotMetrics, ...views(snapshot, partition) },
       };
     },
     drop(partition) {
       for (const [, gauge] of [...engine, ...snapshot]) gauge.drop(partition);
+      // A partition handed over leaves the per-partition series: its new owner exports them.
+      for (const name of PER_PARTITION) base.metrics[name].remove({ partition: String(partition) });
     },
   };
 }

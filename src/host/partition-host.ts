@@ -1,13 +1,13 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import { ChurnflowError } from '../contract/codes.js';
 import type { EngineState } from '../engine/index.js';
-import type { EngineMetrics, NotReady } from '../metrics/index.js';
+import { createHostMetrics, type EngineMetrics, type NotReady } from '../metrics/index.js';
 import type { LeaseChange, PartitionOwnership, ReleaseHook } from '../partitions/index.js';
 import type { ChurnModel } from '../score/index.js';
 import type { SegmentRuleSet } from '../segment/index.js';
 import { engineGroup, type EngineGroup, type GroupTotals } from './engine-group.js';
-import { partitionGauges, type PartitionMetrics } from './partition-gauges.js';
+import { partitionGauges, partitionSeries, type PartitionMetrics } from './partition-gauges.js';
 import {
   startPartitionWorker,
   type PartitionInput,
@@ -59,8 +59,11 @@ export interface PartitionHost extends EngineGroup {
  */
 export function createPartitionHost(deps: HostDeps): PartitionHost {
   const { log } = deps;
-  const metrics = hostMetrics(deps.registry);
   const workers = new Map<number, PartitionWorker>();
+  const metrics = createHostMetrics(deps.registry, {
+    stateBytes: () => sum([...workers.values()].map((w) => w.engine.store.columnBytes)),
+    oldestWatermarkMs: () => oldest([...workers.values()].map((w) => w.engine.store.watermarkMs)),
+  });
   const opening = new Set<number>();
   const retired = { events: 0, deadLetters: 0, duplicates: 0, scoreUpdates: 0 };
   const current = { model: deps.model, rules: deps.rules };
@@ -113,7 +116,8 @@ export function createPartitionHost(deps: HostDeps): PartitionHost {
   const open = async (partition: number): Promise<void> => {
     if (!owned(partition) || workers.has(partition)) return;
     const openedAt = performance.now();
-    const views = gauges?.viewFor(partition) ?? base;
+    // Per-partition series (consumer lag, replay) carry the partition label even when gauges are not combined.
+    const views = gauges?.viewFor(partition) ?? partitionSeries(base, partition);
     opening.add(partition);
     try {
       const input = await deps.openInput(partition, views, () => owned(partition));
@@ -249,18 +253,12 @@ function isTransient(err: unknown): boolean {
   return !(err instanceof ChurnflowError) || err.code === 'NATS_SETUP_FAILED';
 }
 
-function hostMetrics(registry: Registry) {
-  const changes = new Counter({
-    name: 'churnflow_partition_lease_changes_total',
-    help: 'Partition ownership changes of this instance: acquired, released (handed back), or lost (taken, expired)',
-    labelNames: ['change'],
-    registers: [registry],
-  });
-  for (const change of ['acquired', 'released', 'taken', 'expired']) changes.inc({ change }, 0);
-  const owned = new Gauge({
-    name: 'churnflow_partitions_owned',
-    help: 'Partitions this instance owns now',
-    registers: [registry],
-  });
-  return { changes, owned };
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** The smallest watermark among partitions that have seen an event (0: none yet); undefined when none has. */
+function oldest(watermarksMs: readonly number[]): number | undefined {
+  const seen = watermarksMs.filter((w) => w > 0);
+  return seen.length === 0 ? undefined : Math.min(...seen);
 }

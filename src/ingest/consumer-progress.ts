@@ -73,6 +73,32 @@ export function observeProgress(state: ProgressState, reading: ProgressReading):
   return { last: reading, movedAtMs: moved ? reading.atMs : state.movedAtMs };
 }
 
+/** Where the start-up replay ends, in the consumer's own sequence; `done` once reached (it never restarts). */
+export interface ReplayTarget {
+  readonly endConsumerSeq: number;
+  /** The ack floor (consumer sequence) at the last reading: one going back means a recreated consumer. */
+  readonly ackedConsumerSeq: number;
+  readonly done: boolean;
+}
+
+/**
+ * The replay after a reading: its end is fixed at the first reading (every message then in the consumer's filter,
+ * delivered or not: `delivered.consumer_seq + num_pending`), so live arrivals are not counted as replay. Consumer
+ * sequences count this consumer's messages only, which stream sequences of a partitioned stream do not. A
+ * consumer recreated meanwhile (its sequences start again) fixes a new end.
+ */
+export function trackReplay(
+  target: ReplayTarget | undefined,
+  info: Pick<ConsumerInfo, 'delivered' | 'ack_floor' | 'num_pending'>,
+): { target: ReplayTarget; remaining: number } {
+  const acked = info.ack_floor.consumer_seq;
+  const fresh = target === undefined || acked < target.ackedConsumerSeq;
+  const end = fresh ? info.delivered.consumer_seq + info.num_pending : target.endConsumerSeq;
+  const done = (!fresh && target.done) || acked >= end;
+  const remaining = done ? 0 : end - acked;
+  return { target: { endConsumerSeq: end, ackedConsumerSeq: acked, done }, remaining };
+}
+
 /** Options of {@link watchConsumerProgress}. */
 export interface ConsumerProgressOptions extends ProgressLimits {
   readonly jsm: JetStreamManager;
@@ -99,7 +125,9 @@ const SLOW_READ_FACTOR = 10;
 
 /**
  * Reads the durable consumer's info (`jsm.consumers.info`) every `pollIntervalMs`, exports the messages not yet
- * acknowledged (num_pending + num_ack_pending) as `churnflow_consumer_pending_messages`, and judges readiness from it ({@link judgeProgress}). The server's view,
+ * acknowledged (num_pending + num_ack_pending) as `churnflow_consumer_pending_messages` and what is left of the
+ * start-up replay as `churnflow_replay_remaining_messages` ({@link trackReplay}), and judges readiness from it
+ * ({@link judgeProgress}). The server's view,
  * not the engine's: a replay, a stall behind an unacked batch and a dead consume loop all show in it. One request
  * in flight at a time; a failed read is counted (`churnflow_nats_incidents_total{kind="consumer_info_failed"}`)
  * and logged once per run of failures.
@@ -108,6 +136,7 @@ export function watchConsumerProgress(opts: ConsumerProgressOptions): ConsumerPr
   const clock = opts.clock ?? Date.now;
   let state: ProgressState = { movedAtMs: clock() };
   let failing = false;
+  let replay: ReplayTarget | undefined;
   const scheduler = opts.scheduler ?? asyncScheduler;
   // How long the last read took: a slow server (a filtered consumer on nats-server < 2.9.15 scans the stream for
   // every info, in the read loop of this connection) is asked less often, so polling never stalls the consumer.
@@ -135,6 +164,9 @@ export function watchConsumerProgress(opts: ConsumerProgressOptions): ConsumerPr
       failing = false;
       const { info } = r;
       opts.metrics.consumerPendingMessages.set(info.num_pending + info.num_ack_pending);
+      const tracked = trackReplay(replay, info);
+      replay = tracked.target;
+      opts.metrics.replayRemainingMessages.set(tracked.remaining);
       state = observeProgress(state, {
         atMs: clock(),
         pending: info.num_pending,

@@ -1,7 +1,14 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createFlowMetrics, type FlowMetrics } from './flow-metrics.js';
+import { zeroKnownLabels } from './initial-labels.js';
+
+/** A gauge set in percent (as the aggregates compute it) and exported as a ratio 0–1, as Prometheus expects. */
+export interface PercentGauge {
+  set(percent: number): void;
+}
 
 /** The engine's Prometheus metrics, registered on the registry it is given (never the global one). */
-export interface EngineMetrics {
+export interface EngineMetrics extends FlowMetrics {
   readonly registry: Registry;
   /** Valid events applied, by type (custom types count as "custom"). */
   readonly eventsIn: Counter<'type'>;
@@ -30,8 +37,6 @@ export interface EngineMetrics {
   readonly deadLettersLost: Counter<'reason'>;
   /** Dead letters stored with their payload cut to fit the server's max_payload, by reason. */
   readonly deadLettersTruncated: Counter<'reason'>;
-  /** Messages the durable consumer holds unacknowledged (num_pending + num_ack_pending), from the last poll. */
-  readonly consumerPendingMessages: Gauge;
   /** Customers held in state. */
   readonly customers: Gauge;
   /** Customers evicted for silence (state.retentionDays). */
@@ -48,7 +53,8 @@ export interface EngineMetrics {
   readonly segmentCustomers: Gauge<'segment'>;
   readonly stageCustomers: Gauge<'stage'>;
   readonly riskCustomers: Gauge<'band'>;
-  readonly retentionRate: Gauge;
+  /** Retention over the configured period, set in percent, exported as `churnflow_retention_ratio` (0–1). */
+  readonly retentionRate: PercentGauge;
   readonly averageClv: Gauge;
   readonly loyaltyPointsOutstanding: Gauge;
   /** 1 while connected to NATS. */
@@ -65,8 +71,14 @@ const SIZE_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384];
 /** Registers every engine metric on `registry` (prefix `churnflow_`). */
 export function createEngineMetrics(registry: Registry): EngineMetrics {
   const registers = [registry];
-  return {
+  const retention = new Gauge({
+    name: 'churnflow_retention_ratio',
+    help: 'Retention over the configured period as a ratio 0-1: (CE - CN) / CS',
+    registers,
+  });
+  const metrics: EngineMetrics = {
     registry,
+    ...createFlowMetrics(registry),
     eventsIn: new Counter({
       name: 'churnflow_events_total',
       help: 'Valid events applied to customer state, by event type',
@@ -104,7 +116,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     }),
     inferenceSeconds: new Histogram({
       name: 'churnflow_model_inference_seconds',
-      help: 'Churn model inference time per micro-batch',
+      help: 'Churn model inference seconds per micro-batch',
       buckets: LATENCY_BUCKETS,
       registers,
     }),
@@ -135,11 +147,6 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       labelNames: ['reason'],
       registers,
     }),
-    consumerPendingMessages: new Gauge({
-      name: 'churnflow_consumer_pending_messages',
-      help: 'Messages not yet acknowledged by the engine (num_pending + num_ack_pending), from the last poll',
-      registers,
-    }),
     customers: new Gauge({ name: 'churnflow_customers', help: 'Customers held in state', registers }),
     evicted: new Counter({
       name: 'churnflow_customers_evicted_total',
@@ -148,7 +155,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     }),
     watermarkSeconds: new Gauge({
       name: 'churnflow_watermark_seconds',
-      help: 'Event-time watermark (epoch seconds)',
+      help: 'Event-time watermark of the partition furthest behind, as a Unix timestamp in seconds',
       registers,
     }),
     segmentChanges: new Counter({
@@ -165,7 +172,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     }),
     timersPending: new Gauge({
       name: 'churnflow_timers_pending',
-      help: 'Customers with a pending timer',
+      help: 'Customers with a pending timer (a moment a rule or window can change without an event)',
       registers,
     }),
     segmentCustomers: new Gauge({
@@ -186,11 +193,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       labelNames: ['band'],
       registers,
     }),
-    retentionRate: new Gauge({
-      name: 'churnflow_retention_rate_percent',
-      help: 'Retention over the configured period: (CE - CN) / CS x 100',
-      registers,
-    }),
+    retentionRate: { set: (percent) => retention.set(percent / 100) },
     averageClv: new Gauge({
       name: 'churnflow_average_clv',
       help: 'Mean historical customer lifetime value (purchase revenue per customer)',
@@ -213,4 +216,6 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       registers,
     }),
   };
+  zeroKnownLabels(metrics);
+  return metrics;
 }

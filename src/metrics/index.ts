@@ -1,5 +1,10 @@
 export { createEngineMetrics } from './engine-metrics.js';
-export type { EngineMetrics } from './engine-metrics.js';
+export type { EngineMetrics, PercentGauge } from './engine-metrics.js';
+export { createFlowMetrics, PUBLISH_KINDS, RELOAD_OUTCOMES } from './flow-metrics.js';
+export type { FlowMetrics, PublishKind, ReloadOutcome } from './flow-metrics.js';
+export { createHostMetrics, LEASE_CHANGES } from './host-metrics.js';
+export type { HostMetrics, HostProbe } from './host-metrics.js';
+export { packageVersion, registerBuildInfo } from './build-info.js';
 export { startOpsServer } from './http.js';
 export type { HealthSource, OpsServer } from './http.js';
 export { createModelMetrics } from './model-metrics.js';

@@ -32,10 +32,16 @@ export interface ModelMetrics {
 
 const SMOKE_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1];
 
-/** Registers the model and shadow metrics on `registry` (prefix `churnflow_`). */
+/**
+ * Registers the model metrics on `registry` (prefix `churnflow_`). The `churnflow_shadow_*` ones are made but not
+ * exported until a shadow model is configured ({@link showShadowMetrics}): without a shadow, an agreement of 0
+ * would read as total disagreement.
+ */
 export function createModelMetrics(registry: Registry): ModelMetrics {
   const registers = [registry];
-  return {
+  // Registered later, by showShadowMetrics.
+  const hidden: Registry[] = [];
+  const metrics: ModelMetrics = {
     registry,
     modelInfo: new Gauge({
       name: 'churnflow_model_info',
@@ -65,31 +71,64 @@ export function createModelMetrics(registry: Registry): ModelMetrics {
     shadowAgreement: new Gauge({
       name: 'churnflow_shadow_agreement_ratio',
       help: 'Share of windowed rows where champion and shadow fall on the same side of the threshold',
-      registers,
+      registers: hidden,
     }),
     shadowPsi: new Gauge({
       name: 'churnflow_shadow_psi',
       help: 'Population stability index of shadow vs champion scores over the window',
-      registers,
+      registers: hidden,
     }),
     shadowScoreShare: new Gauge({
       name: 'churnflow_shadow_score_share',
       help: 'Share of windowed rows per score bin of width 0.1 (bin = lower bound), by role',
       labelNames: ['role', 'bin'],
-      registers,
+      registers: hidden,
     }),
     shadowRows: new Counter({
       name: 'churnflow_shadow_rows_total',
       help: 'Rows scored by the shadow model',
-      registers,
+      registers: hidden,
     }),
     shadowSkipped: new Counter({
       name: 'churnflow_shadow_skipped_rows_total',
       help: 'Rows the shadow model did not score, by reason (busy, failed)',
       labelNames: ['reason'],
-      registers,
+      registers: hidden,
     }),
   };
+  zeroRoleCounters(metrics, 'champion');
+  return metrics;
+}
+
+/** src/score/model-registry.ts ModelChangeCause and model-gate.ts RefusalReason, known in advance. */
+const SWAP_CAUSES = ['newer', 'removed', 'rollback', 'unpin'];
+const REFUSAL_REASONS = ['manifest', 'model', 'weights', 'output', 'latency', 'unreadable'];
+
+/** A role's swap and refusal counters at 0 for every known cause and reason, so rate() sees their first rise. */
+function zeroRoleCounters(metrics: ModelMetrics, role: ModelRole): void {
+  for (const cause of SWAP_CAUSES) metrics.swaps.inc({ role, cause }, 0);
+  for (const reason of REFUSAL_REASONS) metrics.refused.inc({ role, reason }, 0);
+}
+
+const SHADOW_METRICS = [
+  'shadowAgreement',
+  'shadowPsi',
+  'shadowScoreShare',
+  'shadowRows',
+  'shadowSkipped',
+] as const;
+
+/**
+ * Exports the `churnflow_shadow_*` metrics on the model metrics' registry (once; later calls do nothing), when a
+ * shadow scorer starts. Agreement and PSI read NaN until the shadow's first batch is compared, never a fake 0.
+ */
+export function showShadowMetrics(metrics: ModelMetrics): void {
+  const { registry } = metrics;
+  if (registry.getSingleMetric('churnflow_shadow_psi') !== undefined) return;
+  for (const key of SHADOW_METRICS) registry.registerMetric(metrics[key]);
+  metrics.shadowAgreement.set(Number.NaN);
+  metrics.shadowPsi.set(Number.NaN);
+  zeroRoleCounters(metrics, 'shadow');
 }
 
 /** Sets `churnflow_model_info` for the model now in `role`, removing the label set of the one it replaced. */

@@ -113,6 +113,7 @@ export function deadLetterPublisher(
       opts.onHealth?.(true, 'stored');
       return;
     }
+    metrics?.publishFailures.inc({ kind: 'dead_letter' }, failed.length);
     const cause = (failed.find(([, err]) => isRetryable(err)) ?? failed[0]!)[1];
     const error = new DeadLettersNotStoredError(
       failed.map(([r]) => r),

@@ -4,7 +4,7 @@ import { Packr } from 'msgpackr';
 import type { Logger } from 'pino';
 import type { ScoreUpdate } from '../contract/score-update.js';
 import { customerToken } from '../contract/subjects.js';
-import type { EngineMetrics } from '../metrics/index.js';
+import type { EngineMetrics, PublishKind } from '../metrics/index.js';
 import { deadLetterPublisher } from './dead-letter-publisher.js';
 import type { OutputSink } from './sink.js';
 
@@ -23,7 +23,7 @@ export interface NatsSinkOptions {
   readonly deadLetterStream?: { readonly jsm: JetStreamManager; readonly name: string };
   /** Where truncated and recreated-stream notices go. */
   readonly log?: Logger;
-  /** Counts truncated dead letters and stream recreations. */
+  /** Counts publish failures, truncated dead letters and stream recreations. */
   readonly metrics?: EngineMetrics;
   /** Told after every dead-letter call whether all were stored, and why not (readiness). */
   readonly onDeadLetterHealth?: (stored: boolean, detail: string) => void;
@@ -51,29 +51,32 @@ export function natsSink(opts: NatsSinkOptions): OutputSink {
   const dlqSubject = `${opts.prefix}.dlq`;
   const encode = (payload: object): Uint8Array =>
     opts.encoding === 'json' ? encoder.encode(JSON.stringify(payload)) : packr.pack(payload);
+  // A core publish throws at once (connection closed or draining, payload over max_payload): counted by kind, then
+  // thrown on as before, so the engine's handling of a failed publish is unchanged.
+  const publish = (kind: PublishKind, subject: string, data: Uint8Array): void => {
+    try {
+      opts.nc.publish(subject, data, { headers: scoreHeaders });
+    } catch (err) {
+      opts.metrics?.publishFailures.inc({ kind });
+      throw err;
+    }
+  };
   return {
     publishScores(updates) {
       for (const u of updates) {
-        opts.nc.publish(
+        publish(
+          'score',
           `${opts.prefix}.scores.${customerToken(u.customerId)}`,
           encodeScoreUpdate(u, opts.encoding),
-          {
-            headers: scoreHeaders,
-          },
         );
       }
     },
     publishSegmentChanges(changes) {
-      for (const c of changes) {
-        opts.nc.publish(`${opts.prefix}.segments.${c.segment}.${c.kind}`, encode(c), {
-          headers: scoreHeaders,
-        });
-      }
+      for (const c of changes)
+        publish('segment', `${opts.prefix}.segments.${c.segment}.${c.kind}`, encode(c));
     },
     publishStageTransitions(transitions) {
-      for (const t of transitions) {
-        opts.nc.publish(`${opts.prefix}.stages.${t.to}.entered`, encode(t), { headers: scoreHeaders });
-      }
+      for (const t of transitions) publish('stage', `${opts.prefix}.stages.${t.to}.entered`, encode(t));
     },
     publishShadowScores(scores) {
       for (const sc of scores) {

@@ -1,4 +1,4 @@
-import { setModelInfo, type ModelMetrics } from '../metrics/model-metrics.js';
+import { setModelInfo, showShadowMetrics, type ModelMetrics } from '../metrics/model-metrics.js';
 import { FEATURE_COUNT } from '../state/feature-catalog.js';
 import type { ChurnModel } from './types.js';
 
@@ -97,7 +97,11 @@ class WindowedShadow implements ShadowScorer {
     this.eps = opts.psiEpsilon ?? 1e-4;
     this.metrics = opts.metrics;
     this.ring = new Uint8Array(Math.max(1, Math.floor(opts.windowRows ?? 10_000)));
-    if (this.metrics) setModelInfo(this.metrics, 'shadow', this.current);
+    if (this.metrics) {
+      // The shadow_* metrics exist only while a shadow does (absent, not 0, without one).
+      showShadowMetrics(this.metrics);
+      setModelInfo(this.metrics, 'shadow', this.current);
+    }
   }
 
   get model(): ChurnModel {

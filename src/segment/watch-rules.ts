@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import type { EngineMetrics } from '../metrics/index.js';
 import { loadSegmentRules } from './load-rules.js';
 import type { SegmentRuleSet } from './types.js';
 
@@ -10,6 +11,8 @@ export interface WatchSegmentRulesOptions {
   /** Timer functions (tests may pass fakes). @default the global setTimeout / clearTimeout */
   readonly setTimeout?: (fn: () => void, ms: number) => unknown;
   readonly clearTimeout?: (handle: unknown) => void;
+  /** Where reloads are counted: `churnflow_rules_reloads_total{outcome="applied"|"refused"}`. */
+  readonly metrics?: Pick<EngineMetrics, 'rulesReloads'>;
 }
 
 /** A running watch; `close()` stops it (idempotent). */
@@ -47,9 +50,10 @@ export function watchSegmentRules(
       return;
     }
     loading = true;
+    const count = (outcome: 'applied' | 'refused') => options.metrics?.rulesReloads.inc({ outcome });
     loadSegmentRules(file).then(
-      (rules) => finish(() => onRules(rules)),
-      (error: unknown) => finish(() => onError(error)),
+      (rules) => finish(() => (count('applied'), onRules(rules))),
+      (error: unknown) => finish(() => (count('refused'), onError(error))),
     );
   };
   const finish = (report: () => void): void => {
