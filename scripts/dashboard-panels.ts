@@ -190,10 +190,10 @@ const modelSane: RowSpec = {
   panels: [
     {
       title: 'Churn-risk bands',
-      description: 'Customers per churn-risk band (0: 0.0–0.2 … 4: 0.8–1.0), from the last aggregates pass.',
+      description: 'Customers per churn-risk band (0.0-0.2 … 0.8-1.0), from the last aggregates pass.',
       kind: 'bargauge',
       unit: 'short',
-      queries: [{ expr: `sum by (band) (churnflow_risk_customers{${I}})`, legend: 'band {{band}}' }],
+      queries: [{ expr: `sum by (band) (churnflow_risk_customers{${I}})`, legend: '{{band}}' }],
     },
     {
       title: 'Shadow agreement and PSI',
@@ -306,10 +306,10 @@ const business: RowSpec = {
     },
     {
       title: 'Customers at risk',
-      description: 'Customers whose last published churn risk is 0.6 or more (bands 3 and 4).',
+      description: 'Customers whose last published churn risk is 0.6 or more (bands 0.6-0.8 and 0.8-1.0).',
       kind: 'stat',
       unit: 'short',
-      queries: [{ expr: `sum(churnflow_risk_customers{${I},band=~"3|4"})`, legend: 'at risk' }],
+      queries: [{ expr: `sum(churnflow_risk_customers{${I},band=~"0.6-0.8|0.8-1.0"})`, legend: 'at risk' }],
     },
   ],
 };
