@@ -60,6 +60,19 @@ function throwIfError(msg: Msg, value: unknown, subject: string): void {
   }
 }
 
+/**
+ * The reply as JSON would carry it: NaN and ±Infinity become null (JSON.stringify's rule), so a MessagePack reply
+ * reads the same as a JSON one (aggregates' retentionRate is NaN when nobody was a customer at the period start).
+ */
+function asJsonWould(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (Array.isArray(value)) return value.map(asJsonWould);
+  if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) (value as Record<string, unknown>)[k] = asJsonWould(v);
+  }
+  return value;
+}
+
 /** Sends one request and returns its reply, checked against `checker`; throws a ChurnflowRequestError. */
 async function call<T extends TSchema>(
   nc: NatsConnection,
@@ -77,10 +90,10 @@ async function call<T extends TSchema>(
   const decoded = decodePayload(msg.data, msg.headers?.get('Content-Type') || undefined);
   if (!decoded.ok) throw new ChurnflowRequestError('invalid_reply', decoded.detail, subject);
   throwIfError(msg, decoded.value, subject);
-  if (!checker.check(decoded.value)) {
-    throw new ChurnflowRequestError('invalid_reply', checker.explain(decoded.value), subject);
-  }
-  return decoded.value;
+  const value = decoded.encoding === 'json' ? decoded.value : asJsonWould(decoded.value);
+  if (!checker.check(value))
+    throw new ChurnflowRequestError('invalid_reply', checker.explain(value), subject);
+  return value;
 }
 
 const profile = lazyChecker(CustomerProfileSchema);
