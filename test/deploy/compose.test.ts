@@ -155,6 +155,14 @@ describe('deploy/prometheus/prometheus.yml', () => {
     expect(rules).toContain('deploy/prometheus/rules/churnflow.rules.yml');
     for (const r of rules) expect(r !== undefined && existsSync(inRepo(r)), String(r)).toBe(true);
   });
+
+  it('names the scrape job the alert rules select (up{job=...})', () => {
+    const jobs = (prom.scrape_configs ?? []).map((j) => j.job_name);
+    const text = readFileSync(inRepo('deploy/prometheus/rules/churnflow.rules.yml'), 'utf8');
+    const selected = [...text.matchAll(/job\s*=~?\s*\\?"([^"\\]+)\\?"/g)].map((m) => m[1]);
+    expect(selected.length).toBeGreaterThan(0);
+    for (const job of selected) expect(jobs).toContain(job);
+  });
 });
 
 describe('Grafana provisioning', () => {
