@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
-import { ChurnflowError } from '../contract/codes.js';
+import { Command, InvalidArgumentError, type CommanderError } from 'commander';
+import { EXIT_CODES, failure } from './exit-codes.js';
 import { runStart } from './start.js';
 import { runSimulate } from './simulate.js';
 import { trainCommand } from './train.js';
 import { modelCommand } from './model-command.js';
 import { watchFatal } from './fatal.js';
 import { addNatsOptions } from './nats-options.js';
+import { packageVersion } from './version.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -14,21 +15,34 @@ const int = (v: string): number => {
   return n;
 };
 
+/** Stack traces are for developers: shown at CHURNFLOW_LOG_LEVEL=debug (or trace), never by default. */
+const showStacks = ['debug', 'trace'].includes(process.env['CHURNFLOW_LOG_LEVEL'] ?? '');
+
 const program = new Command()
   .name('churnflow')
-  .description('Real-time churn scoring and customer segmentation over NATS JetStream');
+  .description('Real-time churn scoring and customer segmentation over NATS JetStream')
+  .version(packageVersion(), '-V, --version', 'print the churnflow version')
+  // A bad flag is a usage error (exit code 2, as a bad config key); help and --version still exit 0.
+  .exitOverride(usageExit);
 
+function usageExit(err: CommanderError): never {
+  process.exit(err.exitCode === 0 ? 0 : EXIT_CODES.usage);
+}
+
+let commandName = 'churnflow';
 // `start` handles fatal events itself (orderly drain, then exit 1); every other command is a short client run with
 // nothing to save, so an unhandled rejection or uncaught exception ends it at once, said on stderr, exit code 1.
 program.hook('preAction', (_program, action) => {
+  commandName = action.parent === program ? action.name() : `${action.parent?.name() ?? ''} ${action.name()}`;
   if (action.name() === 'start') return;
   const stderr = {
     fatal: (obj: { err?: unknown; origin?: string }) => {
-      const err = obj.err instanceof Error ? (obj.err.stack ?? obj.err.message) : String(obj.err);
-      process.stderr.write(`churnflow ${action.name()}: fatal ${obj.origin ?? ''}: ${err}\n`);
+      const { line } = failure(commandName, obj.err);
+      process.stderr.write(`${line} (${obj.origin ?? 'fatal'})\n`);
+      if (showStacks && obj.err instanceof Error) process.stderr.write(`${obj.err.stack ?? ''}\n`);
     },
   };
-  void watchFatal(stderr).fatal.then(() => process.exit(1));
+  void watchFatal(stderr).fatal.then(() => process.exit(EXIT_CODES.failed));
 });
 
 addNatsOptions(
@@ -62,14 +76,16 @@ addNatsOptions(simulate, 'NATS server (default: $NATS_URL or nats://127.0.0.1:42
 
 program.addCommand(trainCommand());
 program.addCommand(modelCommand());
+// Commands added whole (not made by `.command()`) do not inherit the override: set it on every one.
+const withSubcommands = (c: Command): Command[] => [c, ...c.commands.flatMap(withSubcommands)];
+for (const c of withSubcommands(program)) c.exitOverride(usageExit);
 
 try {
   await program.parseAsync();
 } catch (err) {
-  if (err instanceof ChurnflowError) {
-    process.stderr.write(`churnflow: ${err.message}\n`);
-    process.exitCode = 2;
-  } else {
-    throw err;
-  }
+  // Whatever a command did not handle ends here as one line and a documented exit code (README "Exit codes").
+  const { line, code } = failure(commandName, err);
+  process.stderr.write(`${line}\n`);
+  if (showStacks && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
+  process.exitCode = code;
 }

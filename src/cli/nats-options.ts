@@ -1,12 +1,21 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import type { NatsAccess } from '../nats/index.js';
 import { resolveProjectPath } from './paths.js';
 
-/** The NATS connection flags every command that connects takes (commander's camel-cased names). */
+/**
+ * The NATS connection flags every command that connects takes (commander's camel-cased names). The credential
+ * flags are named as the `nats` CLI names them (`--creds`, `--nkey`, `--user`, `--password`, `--token`); the older
+ * `--nats-*` spellings still work, unlisted.
+ */
 export interface NatsFlags {
   readonly config?: string;
   readonly natsUrl?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+  readonly nkey?: string;
+  readonly creds?: string;
   readonly natsUser?: string;
   readonly natsPassword?: string;
   readonly natsToken?: string;
@@ -27,28 +36,45 @@ export const DEFAULT_CLIENT_URL = 'nats://127.0.0.1:4222';
  * (`CHURNFLOW_NATS_AUTH_PASSWORD`, `CHURNFLOW_NATS_AUTH_TOKEN`) than as flags, which other users can see in `ps`.
  */
 export function addNatsOptions(cmd: Command, urlHelp: string): Command {
-  return cmd
-    .option('--nats-url <url>', urlHelp)
-    .option('--nats-user <name>', 'NATS user (with --nats-password)')
-    .option('--nats-password <password>', 'NATS password (prefer $CHURNFLOW_NATS_AUTH_PASSWORD)')
-    .option('--nats-token <token>', 'NATS token (prefer $CHURNFLOW_NATS_AUTH_TOKEN)')
-    .option('--nats-nkey <file>', 'file holding a user nkey seed')
-    .option('--nats-creds <file>', 'NATS credentials file (user JWT + seed)')
-    .option('--tls', 'require TLS')
-    .option('--tls-ca <file>', 'CA certificate(s) that signed the server certificate (PEM)')
-    .option('--tls-cert <file>', 'client certificate (PEM, with --tls-key)')
-    .option('--tls-key <file>', 'client private key (PEM)');
+  cmd
+    .option('--nats-url <url>', `${urlHelp} [env: NATS_URL]`)
+    .option('--creds <file>', 'NATS credentials file (user JWT + seed) [env: CHURNFLOW_NATS_AUTH_CREDS_FILE]')
+    .option('--nkey <file>', 'file holding a user nkey seed [env: CHURNFLOW_NATS_AUTH_NKEY_FILE]')
+    .option('--user <name>', 'NATS user, with --password [env: CHURNFLOW_NATS_AUTH_USER]')
+    .option('--password <password>', 'NATS password (prefer $CHURNFLOW_NATS_AUTH_PASSWORD: flags show in ps)')
+    .option('--token <token>', 'NATS token (prefer $CHURNFLOW_NATS_AUTH_TOKEN: flags show in ps)')
+    .option('--tls', 'require TLS [env: CHURNFLOW_NATS_TLS_ENABLED]')
+    .option(
+      '--tls-ca <file>',
+      'CA certificate(s) of the server certificate, PEM [env: CHURNFLOW_NATS_TLS_CA_FILE]',
+    )
+    .option(
+      '--tls-cert <file>',
+      'client certificate, PEM, with --tls-key [env: CHURNFLOW_NATS_TLS_CERT_FILE]',
+    )
+    .option('--tls-key <file>', 'client private key, PEM [env: CHURNFLOW_NATS_TLS_KEY_FILE]');
+  // The spellings of the first release, kept so existing scripts run; help lists the `nats` CLI's names only.
+  for (const [flag, arg] of LEGACY_FLAGS) cmd.addOption(new Option(`--${flag} <${arg}>`).hideHelp());
+  return cmd;
 }
+
+const LEGACY_FLAGS = [
+  ['nats-user', 'name'],
+  ['nats-password', 'password'],
+  ['nats-token', 'token'],
+  ['nats-nkey', 'file'],
+  ['nats-creds', 'file'],
+] as const;
 
 /** The configuration overrides the given flags stand for (absent flags set nothing). */
 export function natsOverrides(flags: NatsFlags): Record<string, unknown> {
   const pairs: [string, unknown][] = [
     ['nats.url', flags.natsUrl],
-    ['nats.auth.user', flags.natsUser],
-    ['nats.auth.password', flags.natsPassword],
-    ['nats.auth.token', flags.natsToken],
-    ['nats.auth.nkeyFile', flags.natsNkey],
-    ['nats.auth.credsFile', flags.natsCreds],
+    ['nats.auth.user', flags.user ?? flags.natsUser],
+    ['nats.auth.password', flags.password ?? flags.natsPassword],
+    ['nats.auth.token', flags.token ?? flags.natsToken],
+    ['nats.auth.nkeyFile', flags.nkey ?? flags.natsNkey],
+    ['nats.auth.credsFile', flags.creds ?? flags.natsCreds],
     ['nats.tls.enabled', flags.tls === true ? true : undefined],
     ['nats.tls.caFile', flags.tlsCa],
     ['nats.tls.certFile', flags.tlsCert],

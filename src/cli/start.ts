@@ -25,6 +25,9 @@ import { resolveProjectPath } from './paths.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { createSnapshotMetrics } from '../snapshot/index.js';
 import { formatSummary, startSummaryPrinter } from './summary.js';
+import { startupBanner } from './startup-banner.js';
+import { paint, ttyDestination, useColor } from './tty-log.js';
+import { packageVersion } from './version.js';
 
 /** Options of the `start` command: the config file and the NATS connection flags (they win over file and env). */
 export interface StartOptions extends NatsFlags {
@@ -66,7 +69,10 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
   const live: { host?: PartitionHost; runtime?: Runtime } = {};
   const readiness = createReadiness(registry, (): NotReady[] => {
     const { host, runtime } = live;
-    if (runtime === undefined || host === undefined) return [{ reason: 'starting', detail: 'starting' }];
+    if (runtime === undefined || host === undefined) {
+      // Before NATS answers the engine waits here (reconnecting forever); the log says where it is waiting.
+      return [{ reason: 'starting', detail: 'starting: connecting to NATS, opening the pipeline' }];
+    }
     const stopped: NotReady[] = [{ reason: 'engine_not_running', detail: `engine ${host.state}` }];
     return [...runtime.notReady(), ...host.notReady(), ...(host.state === 'running' ? [] : stopped)];
   });
@@ -165,11 +171,19 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
  * close. Returns the process exit code.
  */
 export async function runStart(opts: StartOptions): Promise<number> {
+  const serviceLinks: string[] = [];
   const config = loadConfig({
     file: resolveProjectPath(opts.config ?? process.env['CHURNFLOW_CONFIG'] ?? 'config/default.json'),
     overrides: natsOverrides(opts),
+    onIgnoredEnv: (name) => serviceLinks.push(name),
   });
-  const log = createLogger(config.log.level);
+  // A person at a terminal reads lines; anything else (a collector, a pipe) gets pino's JSON as before.
+  const tty = process.stdout.isTTY === true;
+  const color = useColor(process.stdout);
+  const log = createLogger(config.log.level, tty ? ttyDestination(process.stdout, color) : undefined);
+  if (serviceLinks.length > 0) {
+    log.debug({ names: serviceLinks }, 'environment: Kubernetes service links passed over (not config keys)');
+  }
   // Installed before anything starts: a rejection nobody handles, anywhere, is logged and stops the engine in
   // order with exit code 1 instead of killing it mid-batch (or, worse, being ignored).
   const guard = watchFatal(log);
@@ -178,8 +192,20 @@ export async function runStart(opts: StartOptions): Promise<number> {
     return 'fatal' as const;
   });
   const app = await startChurnflow(config, log);
+  if (tty) {
+    const facts = {
+      version: packageVersion(),
+      mode: app.runtime.mode,
+      opsPort: app.opsPort,
+      partitions: app.engine.ownership.owned(),
+    };
+    const connectedTo = app.runtime.nc?.getServer();
+    process.stdout.write(
+      startupBanner(config, connectedTo === undefined ? facts : { ...facts, connectedTo }, paint(color)),
+    );
+  }
   const stopSummary = startSummaryPrinter(app.engine, config.log.summaryEveryMs, (summary) => {
-    if (process.stdout.isTTY) process.stdout.write(`[churnflow] ${formatSummary(summary)}\n`);
+    if (tty) process.stdout.write(`[churnflow] ${formatSummary(summary)}\n`);
     else log.info({ summary }, 'summary');
   });
   const outcome = await Promise.race([

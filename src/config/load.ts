@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { TypeGuard, type TSchema } from '@sinclair/typebox';
 import { ChurnflowError } from '../contract/codes.js';
 import { checkNatsAccess } from './nats-access.js';
+import { closestName, isServiceLink } from './service-links.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 /** Where configuration comes from. */
@@ -13,6 +14,11 @@ export interface ConfigSources {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Programmatic overrides, applied last (tests, CLI flags). */
   readonly overrides?: Readonly<Record<string, unknown>>;
+  /**
+   * Told of each `CHURNFLOW_*` variable passed over as a Kubernetes service link (`CHURNFLOW_METRICS_PORT=tcp://…`),
+   * for a debug log: the logger's level is only known once the configuration is.
+   */
+  readonly onIgnoredEnv?: (name: string) => void;
 }
 
 const ENV_PREFIX = 'CHURNFLOW_';
@@ -23,7 +29,7 @@ const ENV_PREFIX = 'CHURNFLOW_';
  */
 export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
   const raw = sources.file === undefined ? {} : readConfigFile(sources.file);
-  applyEnv(raw, sources.env ?? process.env);
+  applyEnv(raw, sources.env ?? process.env, sources.onIgnoredEnv);
   for (const [path, value] of Object.entries(sources.overrides ?? {})) setPath(raw, path.split('.'), value);
   rejectUnknownKeys(raw, ConfigSchema, '');
   const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
@@ -69,8 +75,15 @@ function readConfigFile(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** `CHURNFLOW_PUBLISH_MIN_RISK_DELTA` → `publish.minRiskDelta`; unknown names are refused, not ignored. */
-function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): void {
+/**
+ * `CHURNFLOW_PUBLISH_MIN_RISK_DELTA` → `publish.minRiskDelta`. Under a config section, unknown names are refused,
+ * not ignored, except the variables Kubernetes injects for Services named `churnflow-*`.
+ */
+function applyEnv(
+  raw: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  onIgnored: (name: string) => void = () => undefined,
+): void {
   const paths = envPaths();
   const sections = Object.keys(ConfigSchema.properties).map((k) => ENV_PREFIX + k.toUpperCase());
   for (const [name, value] of Object.entries(env)) {
@@ -80,13 +93,20 @@ function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, str
       continue;
     }
     if (!name.startsWith(ENV_PREFIX) || name === 'CHURNFLOW_CONFIG') continue;
+    // Checked before the keys: a Service `churnflow-http` writes CHURNFLOW_HTTP_PORT=tcp://…, a real key's name.
+    if (isServiceLink(name, value)) {
+      onIgnored(name);
+      continue;
+    }
     const path = paths.get(name);
-    // Only names under a config section are ours to refuse: platforms add their own CHURNFLOW_* variables
-    // (Kubernetes service links: CHURNFLOW_PORT, CHURNFLOW_SERVICE_HOST).
+    // Only names under a config section are ours to refuse: other CHURNFLOW_* names belong to someone else.
     if (path === undefined && sections.some((sec) => name === sec || name.startsWith(`${sec}_`))) {
-      throw new ChurnflowError('CONFIG_INVALID', `unknown environment variable ${name}: no such config key`, {
-        key: name,
-      });
+      const near = closestName(name, paths.keys());
+      throw new ChurnflowError(
+        'CONFIG_INVALID',
+        `unknown environment variable ${name}: no such config key${near === undefined ? '' : ` (did you mean ${near}?)`}`,
+        { key: name },
+      );
     }
     if (path !== undefined) setPath(raw, path, value);
   }

@@ -35,6 +35,17 @@ export interface NatsConnectionOptions {
    * a one-shot command should when the server is unreachable or refuses the credentials. @default true
    */
   readonly persistent?: boolean;
+  /**
+   * Persistent only: wait for the server on the first connect (the engine). False: a first connect that fails
+   * rejects at once, but once connected the client reconnects forever (a long client run such as `simulate`).
+   * @default true
+   */
+  readonly waitForServer?: boolean;
+  /**
+   * Persistent only: after this long without a first connection, say (warn) that it is waiting and keeps trying,
+   * and say it again every `30 × waitNoticeMs` meanwhile. Milliseconds. @default 2000
+   */
+  readonly waitNoticeMs?: number;
 }
 
 function unreadable(key: string, file: string, cause: unknown): ChurnflowError {
@@ -120,19 +131,60 @@ export function natsAccessOptions(access: NatsAccess | undefined): Partial<Conne
  */
 export async function connectNats(opts: NatsConnectionOptions): Promise<NatsConnection> {
   const persistent = opts.persistent ?? true;
+  // Built first: an unreadable credential file is a configuration error now, not a wait for a server.
+  const access = natsAccessOptions(opts.access);
+  const wait = persistent && (opts.waitForServer ?? true);
+  const waiting = wait ? waitNotice(opts) : undefined;
   const nc = await connect({
     servers: opts.servers.split(',').map((s) => s.trim()),
     name: opts.name,
     // One-shot: no reconnect at all, so a refused TLS handshake fails now instead of after the 20 s connect timeout.
-    ...(persistent ? { maxReconnectAttempts: -1, waitOnFirstConnect: true } : { reconnect: false }),
+    ...(persistent ? { maxReconnectAttempts: -1, waitOnFirstConnect: wait } : { reconnect: false }),
     reconnectTimeWait: 1_000,
     pingInterval: 10_000,
-    ...natsAccessOptions(opts.access),
-  });
+    ...access,
+  }).finally(() => waiting?.stop());
   opts.metrics?.natsConnected.set(1);
-  opts.log.info({ server: nc.getServer() }, 'connected to NATS');
+  const waitedMs = waiting?.waitedMs();
+  if (waitedMs === undefined) opts.log.info({ server: nc.getServer() }, 'connected to NATS');
+  else opts.log.info({ server: nc.getServer(), waitedMs }, `connected to NATS after ${fmtSeconds(waitedMs)}`);
   void watchStatus(nc, opts);
   return nc;
+}
+
+/**
+ * Says so when the first connection keeps failing: the client itself is silent until it connects, so without this
+ * an engine started before its NATS server (a compose file, a pod) would look hung. `waitedMs` is undefined when
+ * no notice was given (connected at once).
+ */
+function waitNotice(opts: NatsConnectionOptions): { stop(): void; waitedMs(): number | undefined } {
+  const startMs = Date.now();
+  const noticeMs = opts.waitNoticeMs ?? 2_000;
+  let noticed = false;
+  const say = (): void => {
+    const waitedMs = Date.now() - startMs;
+    const msg = noticed
+      ? `still waiting for NATS at ${opts.servers} (${fmtSeconds(waitedMs)})`
+      : `NATS at ${opts.servers} not reachable yet: waiting for it, retrying every second, forever`;
+    opts.log.warn({ servers: opts.servers, waitedMs }, msg);
+    noticed = true;
+  };
+  const first = setTimeout(say, noticeMs);
+  const again = setInterval(say, noticeMs * 30);
+  // Waiting alone must not keep a process alive that is otherwise done (a stopped engine, a test).
+  first.unref();
+  again.unref();
+  return {
+    stop() {
+      clearTimeout(first);
+      clearInterval(again);
+    },
+    waitedMs: () => (noticed ? Date.now() - startMs : undefined),
+  };
+}
+
+function fmtSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 async function watchStatus(nc: NatsConnection, opts: NatsConnectionOptions): Promise<void> {
