@@ -34,12 +34,12 @@ describe('package public face', () => {
     );
   });
 
-  it('package.json exposes the entry point and the schemas, nothing internal', () => {
+  it('package.json exposes the entry point, the light client and the schemas, nothing internal', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
       exports: Record<string, unknown>;
       bin: unknown;
     };
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './schemas/*.json']);
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './client', './schemas/*.json']);
     expect(pkg.bin).toEqual({ churnflow: 'dist/src/cli/main.js' });
   });
 });
