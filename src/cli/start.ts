@@ -71,7 +71,7 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
     const { host, runtime } = live;
     if (runtime === undefined || host === undefined) {
       // Before NATS answers the engine waits here (reconnecting forever); the log says where it is waiting.
-      return [{ reason: 'starting', detail: 'starting: connecting to NATS, opening the pipeline' }];
+      return [{ reason: 'starting', detail: 'connecting to NATS, opening the pipeline' }];
     }
     const stopped: NotReady[] = [{ reason: 'engine_not_running', detail: `engine ${host.state}` }];
     return [...runtime.notReady(), ...host.notReady(), ...(host.state === 'running' ? [] : stopped)];
