@@ -134,6 +134,7 @@ export async function startChurnflow(config: Readonly<Config>, log: Logger): Pro
           (next) => host.swapSegmentRules(next),
           (err) =>
             log.error({ err, file: rulesFile }, 'segment rules refused; the previous rules stay in force'),
+          { metrics },
         );
   const stopControl =
     nc === undefined ? () => undefined : serveEngineRequests(config, nc, host, models, registry, log);
