@@ -207,7 +207,8 @@ describe('createModelRegistry', () => {
         () => true,
       ),
     );
-    const swaps = (await s.metrics.swaps.get()).values;
+    // Every cause is exported from the start (at 0), so rate() works from the first scrape.
+    const swaps = (await s.metrics.swaps.get()).values.filter((v) => v.value > 0);
     expect(swaps).toEqual([
       expect.objectContaining({ labels: { role: 'champion', cause: 'newer' }, value: 2 }),
     ]);
@@ -288,7 +289,9 @@ describe('createModelRegistry', () => {
     await writeVersion(t.dir, '3');
     expect((await lifted).model.version).toBe('3');
     expect(s.registry.status().pinned).toBeUndefined();
-    const swaps = (await s.metrics.swaps.get()).values.map((v) => [v.labels.cause, v.value]);
+    const swaps = (await s.metrics.swaps.get()).values
+      .filter((v) => v.value > 0 && v.labels.role === 'champion')
+      .map((v) => [v.labels.cause, v.value]);
     expect(Object.fromEntries(swaps)).toEqual({ newer: 2, rollback: 1 });
     await s.registry.close();
   });
