@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '../log/index.js';
 import { connectNats } from '../nats/index.js';
+import { exitCodeOf } from './exit-codes.js';
 import { addNatsOptions, clientNats, type NatsFlags } from './nats-options.js';
 
 const ACTIONS = {
@@ -51,7 +52,8 @@ export async function runModelAction(
   try {
     nc = await connectNats({ servers, access, name: `churnflow-model-${action}`, log, persistent: false });
   } catch (err) {
-    return fail(`cannot connect to ${servers}`, err);
+    fail(`cannot connect to ${servers}`, err);
+    return exitCodeOf(err); // 3: not reachable, 4: refused
   }
   try {
     const reply = await nc.request(`${opts.prefix}.models.${action}`, undefined, { timeout: 10_000 });

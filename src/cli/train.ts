@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../log/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../nats/index.js';
+import { exitCodeOf } from './exit-codes.js';
 import { addNatsOptions, clientNats, type NatsFlags } from './nats-options.js';
 import { oneLine, progressBars, refusals, summary } from './train-output.js';
 import { selectBackend } from '../score/backend.js';
@@ -151,7 +152,10 @@ export async function runTrain(
   let nc: NatsConnection | undefined;
   let source: TrainingSource | undefined;
   try {
-    if (opts.source === 'nats') nc = await connectNats({ ...clientNats(opts), name: 'churnflow-train', log });
+    // A one-off job: an unreachable server fails it at once (exit 3) instead of waiting forever.
+    if (opts.source === 'nats') {
+      nc = await connectNats({ ...clientNats(opts), name: 'churnflow-train', log, waitForServer: false });
+    }
     source = await openSource(opts, nc, note);
     bars.start(source.total);
     const report = await trainChurnModel({
@@ -181,7 +185,7 @@ export async function runTrain(
     err(`churnflow train: ${oneLine(e)}`);
     if (source !== undefined) err(`churnflow train: refused so far: ${refusals(source.stats.byReason, {})}`);
     if (process.env['CHURNFLOW_LOG_LEVEL'] === 'debug' && e instanceof Error) err(e.stack ?? '');
-    return 1;
+    return exitCodeOf(e); // 1 failed, 2 a bad credential or config file, 3 NATS unreachable, 4 refused
   } finally {
     await nc?.drain();
   }

@@ -47,6 +47,15 @@ describe('churnflow CLI', () => {
     expectOneLine(run.stderr);
   });
 
+  it('fails train --source nats and model at once on an unreachable server, exit code 3', async () => {
+    const train = await runCli(['train', '--source', 'nats', '--nats-url', deadUrl, '--out', '/tmp/cf-none']);
+    expect(train.code).toBe(3);
+    expect(train.stderr).toMatch(/^churnflow train: .*connection refused/m);
+    const model = await runCli(['model', 'status', '--nats-url', deadUrl]);
+    expect(model.code).toBe(3);
+    expectOneLine(model.stderr);
+  });
+
   it('takes the nats CLI credential flags; refused credentials are one line, exit code 4', async () => {
     const common = ['simulate', '--nats-url', nats.server.url, '--customers', '5', '--history-days', '1'];
     const refused = await runCli([...common, '--user', 'sim', '--password', 'wrong']);
