@@ -29,7 +29,7 @@ export function documentedRegistry(): Registry {
   createSnapshotMetrics(registry);
   showShadowMetrics(createModelMetrics(registry));
   createReadiness(registry, () => []);
-  createHostMetrics(registry, { stateBytes: () => 0, oldestWatermarkMs: () => undefined });
+  createHostMetrics(registry, { stateBytes: () => 0, oldestWatermarkMs: () => undefined, partitions: 1 });
   createRequestMetrics(registry);
   return registry;
 }

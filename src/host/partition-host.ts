@@ -63,6 +63,7 @@ export function createPartitionHost(deps: HostDeps): PartitionHost {
   const metrics = createHostMetrics(deps.registry, {
     stateBytes: () => sum([...workers.values()].map((w) => w.engine.store.columnBytes)),
     oldestWatermarkMs: () => oldest([...workers.values()].map((w) => w.engine.store.watermarkMs)),
+    partitions: deps.count,
   });
   const opening = new Set<number>();
   const retired = { events: 0, deadLetters: 0, duplicates: 0, scoreUpdates: 0 };

@@ -8,6 +8,8 @@ export interface HostProbe {
   oldestWatermarkMs(): number | undefined;
   /** Wall clock, ms since the epoch. @default Date.now */
   readonly clock?: () => number;
+  /** Partitions the stream is split into (partitions.count). */
+  readonly partitions: number;
 }
 
 /** The partition host's metrics: ownership, and what its partitions hold. */
@@ -55,5 +57,11 @@ export function createHostMetrics(registry: Registry, probe: HostProbe): HostMet
     help: 'Partitions this instance owns now',
     registers,
   });
+  // Beside the owned count, so an alert compares the sum over instances with the configured count exactly.
+  new Gauge({
+    name: 'churnflow_partitions',
+    help: 'Partitions the event stream is split into (partitions.count); each should be owned by one instance',
+    registers,
+  }).set(probe.partitions);
   return { changes, owned };
 }
