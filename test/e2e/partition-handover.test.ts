@@ -76,8 +76,13 @@ async function answerers(prefix: string, customerIds: readonly string[]): Promis
   customerIds.forEach((customerId, i) =>
     fx.nc.publish(`${prefix}.customers.get`, JSON.stringify({ customerId }), { reply: subs[i]!.inbox }),
   );
-  // Long enough for a loaded machine to answer; a second answer would come as fast as the first.
-  await new Promise((r) => setTimeout(r, 2_000));
+  // Until every customer has an answer (a loaded machine may take seconds), then as long again as the slowest
+  // took, at least 1 s: a second answer would come about as fast as the first.
+  const t0 = Date.now();
+  while (counts.some((n) => n === 0) && Date.now() - t0 < 20_000) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, Math.max(1_000, Date.now() - t0)));
   subs.forEach((s) => s.sub.unsubscribe());
   return counts;
 }
