@@ -4,6 +4,9 @@
  */
 import { Presets, SingleBar } from 'cli-progress';
 import { metricsTable, type TrainReport } from '../train/index.js';
+import { refusals } from '../train/refusals.js';
+
+export { refusals };
 
 /** Progress callbacks of the replay and of the epochs; no-ops off a terminal. */
 export interface ProgressBars {
@@ -52,23 +55,6 @@ export function summary(r: TrainReport): string {
     `holdout: ${ev.holdoutRows} rows, positive rate ${ev.positiveRate}`,
     metricsTable(ev),
   ].join('\n');
-}
-
-/** `decode undecodable 1, out_of_range 2; store too_old 3`, or `none`. */
-export function refusals(
-  decode: Readonly<Record<string, number>>,
-  store: Readonly<Record<string, number>>,
-): string {
-  const list = (by: Readonly<Record<string, number>>): string =>
-    Object.entries(by)
-      .filter(([, n]) => n > 0)
-      .map(([reason, n]) => `${reason} ${n}`)
-      .join(', ');
-  const parts = [
-    ['decode', list(decode)],
-    ['store', list(store)],
-  ].filter(([, l]) => l !== '');
-  return parts.length === 0 ? 'none' : parts.map(([stage, l]) => `${stage} ${l}`).join('; ');
 }
 
 /** An error as one line: a RangeError (the user's to fix) by its message, anything else with its name. */

@@ -16,6 +16,7 @@ import { compareRun, runEvaluation, type ComparisonOptions } from './holdout-eva
 import { logLoss } from './metrics.js';
 import type { MlpOptions } from './mlp.js';
 import { modelReport, type ModelReportFacts } from './model-report.js';
+import { refusals } from './refusals.js';
 import { replayTrainingSet, type ReplayProgress } from './replay-training-set.js';
 import { customerSplitRows, outOfTimeSplitRows } from './row-splits.js';
 import type { TrainingSet, TrainingSetOptions } from './training-set.js';
@@ -80,7 +81,7 @@ export async function trainChurnModel(opts: TrainChurnModelOptions): Promise<Tra
   if (train.length === 0 || validation.length === 0 || test.length === 0) {
     throw new RangeError(
       `too little history: rows train ${train.length} / validation ${validation.length} / test ${test.length}` +
-        ` from ${set.events} events of ${set.customerIds.length} customers${refusals(stats.byReason, set.refusedByReason)}` +
+        ` from ${set.events} events of ${set.customerIds.length} customers${refusedNote(stats.byReason, set.refusedByReason)}` +
         ' (more customers or days, or earlier cut-offs)',
     );
   }
@@ -208,10 +209,10 @@ function valueModels(run: FitRun): Partial<Pick<ModelManifest, 'bgnbd' | 'gammaG
   };
 }
 
-/** ` (refused: too_old 31703, ...)` or nothing. */
-function refusals(...counts: Readonly<Partial<Record<string, number>>>[]): string {
-  const all = counts.flatMap((c) => Object.entries(c).map(([k, v]) => `${k} ${v}`));
-  return all.length === 0 ? '' : ` (records refused: ${all.join(', ')})`;
+/** ` (records refused: store too_old 31703)`, or nothing when none was. */
+function refusedNote(...counts: Parameters<typeof refusals>): string {
+  const line = refusals(...counts);
+  return line === 'none' ? '' : ` (records refused: ${line})`;
 }
 
 /**
