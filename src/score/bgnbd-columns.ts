@@ -1,6 +1,7 @@
 import { requireFeatureIndex, FEATURE_COUNT } from '../state/feature-catalog.js';
 import { bgnbdExpectedPurchases, bgnbdPAlive } from './bgnbd.js';
 import { predictedClv } from './clv.js';
+import { ggExpectedSpend } from './gamma-gamma.js';
 import type { ModelManifest } from './manifest.js';
 import type { ChurnModel } from './types.js';
 
@@ -75,10 +76,16 @@ export function bgnbdColumns(
     // NaN (outside the closed forms' domain) stays NaN: the update then leaves the field out.
     pAlive[i] = bgnbdPAlive(p, x, tx, T);
     // max(0, NaN) stays NaN: only round-off below 0 is clipped.
-    expectedPurchases[i] = Math.max(0, bgnbdExpectedPurchases(p, t, x, tx, T));
+    const expected = bgnbdExpectedPurchases(p, t, x, tx, T);
+    expectedPurchases[i] = Math.max(0, expected);
     if (clv !== undefined) {
       const mx = features[o + REPEAT_ORDER_VALUE] as number;
-      clv[i] = Math.max(0, predictedClv(p, gg!, t, x, tx, T, mx, discount));
+      // Undiscounted CLV is expected purchases × spend: reuse the series just summed rather than sum it again.
+      const value =
+        discount === undefined
+          ? expected * ggExpectedSpend(gg!, x, mx)
+          : predictedClv(p, gg!, t, x, tx, T, mx, discount);
+      clv[i] = Math.max(0, value);
     }
   }
   return { pAlive, expectedPurchases, ...(clv === undefined ? {} : { predictedClv: clv }) };
