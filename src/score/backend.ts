@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { preferUntransposedMatMul } from './wasm-matmul.js';
 
 /** The TF.js backends churnflow runs on: native TensorFlow when available, else WebAssembly. */
 export type TfBackendName = 'tensorflow' | 'wasm';
@@ -102,6 +103,7 @@ async function startWasm(): Promise<{ simd: boolean; threads: boolean }> {
     throw new Error('the TF.js wasm backend failed to initialise (see the TF.js warning above)');
   }
   await tf.ready();
+  preferUntransposedMatMul();
   const [simd, threads] = await Promise.all([
     tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
     tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
