@@ -15,6 +15,7 @@ import {
   U32_STRIDE,
 } from './customer-columns.js';
 import { requireFeatureIndex } from './feature-catalog.js';
+import { sumWindow, WindowSums } from './window-sums.js';
 import { DAY_MS, WINDOW_1D, WINDOW_30D, WINDOW_7D, WINDOW_90D } from './windows.js';
 
 /** Cap of the activity and purchase recency features, in days. */
@@ -109,31 +110,35 @@ export function computeFeatures(
   out[o + X.sinceCartAdd] = sinceDays(nowMs, f64[f + F64.lastCartAddMs]!, RECENCY_CAP_DAYS);
   out[o + X.sinceAppOpen] = sinceDays(nowMs, f64[f + F64.lastAppOpenMs]!, RECENCY_CAP_DAYS);
 
-  const events7 = day.sumCount(slot, DAY_COUNTS.events, nowMs, d7);
-  const events30 = fiveDay.sumCount(slot, FIVE_DAY_COUNTS.events, nowMs, d30);
+  const { w7, w30, w90 } = windowScratch(cols);
+  sumWindow(day, slot, nowMs, d7, w7);
+  sumWindow(fiveDay, slot, nowMs, d30, w30);
+  sumWindow(fifteenDay, slot, nowMs, d90, w90);
+  const events7 = w7.counts[DAY_COUNTS.events]!;
+  const events30 = w30.counts[FIVE_DAY_COUNTS.events]!;
   out[o + X.events1] = day.sumCount(slot, DAY_COUNTS.events, nowMs, d1);
   out[o + X.events7] = events7;
   out[o + X.events30] = events30;
-  out[o + X.events90] = fifteenDay.sumCount(slot, FIFTEEN_DAY_COUNTS.events, nowMs, d90);
-  out[o + X.sessions7] = day.sumSmall(slot, DAY_SMALL.sessions, nowMs, d7);
-  out[o + X.sessions30] = fiveDay.sumCount(slot, FIVE_DAY_COUNTS.sessions, nowMs, d30);
-  out[o + X.sessionSeconds7] = day.sumCount(slot, DAY_COUNTS.sessionSeconds, nowMs, d7);
-  out[o + X.sessionSeconds30] = fiveDay.sumAmount(slot, FIVE_DAY_AMOUNTS.sessionSeconds, nowMs, d30);
+  out[o + X.events90] = w90.counts[FIFTEEN_DAY_COUNTS.events]!;
+  out[o + X.sessions7] = w7.small[DAY_SMALL.sessions]!;
+  out[o + X.sessions30] = w30.counts[FIVE_DAY_COUNTS.sessions]!;
+  out[o + X.sessionSeconds7] = w7.counts[DAY_COUNTS.sessionSeconds]!;
+  out[o + X.sessionSeconds30] = w30.amounts[FIVE_DAY_AMOUNTS.sessionSeconds]!;
   out[o + X.views1] = day.sumCount(slot, DAY_COUNTS.views, nowMs, d1);
-  out[o + X.views7] = day.sumCount(slot, DAY_COUNTS.views, nowMs, d7);
-  out[o + X.views30] = fiveDay.sumCount(slot, FIVE_DAY_COUNTS.views, nowMs, d30);
-  out[o + X.cartAdds7] = day.sumSmall(slot, DAY_SMALL.cartAdds, nowMs, d7);
-  out[o + X.cartAdds30] = fiveDay.sumSmall(slot, FIVE_DAY_SMALL.cartAdds, nowMs, d30);
-  out[o + X.checkouts7] = day.sumSmall(slot, DAY_SMALL.checkouts, nowMs, d7);
-  out[o + X.purchases7] = day.sumSmall(slot, DAY_SMALL.purchases, nowMs, d7);
-  out[o + X.purchases30] = fiveDay.sumSmall(slot, FIVE_DAY_SMALL.purchases, nowMs, d30);
-  out[o + X.purchases90] = fifteenDay.sumSmall(slot, FIFTEEN_DAY_SMALL.purchases, nowMs, d90);
+  out[o + X.views7] = w7.counts[DAY_COUNTS.views]!;
+  out[o + X.views30] = w30.counts[FIVE_DAY_COUNTS.views]!;
+  out[o + X.cartAdds7] = w7.small[DAY_SMALL.cartAdds]!;
+  out[o + X.cartAdds30] = w30.small[FIVE_DAY_SMALL.cartAdds]!;
+  out[o + X.checkouts7] = w7.small[DAY_SMALL.checkouts]!;
+  out[o + X.purchases7] = w7.small[DAY_SMALL.purchases]!;
+  out[o + X.purchases30] = w30.small[FIVE_DAY_SMALL.purchases]!;
+  out[o + X.purchases90] = w90.small[FIFTEEN_DAY_SMALL.purchases]!;
 
   const purchases = u32[u + U32.purchases]!;
   const revenueCents = f64[f + F64.revenueCents]!;
   out[o + X.purchasesLifetime] = purchases;
-  out[o + X.revenue30] = fiveDay.sumAmount(slot, FIVE_DAY_AMOUNTS.revenueCents, nowMs, d30) / 100;
-  out[o + X.revenue90] = fifteenDay.sumAmount(slot, FIFTEEN_DAY_AMOUNTS.revenueCents, nowMs, d90) / 100;
+  out[o + X.revenue30] = w30.amounts[FIVE_DAY_AMOUNTS.revenueCents]! / 100;
+  out[o + X.revenue90] = w90.amounts[FIFTEEN_DAY_AMOUNTS.revenueCents]! / 100;
   out[o + X.revenueLifetime] = revenueCents / 100;
   out[o + X.avgOrderValue] = purchases > 0 ? revenueCents / 100 / purchases : 0;
   const purchaseDays = u32[u + U32.purchaseDays]!;
@@ -142,14 +147,14 @@ export function computeFeatures(
     purchaseDays > 1 ? Math.max(0, (f64[f + F64.lastPurchaseMs]! - firstPurchaseMs) / DAY_MS) : 0;
   out[o + X.repeatOrderValue] =
     purchaseDays > 1 ? (revenueCents - f64[f + F64.firstPurchaseDayCents]!) / 100 / (purchaseDays - 1) : 0;
-  out[o + X.refunds90] = fifteenDay.sumSmall(slot, FIFTEEN_DAY_SMALL.refunds, nowMs, d90);
+  out[o + X.refunds90] = w90.small[FIFTEEN_DAY_SMALL.refunds]!;
 
-  out[o + X.messagesSent30] = fiveDay.sumSmall(slot, FIVE_DAY_SMALL.messagesSent, nowMs, d30);
+  out[o + X.messagesSent30] = w30.small[FIVE_DAY_SMALL.messagesSent]!;
   for (let m = 0; m < MESSAGE_CHANNELS.length; m++) {
     const [openAt, clickAt] = RATE_NAMES[m]!;
-    const sent = fiveDay.sumSmall(slot, FIVE_DAY_SMALL.sent + m, nowMs, d30);
-    const opens = fiveDay.sumSmall(slot, FIVE_DAY_SMALL.opens + m, nowMs, d30);
-    const clicks = fiveDay.sumSmall(slot, FIVE_DAY_SMALL.clicks + m, nowMs, d30);
+    const sent = w30.small[FIVE_DAY_SMALL.sent + m]!;
+    const opens = w30.small[FIVE_DAY_SMALL.opens + m]!;
+    const clicks = w30.small[FIVE_DAY_SMALL.clicks + m]!;
     out[o + openAt] = rate(opens, sent);
     out[o + clickAt] = rate(clicks, sent);
     // Odd key = the latest subscribe/unsubscribe of the channel is an unsubscribe (see F64.optOut).
@@ -161,8 +166,8 @@ export function computeFeatures(
   const reviews = u32[u + U32.reviews]!;
   out[o + X.avgCsat] = csatCount > 0 ? u32[u + U32.csatHundredths]! / 100 / csatCount : 0;
   out[o + X.avgReview] = reviews > 0 ? u32[u + U32.reviewHundredths]! / 100 / reviews : 0;
-  out[o + X.tickets30] = fiveDay.sumSmall(slot, FIVE_DAY_SMALL.tickets, nowMs, d30);
-  out[o + X.tickets90] = fifteenDay.sumSmall(slot, FIFTEEN_DAY_SMALL.tickets, nowMs, d90);
+  out[o + X.tickets30] = w30.small[FIVE_DAY_SMALL.tickets]!;
+  out[o + X.tickets90] = w90.small[FIFTEEN_DAY_SMALL.tickets]!;
   out[o + X.referrals] = u32[u + U32.referrals]!;
   out[o + X.reviews] = reviews;
   out[o + X.shares] = u32[u + U32.socialShares]!;
@@ -172,7 +177,7 @@ export function computeFeatures(
   let best = -1;
   let bestCount = 0;
   for (let ch = 0; ch < CHANNELS.length; ch++) {
-    const n = fifteenDay.sumCount(slot, FIFTEEN_DAY_COUNTS.channels + ch, nowMs, d90);
+    const n = w90.counts[FIFTEEN_DAY_COUNTS.channels + ch]!;
     // Strictly greater: ties go to the lower CHANNELS index, deterministically.
     if (n > bestCount) {
       best = ch;
@@ -186,6 +191,17 @@ export function computeFeatures(
   const lastStart = Math.max(lastSubscribe, f64[f + F64.lastSignupMs]!);
   out[o + X.cancelled] = lastCancel >= 0 && lastCancel > lastStart ? 1 : 0;
   out[o + X.subscribed] = lastSubscribe >= 0 && lastSubscribe > lastCancel ? 1 : 0;
+}
+
+// Window sums of the row being computed, reused (computeFeatures runs to completion, never re-entered).
+let scratch: { w7: WindowSums; w30: WindowSums; w90: WindowSums } | undefined;
+function windowScratch(cols: CustomerColumns): { w7: WindowSums; w30: WindowSums; w90: WindowSums } {
+  scratch ??= {
+    w7: new WindowSums(cols.day.widths),
+    w30: new WindowSums(cols.fiveDay.widths),
+    w90: new WindowSums(cols.fifteenDay.widths),
+  };
+  return scratch;
 }
 
 /** Days from `thenMs` to `nowMs`, in [0, cap]; `cap` when `thenMs` is "none" (-1). */
