@@ -19,7 +19,13 @@ export class WindowSums {
  * call and one walk of the ring per metric: a feature vector reads ~45 window sums, and summing them one by one
  * was most of the cost of computing features. Sums of integers, so exact and the same in any order.
  */
-export function sumWindow(level: TileLevel, slot: number, nowMs: number, tiles: number, into: WindowSums): void {
+export function sumWindow(
+  level: TileLevel,
+  slot: number,
+  nowMs: number,
+  tiles: number,
+  into: WindowSums,
+): void {
   into.small.fill(0);
   into.counts.fill(0);
   into.amounts.fill(0);
