@@ -16,6 +16,8 @@ export interface IngestTotals {
   lastMessageWallMs: number;
   /** The highest stream sequence of every batch applied so far (what a snapshot covers). */
   lastStreamSeq: number;
+  /** Messages the source still had after the last batch applied (0 when it cannot tell): the backlog. */
+  pendingBehind: number;
 }
 
 /** Dependencies of {@link createApplyStage}. */

@@ -5,6 +5,7 @@ import { stateReader, stateWriter } from '../snapshot/state-io.js';
 import type { CustomerStore } from '../state/types.js';
 import type { CustomerLifecycle } from './customer-lifecycle.js';
 import type { EvaluationPlanner } from './evaluation-planner.js';
+import type { HeldUpdates } from './held-updates.js';
 
 /** The parts of an engine whose state a snapshot holds. */
 export interface EngineParts {
@@ -12,6 +13,7 @@ export interface EngineParts {
   readonly published: ScoreChanges;
   readonly lifecycle: CustomerLifecycle;
   readonly planner: EvaluationPlanner;
+  readonly held?: HeldUpdates;
 }
 
 /** The state of a range of slots, as a snapshot holds it (see {@link captureSlots}). */
@@ -29,6 +31,7 @@ export function captureSlots(parts: EngineParts, from: number, to: number): Slot
   const segments = stateWriter(arrays, json, 'segments');
   parts.lifecycle.saveState(segments, stateWriter(arrays, json, 'stages'), from, to);
   parts.planner.saveState(stateWriter(arrays, json, 'timers'), from, to);
+  parts.held?.saveState(stateWriter(arrays, json, 'held'), from, to);
   return { arrays, json };
 }
 
@@ -80,5 +83,7 @@ export function loadEngineState(parts: EngineParts, content: SnapshotContent, na
   parts.published.loadState(reader('published'));
   const sameRules = parts.lifecycle.loadState(reader('segments'), reader('stages'));
   parts.planner.loadState(reader('timers'));
+  // Optional: snapshots written before updates were held have none (and older engines ignore the column).
+  parts.held?.loadState('held.atMs' in content.arrays ? reader('held') : undefined);
   return sameRules;
 }

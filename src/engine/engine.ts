@@ -12,10 +12,12 @@ import { createCustomerLifecycle, type CustomerLifecycle } from './customer-life
 import { captureSlots, joinSlots, loadEngineState, type SlotsState } from './engine-state.js';
 import { createEvaluationPlanner } from './evaluation-planner.js';
 import { EVICT, RowBuffer } from './evaluation-rows.js';
+import { createHeldRelease } from './held-release.js';
+import { HeldUpdates } from './held-updates.js';
 import { idleTicker } from './idle-ticker.js';
 import { profileOf } from './profile.js';
 import { DAY_MS } from '../state/windows.js';
-import { createScoreStage } from './score-stage.js';
+import { createScoreStage, withReleased } from './score-stage.js';
 import type { Engine, EngineDeps, EngineState } from './types.js';
 
 const NO_SEGMENTS = compileSegmentRules({ segments: [] }, '(none)');
@@ -63,6 +65,7 @@ export function startEngine(given: EngineDeps): Engine {
     churnAfterDays: STAGE_THRESHOLDS.churnedInactiveDays,
   });
   const rows = new RowBuffer();
+  const held = new HeldUpdates();
   const evicting = new Map<number, string>();
   // Rows made outside the stream's own notifications (rule swaps, local ticks, a waiting apply) announce themselves.
   const queued$ = new Subject<void>();
@@ -87,6 +90,7 @@ export function startEngine(given: EngineDeps): Engine {
     // A fresh engine is not idle before it had a chance to receive what waits for it.
     lastMessageWallMs: clock(),
     lastStreamSeq: 0,
+    pendingBehind: 0,
     scoreUpdates: 0,
   };
   const scorer = createScorer({
@@ -115,6 +119,12 @@ export function startEngine(given: EngineDeps): Engine {
       return wait;
     },
   });
+  // The updates of rows made while a backlog is worked off wait (see HeldUpdates); they go out once the source's
+  // backlog is below the threshold and its rows are scored — not while draining: what is still held then goes into
+  // the shutdown snapshot, and out after the restart.
+  const catchUpAbove = config.publish.catchUpAboveMessages;
+  const releasable = (): boolean =>
+    held.size > 0 && !rows.backlog && !rows.backlogQueued && state$.value === 'running';
   const stage = createScoreStage({
     config,
     log,
@@ -128,6 +138,16 @@ export function startEngine(given: EngineDeps): Engine {
     sink: deps.sink,
     ...(deps.shadow === undefined ? {} : { shadow: deps.shadow }),
     idOf: (slot) => evicting.get(slot) ?? store.customerId(slot),
+    held,
+  });
+  const releaseHeld = createHeldRelease({
+    held,
+    store,
+    scorer,
+    published,
+    lifecycle,
+    idOf: (slot) => store.customerId(slot),
+    modelRef: stage.modelRef,
   });
   const flow = deps.flow;
   // A rule swap re-evaluates every customer: fed into the queue a slice at a time as scoring drains it.
@@ -152,7 +172,9 @@ export function startEngine(given: EngineDeps): Engine {
         store.releaseHeld(slot);
         planner.forget(slot);
       });
-      return out;
+      const released = releasable() ? await releaseHeld(config.score.maxBatch) : [];
+      metrics.heldUpdates.set(held.size);
+      return withReleased(out, released);
     } finally {
       scoring--;
       feedRecheck();
@@ -162,7 +184,7 @@ export function startEngine(given: EngineDeps): Engine {
   // Pull batches decoded and not yet through the apply stage: the stream is not idle while one is (it may wait on
   // scoring or dead letters), and no snapshot is taken.
   let applying = 0;
-  const parts = { store, published, lifecycle, planner };
+  const parts = { store, published, lifecycle, planner, held };
   /** Waits until nothing read is unapplied or unscored (the flow gate should be held meanwhile). */
   const quiet = async (): Promise<void> => {
     while (applying > 0 || scoring > 0 || rows.pending) {
@@ -190,6 +212,8 @@ export function startEngine(given: EngineDeps): Engine {
     decode({ options: decodeOptions(deps) }),
     tap(() => applying++),
     concatMap(async (b) => {
+      if (b.source.messages.length > 0) totals.pendingBehind = b.source.pending ?? 0;
+      rows.backlog = catchUpAbove > 0 && totals.pendingBehind > catchUpAbove;
       try {
         await apply(b);
         flow?.update(rows.length);
@@ -231,11 +255,24 @@ export function startEngine(given: EngineDeps): Engine {
         takeUntil(inputDone$),
       ),
     ),
-    drainInBatches(rows, score, {
-      maxBatch: config.score.maxBatch,
-      maxDelayMs: config.score.maxDelayMs,
-      scheduler: deps.scheduler,
-    }),
+    // Held updates are work too once they may go out: the drain takes (possibly empty) batches until they are out.
+    drainInBatches(
+      {
+        get pending() {
+          return rows.pending || releasable();
+        },
+        get length() {
+          return rows.length;
+        },
+        take: (max: number) => rows.take(max),
+      },
+      score,
+      {
+        maxBatch: config.score.maxBatch,
+        maxDelayMs: config.score.maxDelayMs,
+        scheduler: deps.scheduler,
+      },
+    ),
     map(stage.publish),
   );
 
@@ -279,6 +316,7 @@ export function startEngine(given: EngineDeps): Engine {
         const slot = store.slotOf(customerId);
         if (slot === undefined) return undefined;
         const seq = published.seq(slot) + 1;
+        held.drop(slot);
         store.remove(customerId);
         lifecycle.forget(slot);
         planner.forget(slot);

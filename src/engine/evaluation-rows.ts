@@ -13,6 +13,8 @@ export interface RowBatch {
   readonly sinceMs: Float64Array;
   /** What the row is: {@link EVALUATE} the customer, or {@link EVICT} it (silent past state.retentionDays). */
   readonly kind: Uint8Array;
+  /** 1 for a row made while the engine worked off a backlog: its score update is held (see HeldUpdates). */
+  readonly backlog: Uint8Array;
   /** rows × FEATURE_COUNT, FEATURES order. */
   readonly features: Float32Array;
   /**
@@ -38,6 +40,7 @@ export class RowBuffer {
   private at: Float64Array;
   private since: Float64Array;
   private kinds: Uint8Array;
+  private backlogs: Uint8Array;
   private feats: Float32Array;
   private head = 0;
   private tail = 0;
@@ -45,6 +48,10 @@ export class RowBuffer {
   clockMs = 0;
   /** The clock when the last batch was taken: a later clock is work even without rows (dwell ends may be due). */
   private takenClockMs = 0;
+  /** Whether rows pushed from now on are backlog rows (the engine sets it before applying each pull batch). */
+  backlog = false;
+  /** Backlog rows waiting. */
+  private queuedBacklog = 0;
 
   constructor(initialCapacity = 4096) {
     this.capacity = Math.max(16, initialCapacity);
@@ -52,7 +59,13 @@ export class RowBuffer {
     this.at = new Float64Array(this.capacity);
     this.since = new Float64Array(this.capacity);
     this.kinds = new Uint8Array(this.capacity);
+    this.backlogs = new Uint8Array(this.capacity);
     this.feats = new Float32Array(this.capacity * FEATURE_COUNT);
+  }
+
+  /** True while backlog rows wait to be scored. */
+  get backlogQueued(): boolean {
+    return this.queuedBacklog > 0;
   }
 
   /** Rows waiting. */
@@ -76,6 +89,8 @@ export class RowBuffer {
     this.at[i] = atMs;
     this.since[i] = sinceMs;
     this.kinds[i] = kind;
+    this.backlogs[i] = this.backlog ? 1 : 0;
+    if (this.backlog) this.queuedBacklog++;
     return i * FEATURE_COUNT;
   }
 
@@ -99,9 +114,11 @@ export class RowBuffer {
       atMs: this.at.slice(from, to),
       sinceMs: this.since.slice(from, to),
       kind: this.kinds.slice(from, to),
+      backlog: this.backlogs.slice(from, to),
       features: this.feats.slice(from * FEATURE_COUNT, to * FEATURE_COUNT),
       laterMinMs,
     };
+    for (let i = 0; i < n; i++) this.queuedBacklog -= batch.backlog[i]!;
     if (this.head === this.tail) this.head = this.tail = 0;
     return batch;
   }
@@ -114,6 +131,7 @@ export class RowBuffer {
       this.at.copyWithin(0, this.head, this.tail);
       this.since.copyWithin(0, this.head, this.tail);
       this.kinds.copyWithin(0, this.head, this.tail);
+      this.backlogs.copyWithin(0, this.head, this.tail);
       this.feats.copyWithin(0, this.head * FEATURE_COUNT, this.tail * FEATURE_COUNT);
     } else {
       const cap = this.capacity * 2;
@@ -121,6 +139,7 @@ export class RowBuffer {
       this.at = grown(Float64Array, this.at, cap, this.head, this.tail);
       this.since = grown(Float64Array, this.since, cap, this.head, this.tail);
       this.kinds = grown(Uint8Array, this.kinds, cap, this.head, this.tail);
+      this.backlogs = grown(Uint8Array, this.backlogs, cap, this.head, this.tail);
       const feats = new Float32Array(cap * FEATURE_COUNT);
       feats.set(this.feats.subarray(this.head * FEATURE_COUNT, this.tail * FEATURE_COUNT));
       this.feats = feats;

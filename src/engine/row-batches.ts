@@ -11,6 +11,7 @@ export function sliceRows(batch: RowBatch, from: number, to: number): RowBatch {
     atMs: batch.atMs.slice(from, to),
     sinceMs: batch.sinceMs.slice(from, to),
     kind: batch.kind.slice(from, to),
+    backlog: batch.backlog.slice(from, to),
     features: batch.features.slice(from * FEATURE_COUNT, to * FEATURE_COUNT),
     laterMinMs,
   };

@@ -10,6 +10,7 @@ import type { IngestTotals } from './apply-stage.js';
 import type { CustomerLifecycle, DwellExit, LifecycleEvents } from './customer-lifecycle.js';
 import { joinOutputs, sliceRows } from './row-batches.js';
 import { EVICT, type RowBatch } from './evaluation-rows.js';
+import type { HeldUpdates } from './held-updates.js';
 
 /** What scoring one micro-batch yields for publishing. */
 export interface ScoredOutput {
@@ -18,6 +19,25 @@ export interface ScoredOutput {
   readonly positions: number[];
   readonly events: LifecycleEvents;
   readonly sinceMs: Float64Array;
+}
+
+/** A batch's output with held updates released after it (no row, so no freshness sample). */
+export function withReleased(
+  out: ScoredOutput | undefined,
+  released: ScoreUpdate[],
+): ScoredOutput | undefined {
+  if (released.length === 0) return out;
+  const base = out ?? {
+    updates: [],
+    positions: [],
+    events: { segmentChanges: [], stageTransitions: [], masks: new Uint32Array(0), dwellExits: [] },
+    sinceMs: new Float64Array(0),
+  };
+  return {
+    ...base,
+    updates: [...base.updates, ...released],
+    positions: [...base.positions, ...released.map(() => -1)],
+  };
 }
 
 /** Dependencies of {@link createScoreStage}. */
@@ -35,6 +55,8 @@ export interface ScoreStageDeps {
   readonly shadow?: ShadowScorer;
   /** A slot's customer id, also for a customer already evicted whose last rows are still being scored. */
   readonly idOf?: (slot: number) => string;
+  /** Where the score updates of backlog rows wait. */
+  readonly held?: HeldUpdates;
 }
 
 /**
@@ -151,19 +173,34 @@ export function createScoreStage(deps: ScoreStageDeps): {
     };
     let d = 0;
     const exits = events.dwellExits;
+    const held = deps.held;
     for (let i = 0; i <= scored.slots.length; i++) {
       for (; d < exits.length && (exits[d] as DwellExit).beforeRow === i; d++) {
-        const update = dwellUpdate(exits[d] as DwellExit, model);
+        const exit = exits[d] as DwellExit;
+        // A dwell end before a backlog row is part of the backlog too.
+        if (held !== undefined && i < rows.backlog.length && rows.backlog[i] === 1) {
+          held.hold(exit.slot, exit.atMs);
+          continue;
+        }
+        const update = dwellUpdate(exit, model);
         if (update === undefined) continue;
         updates.push(update);
         positions.push(-1);
       }
       if (i === scored.slots.length) break;
+      const slot = scored.slots[i] as number;
       if (rows.kind[i] === EVICT) {
-        updates.push(evictUpdate(scored.slots[i] as number, rows.atMs[i] as number, model));
+        held?.drop(slot);
+        updates.push(evictUpdate(slot, rows.atMs[i] as number, model));
         positions.push(-1);
         continue;
       }
+      if (held !== undefined && rows.backlog[i] === 1) {
+        held.hold(slot, rows.atMs[i] as number);
+        continue;
+      }
+      // This row's update supersedes a held one (published now, or equal to what was published).
+      held?.drop(slot);
       const update = changedScoreUpdate(scored, i, published, ctx);
       if (update === undefined) continue;
       updates.push(update);

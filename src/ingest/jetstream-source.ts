@@ -136,7 +136,7 @@ export function jetStreamSource(deps: JetStreamSourceDeps): Observable<InboundBa
   });
 }
 
-const facts: DeliveryFacts = { streamSeq: 0, storedAtMs: 0 };
+const facts: DeliveryFacts = { streamSeq: 0, storedAtMs: 0, pending: 0 };
 
 function toInboundBatch(batch: readonly JsMsg[]): InboundBatch {
   const messages: InboundMessage[] = new Array<InboundMessage>(batch.length);
@@ -148,6 +148,7 @@ function toInboundBatch(batch: readonly JsMsg[]): InboundBatch {
     if (Number.isNaN(facts.streamSeq)) {
       facts.streamSeq = m.seq;
       facts.storedAtMs = Number(m.info.timestampNanos) / 1e6;
+      facts.pending = m.info.pending;
     }
     messages[i] = {
       subject: m.subject,
@@ -159,5 +160,6 @@ function toInboundBatch(batch: readonly JsMsg[]): InboundBatch {
   }
   const last = batch[batch.length - 1] as JsMsg;
   // AckPolicy.All: acknowledging the last message acknowledges the whole batch in one protocol message.
-  return { messages, ack: () => last.ack() };
+  const pending = Number.isNaN(facts.pending) ? undefined : facts.pending;
+  return { messages, ack: () => last.ack(), ...(pending === undefined ? {} : { pending }) };
 }

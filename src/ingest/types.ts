@@ -15,4 +15,9 @@ export interface InboundBatch {
   readonly messages: readonly InboundMessage[];
   /** Acknowledges every message of the batch (one protocol message, not one per event). */
   ack(): void;
+  /**
+   * Messages the source still had to deliver after this batch when it was delivered (a JetStream consumer's
+   * pending count); undefined for sources that cannot tell (files, the simulator).
+   */
+  readonly pending?: number;
 }

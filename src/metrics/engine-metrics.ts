@@ -49,6 +49,8 @@ export interface EngineMetrics extends FlowMetrics {
   readonly stageTransitions: Counter<'stage'>;
   /** Customers with a pending timer (a moment a rule or window can change without an event). */
   readonly timersPending: Gauge;
+  /** Customers whose score update is held until the engine has caught up on its backlog. */
+  readonly heldUpdates: Gauge;
   /** Live aggregates, refreshed after each full pass. */
   readonly segmentCustomers: Gauge<'segment'>;
   readonly stageCustomers: Gauge<'stage'>;
@@ -173,6 +175,11 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     timersPending: new Gauge({
       name: 'churnflow_timers_pending',
       help: 'Customers with a pending timer (a moment a rule or window can change without an event)',
+      registers,
+    }),
+    heldUpdates: new Gauge({
+      name: 'churnflow_score_updates_held',
+      help: 'Customers whose score update is held until the engine has caught up on its backlog (publish.catchUpAboveMessages)',
       registers,
     }),
     segmentCustomers: new Gauge({

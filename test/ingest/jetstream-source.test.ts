@@ -46,11 +46,12 @@ function collect(s: EventStreamSpec, count: number) {
       scan(
         (acc, b) => {
           acc.batches++;
+          acc.pending.push([acc.messages.length + b.messages.length, b.pending]);
           acc.messages.push(...b.messages);
           b.ack();
           return acc;
         },
-        { batches: 0, messages: [] as InboundMessage[] },
+        { batches: 0, messages: [] as InboundMessage[], pending: [] as [number, number | undefined][] },
       ),
       filter((acc) => acc.messages.length >= count),
       take(1),
@@ -75,6 +76,8 @@ describe('jetStreamSource', () => {
     expect(got.messages.map((m) => m.streamSeq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(got.batches).toBeLessThan(n / 10);
     expect(got.messages[0]?.publishedAtMs).toBeGreaterThan(Date.now() - 60_000);
+    // Each batch says how many messages were still behind it: with everything stored beforehand, the rest.
+    for (const [delivered, pending] of got.pending) expect(pending).toBe(n - delivered);
   });
 
   it('one ack per batch acknowledges all of it: a restarted consumer resumes after it', async () => {
