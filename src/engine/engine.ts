@@ -12,12 +12,12 @@ import { createCustomerLifecycle, type CustomerLifecycle } from './customer-life
 import { captureSlots, joinSlots, loadEngineState, type SlotsState } from './engine-state.js';
 import { createEvaluationPlanner } from './evaluation-planner.js';
 import { EVICT, RowBuffer } from './evaluation-rows.js';
-import { createHeldRelease } from './held-release.js';
+import { createHeldRelease, rowsOrReleases, withReleased } from './held-release.js';
 import { HeldUpdates } from './held-updates.js';
 import { idleTicker } from './idle-ticker.js';
 import { profileOf } from './profile.js';
 import { DAY_MS } from '../state/windows.js';
-import { createScoreStage, withReleased } from './score-stage.js';
+import { createScoreStage } from './score-stage.js';
 import type { Engine, EngineDeps, EngineState } from './types.js';
 
 const NO_SEGMENTS = compileSegmentRules({ segments: [] }, '(none)');
@@ -255,24 +255,11 @@ export function startEngine(given: EngineDeps): Engine {
         takeUntil(inputDone$),
       ),
     ),
-    // Held updates are work too once they may go out: the drain takes (possibly empty) batches until they are out.
-    drainInBatches(
-      {
-        get pending() {
-          return rows.pending || releasable();
-        },
-        get length() {
-          return rows.length;
-        },
-        take: (max: number) => rows.take(max),
-      },
-      score,
-      {
-        maxBatch: config.score.maxBatch,
-        maxDelayMs: config.score.maxDelayMs,
-        scheduler: deps.scheduler,
-      },
-    ),
+    drainInBatches(rowsOrReleases(rows, releasable), score, {
+      maxBatch: config.score.maxBatch,
+      maxDelayMs: config.score.maxDelayMs,
+      scheduler: deps.scheduler,
+    }),
     map(stage.publish),
   );
 

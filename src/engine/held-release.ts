@@ -5,7 +5,9 @@ import type { Scorer } from '../score/index.js';
 import { FEATURE_COUNT } from '../state/feature-catalog.js';
 import type { CustomerStore } from '../state/types.js';
 import type { CustomerLifecycle } from './customer-lifecycle.js';
+import type { RowBuffer } from './evaluation-rows.js';
 import type { HeldUpdates } from './held-updates.js';
+import type { ScoredOutput } from './score-stage.js';
 
 /** Dependencies of {@link createHeldRelease}. */
 export interface HeldReleaseDeps {
@@ -66,5 +68,40 @@ export function createHeldRelease(deps: HeldReleaseDeps): (max: number) => Promi
   return async (max) => {
     const { slots, atMs } = held.take(max);
     return slots.length === 0 ? [] : release(slots, atMs);
+  };
+}
+
+/** A batch's output with held updates released after it (no row, so no freshness sample). */
+export function withReleased(
+  out: ScoredOutput | undefined,
+  released: ScoreUpdate[],
+): ScoredOutput | undefined {
+  if (released.length === 0) return out;
+  const base = out ?? {
+    updates: [],
+    positions: [],
+    events: { segmentChanges: [], stageTransitions: [], masks: new Uint32Array(0), dwellExits: [] },
+    sinceMs: new Float64Array(0),
+  };
+  return {
+    ...base,
+    updates: [...base.updates, ...released],
+    positions: [...base.positions, ...released.map(() => -1)],
+  };
+}
+
+/**
+ * The micro-batcher's queue: the rows, and once held updates may go out (`releasable`), work even without rows —
+ * the batcher then takes (possibly empty) batches until they are all out.
+ */
+export function rowsOrReleases(rows: RowBuffer, releasable: () => boolean) {
+  return {
+    get pending() {
+      return rows.pending || releasable();
+    },
+    get length() {
+      return rows.length;
+    },
+    take: (max: number) => rows.take(max),
   };
 }

@@ -21,25 +21,6 @@ export interface ScoredOutput {
   readonly sinceMs: Float64Array;
 }
 
-/** A batch's output with held updates released after it (no row, so no freshness sample). */
-export function withReleased(
-  out: ScoredOutput | undefined,
-  released: ScoreUpdate[],
-): ScoredOutput | undefined {
-  if (released.length === 0) return out;
-  const base = out ?? {
-    updates: [],
-    positions: [],
-    events: { segmentChanges: [], stageTransitions: [], masks: new Uint32Array(0), dwellExits: [] },
-    sinceMs: new Float64Array(0),
-  };
-  return {
-    ...base,
-    updates: [...base.updates, ...released],
-    positions: [...base.positions, ...released.map(() => -1)],
-  };
-}
-
 /** Dependencies of {@link createScoreStage}. */
 export interface ScoreStageDeps {
   readonly config: Readonly<Config>;
