@@ -1,145 +1,258 @@
 /**
- * Freshness: time from an event being stored in JetStream to its score update leaving the engine, at a steady
- * live rate (default 20,000 events/s, the design's budget point: p99 <= 50 ms), measured by the engine's own
- * `churnflow_event_to_score_seconds` histogram; beside it, in the same run, the transport floor: a plain
- * subscriber's publish-to-receive latency for the same messages.
+ * Freshness: time from an event's publish to its score update reaching a subscriber, at steady live rates, beside
+ * the transport floor measured in the same run. The design's budget: p99 <= 50 ms at 20,000 events/s.
  *
- * Command:  npm run build && node dist/bench/freshness.bench.js [eventsPerSec=20000] [seconds=10] [customers=50000]
- * Needs:    nats-server on PATH; the shipped model in models/.
+ * Nothing measured shares an event loop with what loads it: the publisher is its own process
+ * (bench/publisher-process.ts: core publishes paced every 2 ms, each event's `ts` its publish time), so is the
+ * engine (`churnflow start`, snapshots off), and this process only receives. Per rate, one after the other:
+ *   floor:  publisher -> JetStream stream -> a durable pull consumer here, made and read as the engine's own
+ *           (ensureConsumer, `consume` iterator, pulls of 2000, one ack per socket read); latency = receipt - ts.
+ *   engine: publisher -> stream -> engine -> `<prefix>.scores.*` -> a subscriber here; latency = receipt - the
+ *           update's `eventTime`, the `ts` of the customer's latest event it reflects. Exact, per update.
+ * A warm-up second through both paths (model loaded, JIT and buffers warm) is not counted.
+ *
+ * Command:  npm run build && node dist/bench/freshness.bench.js [rates=5000,20000,50000] [seconds=10] [customers=50000]
+ * Needs:    nats-server on PATH (Debian: apt-get install nats-server); the shipped model in models/.
+ * Prints:   per rate: achieved rate, floor and engine p50/p90/p99/max, engine p99 minus floor p99; whether the
+ *           engine held p99 <= 50 ms at 20,000 events/s; then one JSON line {"bench":"freshness","rates":[...]}.
  */
-import { connect } from '@nats-io/transport-node';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { loadConfig } from '../src/config/index.js';
-import type { CustomerEvent } from '../src/contract/event.js';
-import { startEngine } from '../src/engine/index.js';
-import { encodeEvents } from '../src/ingest/index.js';
-import { createEngineMetrics } from '../src/metrics/index.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { jetstream, jetstreamManager, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { unpack } from 'msgpackr';
+import { ensureConsumer, ensureStream } from '../src/ingest/index.js';
 import { startNatsServer } from '../src/nats/index.js';
-import { loadChurnModel, selectBackend } from '../src/score/index.js';
-import { loadSegmentRules } from '../src/segment/index.js';
-import { createSimulator, DAY_MS } from '../src/simulate/index.js';
-import { engineEnds } from './bench-stream.js';
+import { Phase, round2, rounded, summarize, wallClockMs, type LatencySummary } from './latency.js';
+import type { PublisherReport } from './publisher-process.js';
 
-const RATE = Number(process.argv[2] ?? 20_000);
+const RATES = (process.argv[2] ?? '5000,20000,50000').split(',').map(Number);
 const SECONDS = Number(process.argv[3] ?? 10);
 const CUSTOMERS = Number(process.argv[4] ?? 50_000);
-const PREFIX = 'fresh';
+const BUDGET = { rate: 20_000, p99Ms: 50 };
+type Path = 'floor' | 'engine';
+/** Streams and subjects of each path; the floor's consumer takes the engine's defaults (config/default.json). */
+const PATHS = {
+  floor: { stream: 'FLOOR', prefix: 'floor', consumer: 'floor' },
+  engine: { stream: 'FRESH', prefix: 'fresh', consumer: 'engine' },
+} as const;
+const SCORES = 'freshout';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Quantile from cumulative histogram buckets (upper bound of the bucket holding it). */
-function quantile(buckets: { le: number; count: number }[], q: number): number {
-  const total = buckets[buckets.length - 1]?.count ?? 0;
-  return buckets.find((b) => b.count >= q * total)?.le ?? Number.NaN;
+/** The phase being measured: receipts of its path are recorded, those of the other are not. */
+let phase: Phase<Path> | undefined;
+/** The engine process as watched from here: `exit` is set when it ended before the benchmark stopped it. */
+const engineProc = { port: 0, exit: undefined as string | undefined, updatesReceived: 0 };
+
+/** Runs the publisher process to its end; its report is its last stdout line. */
+async function publish(url: string, prefix: string, rate: number, seconds: number): Promise<PublisherReport> {
+  const script = 'dist/bench/publisher-process.js';
+  const args = [`--url=${url}`, `--prefix=${prefix}`, `--rate=${rate}`, `--seconds=${seconds}`];
+  const child = spawn(process.execPath, [script, ...args, `--customers=${CUSTOMERS}`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`publisher process exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').pop() ?? '') as PublisherReport;
+}
+
+/**
+ * The floor: the engine's consumer settings (ensureConsumer, pulls of 2000), read through the same `consume`
+ * iterator, one cumulative ack per socket read. What the engine adds on top of this is the engine's own doing.
+ */
+async function startFloorConsumer(nc: NatsConnection, jsm: JetStreamManager): Promise<() => void> {
+  const { stream, prefix, consumer } = PATHS.floor;
+  const filter = { subjects: [`${prefix}.>`], filterSubject: `${prefix}.>` };
+  await ensureConsumer(jsm, { stream, consumer, ...filter, maxAckPending: 50_000, ackWaitMs: 30_000 });
+  const iter = await (await jetstream(nc).consumers.get(stream, consumer)).consume({ max_messages: 2000 });
+  let last: JsMsg | undefined;
+  const ackLast = (): void => {
+    last?.ack();
+    last = undefined;
+  };
+  void (async () => {
+    for await (const m of iter) {
+      const at = wallClockMs();
+      phase?.record('floor', (unpack(m.data) as { ts: number }).ts, at);
+      if (last === undefined) setImmediate(ackLast); // after everything this socket read delivered
+      last = m;
+    }
+  })();
+  return () => iter.stop();
+}
+
+/** Score updates as a platform team receives them, timed from the publish of the event behind each. */
+function watchScores(nc: NatsConnection): void {
+  nc.subscribe(`${SCORES}.scores.>`, {
+    callback: (_err, m) => {
+      const at = wallClockMs();
+      engineProc.updatesReceived++;
+      phase?.record('engine', (unpack(m.data) as { eventTime: number }).eventTime, at);
+    },
+  });
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer().listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address() as { port: number };
+  srv.close();
+  return port;
+}
+
+/** `churnflow start` as deployed, on the bench's stream; snapshots off, as a snapshot's pause is not freshness. */
+function startEngine(url: string, port: number): ChildProcess {
+  const { stream, prefix, consumer } = PATHS.engine;
+  const env = {
+    ...process.env,
+    NATS_URL: url,
+    CHURNFLOW_NATS_URL: url,
+    CHURNFLOW_NATS_STREAM: stream,
+    CHURNFLOW_NATS_CONSUMER: consumer,
+    CHURNFLOW_INGEST_SUBJECT_PREFIX: prefix,
+    CHURNFLOW_PUBLISH_PREFIX: SCORES,
+    CHURNFLOW_SNAPSHOT_ENABLED: 'false',
+    CHURNFLOW_HTTP_HOST: '127.0.0.1',
+    CHURNFLOW_HTTP_PORT: String(port),
+    CHURNFLOW_LOG_LEVEL: 'warn',
+    CHURNFLOW_LOG_SUMMARY_EVERY_MS: '0',
+  };
+  const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  child.once('exit', (code, signal) => (engineProc.exit = `engine exited (${code ?? signal})`));
+  return child;
+}
+
+/** Until `/readyz` answers 200: model loaded, consumer made, pipeline running. */
+async function engineReady(): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (engineProc.exit !== undefined) throw new Error(`${engineProc.exit} before it was ready`);
+    if ((await fetch(`http://127.0.0.1:${engineProc.port}/readyz`).catch(() => undefined))?.ok === true)
+      return;
+    await sleep(100);
+  }
+  throw new Error('engine not ready after 60 s');
+}
+
+/** The engine's own counters (/metrics): messages read, evaluation rows scored, score updates published. */
+async function engineCounters(): Promise<{ read: number; scored: number; published: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${engineProc.port}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  const [read, scored] = [value('churnflow_ingest_batch_size_sum'), value('churnflow_score_batch_size_sum')];
+  return { read, scored, published: value('churnflow_score_updates_total') };
+}
+
+/**
+ * Whether every receipt of the phase is in. Floor: every published event. Engine: every event acknowledged (the
+ * engine acks a batch once applied), every row it read scored, every update it published received here. A quiet
+ * spell would not do: a starved engine can go half a second without publishing while rows wait.
+ */
+async function allIn(jsm: JetStreamManager, p: Phase<Path>, published: number): Promise<boolean> {
+  if (p.path === 'floor') return p.received >= published;
+  let unacked = 0;
+  for await (const c of jsm.consumers.list(PATHS.engine.stream)) unacked += c.num_pending + c.num_ack_pending;
+  if (unacked > 0) return false;
+  const c = await engineCounters();
+  return c.scored >= c.read && c.published === engineProc.updatesReceived;
+}
+
+async function settled(jsm: JetStreamManager, p: Phase<Path>, published: number): Promise<void> {
+  for (let i = 0; i < 2400; i++) {
+    if (engineProc.exit !== undefined) throw new Error(engineProc.exit);
+    if (await allIn(jsm, p, published)) return;
+    await sleep(250);
+  }
+  throw new Error(`${p.path}: receipts still missing after 10 min`);
+}
+
+/** One phase: the publisher at `rate` on the path's stream, then every receipt in. */
+async function measure(url: string, jsm: JetStreamManager, path: Path, rate: number, seconds = SECONDS) {
+  globalThis.gc?.(); // collect the receiving process now, not in the middle of the phase
+  const p = new Phase(path, wallClockMs());
+  phase = p;
+  const report = await publish(url, PATHS[path].prefix, rate, seconds);
+  await settled(jsm, p, report.published);
+  phase = undefined;
+  return { report, latency: summarize(p.samples), received: p.received, stale: p.stale };
+}
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+const ms = (v: number) => (Number.isNaN(v) ? '-' : v.toFixed(1));
+const cells = (s: LatencySummary) => [s.p50, s.p90, s.p99, s.max].map(ms).join(' | ');
+
+function report(rows: readonly { rate: number; floor: Measured; engine: Measured }[]): void {
+  console.log(`${SECONDS} s per rate and path, ${CUSTOMERS.toLocaleString('en')} customers; latencies in ms`);
+  console.log(
+    '| rate | achieved (floor / engine run) | floor p50 | p90 | p99 | max | engine p50 | p90 | p99 | max | engine p99 - floor p99 | score updates |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const { rate, floor, engine } of rows) {
+    const over = ms(engine.latency.p99 - floor.latency.p99);
+    const achieved = `${floor.report.achievedRate} / ${engine.report.achievedRate}`;
+    console.log(
+      `| ${rate} | ${achieved} | ${cells(floor.latency)} | ${cells(engine.latency)} | ${over} | ${engine.latency.count} |`,
+    );
+    const lost = floor.report.published - floor.received;
+    if (lost !== 0) console.log(`  rate ${rate}: the floor consumer missed ${lost} of the published events`);
+  }
+  const at = rows.find((r) => r.rate === BUDGET.rate)?.engine.latency.p99;
+  const met = at === undefined ? undefined : at <= BUDGET.p99Ms;
+  console.log(
+    at === undefined
+      ? `budget: ${BUDGET.rate} events/s was not among the rates run`
+      : `budget p99 <= ${BUDGET.p99Ms} ms at ${BUDGET.rate} events/s: ${met === true ? 'met' : 'MISSED'} (engine p99 ${ms(at)} ms)`,
+  );
+  const rates = rows.map(({ rate, floor, engine }) => ({
+    rate,
+    published: engine.report.published,
+    achievedRate: engine.report.achievedRate,
+    floor: rounded(floor.latency),
+    engine: rounded(engine.latency),
+    scoreUpdates: engine.latency.count,
+    staleUpdates: engine.stale,
+    p99OverFloorMs: round2(engine.latency.p99 - floor.latency.p99),
+  }));
+  const budget = { ...BUDGET, met };
+  console.log(JSON.stringify({ bench: 'freshness', seconds: SECONDS, customers: CUSTOMERS, budget, rates }));
 }
 
 async function main(): Promise<void> {
   const server = await startNatsServer();
   const nc = await connect({ servers: server.url });
-  const producer = await connect({ servers: server.url });
+  const jsm = await jetstreamManager(nc);
+  engineProc.port = await freePort();
+  let child: ChildProcess | undefined;
   try {
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        'nats.url': server.url,
-        'nats.stream': 'FRESH',
-        'ingest.subjectPrefix': PREFIX,
-        'log.level': 'silent',
-      },
-    });
-    const log = pino({ level: 'silent' });
-    const registry = new Registry();
-    const metrics = createEngineMetrics(registry);
-    await selectBackend(log);
-    const model = await loadChurnModel('models/churn-default/2');
-    const { source, sink } = await engineEnds(nc, {
-      stream: 'FRESH',
-      prefix: PREFIX,
-      consumer: 'engine',
-      outPrefix: 'freshout',
-      config,
-      log,
-      metrics,
-    });
-    const segments = await loadSegmentRules('config/segments.json');
-    const engine = startEngine({ config, log, metrics, source, sink, model, segments });
-
-    // Transport floor: the same messages, received by a plain subscriber.
-    const floor: number[] = [];
-    producer.subscribe(`${PREFIX}.>`, {
-      callback: (_err, m) => {
-        const sent = Number(m.headers?.get('Sent-At'));
-        if (Number.isFinite(sent)) floor.push(performance.timeOrigin + performance.now() - sent);
-      },
-    });
-    const sim = createSimulator({ customers: CUSTOMERS, seed: 3, startMs: Date.now() - 30 * DAY_MS });
-    // Realistic per-customer sequences from the simulator, re-stamped with the wall clock as they are sent.
-    const events: CustomerEvent[] = [];
-    for (const day of sim.batchesBetween(sim.startMs, Date.now())) {
-      events.push(...day);
-      if (events.length >= RATE * SECONDS) break;
+    for (const { stream, prefix } of Object.values(PATHS)) await ensureStream(jsm, stream, [`${prefix}.>`]);
+    const stopFloor = await startFloorConsumer(nc, jsm);
+    watchScores(nc);
+    child = startEngine(server.url, engineProc.port);
+    await engineReady();
+    // Warm-up, not counted: a second through each path (JIT, the model's first calls, buffers, pull requests).
+    await measure(server.url, jsm, 'floor', RATES[0] ?? 5000, 1);
+    await measure(server.url, jsm, 'engine', RATES[0] ?? 5000, 1);
+    const rows = [];
+    for (const rate of RATES) {
+      const floor = await measure(server.url, jsm, 'floor', rate);
+      const measured = await measure(server.url, jsm, 'engine', rate);
+      rows.push({ rate, floor, engine: measured });
+      process.stderr.write(
+        `${rate}/s: p99 floor ${ms(floor.latency.p99)} ms, engine ${ms(measured.latency.p99)} ms\n`,
+      );
     }
-    const perTick = Math.round(RATE / 50);
-    const batches = Array.from({ length: Math.ceil(events.length / perTick) }, (_, i) =>
-      events.slice(i * perTick, (i + 1) * perTick),
-    ).slice(0, SECONDS * 50);
-    const { headers } = await import('@nats-io/transport-node');
-    let published = 0;
-    const t0 = Date.now();
-    for (let i = 0; i < batches.length; i++) {
-      const due = t0 + i * 20;
-      const wait = due - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const now = Date.now();
-      for (const m of encodeEvents(
-        (batches[i] ?? []).map((e) => ({ ...e, ts: now })),
-        PREFIX,
-      )) {
-        const h = headers();
-        h.set('Sent-At', String(performance.timeOrigin + performance.now()));
-        producer.publish(m.subject, m.data, { headers: h });
-        published++;
-      }
-      await producer.flush();
-    }
-    while (engine.totals.events + engine.totals.deadLetters < published)
-      await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 200));
-    const hist = (await metrics.eventToScoreSeconds.get()).values
-      .filter((v) => v.metricName?.endsWith('_bucket'))
-      .map((v) => ({ le: Number(v.labels['le']) * 1000, count: v.value }));
-    await engine.stop();
-    model.dispose();
-    floor.sort((a, b) => a - b);
-    const pick = (q: number) => floor[Math.min(floor.length - 1, Math.floor(q * floor.length))] ?? Number.NaN;
-    const achieved = published / ((Date.now() - t0) / 1000);
-    console.log(
-      `published ${published} events at ~${Math.round(achieved)} events/s over ${customers(CUSTOMERS)}`,
-    );
-    console.log(
-      `transport floor (publish -> plain subscriber): p50 ${pick(0.5).toFixed(2)} ms, p99 ${pick(0.99).toFixed(2)} ms`,
-    );
-    console.log(
-      `engine event -> score update (histogram bucket bounds): p50 <= ${quantile(hist, 0.5)} ms, p90 <= ${quantile(hist, 0.9)} ms, p99 <= ${quantile(hist, 0.99)} ms (budget p99 <= 50 ms)`,
-    );
-    console.log(
-      JSON.stringify({
-        bench: 'freshness',
-        rate: RATE,
-        published,
-        floorP99Ms: Number(pick(0.99).toFixed(2)),
-        engineP50Ms: quantile(hist, 0.5),
-        engineP99Ms: quantile(hist, 0.99),
-      }),
-    );
+    stopFloor();
+    report(rows);
   } finally {
-    await producer.close();
+    child?.kill('SIGTERM');
+    if (child !== undefined && engineProc.exit === undefined) await once(child, 'exit');
     await nc.close();
     await server.stop();
   }
-}
-
-function customers(n: number): string {
-  return `${n.toLocaleString('en')} customers`;
 }
 
 await main();
