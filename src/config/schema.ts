@@ -257,11 +257,11 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           description: 'Smallest engagement change that publishes an update.',
         }),
-        catchUpAboveMessages: Type.Integer({
+        catchUpBehindMs: Type.Integer({
           default: 10_000,
           minimum: 0,
           description:
-            'While more messages than this wait behind the batch being applied (a replay or a backlog), score updates are held: each customer gets one update with its latest scores once the engine has caught up. Lifecycle events are never held. 0: never hold.',
+            'While the messages being applied were stored more than this long ago and more wait behind them (a replay or a backlog), score updates are held: each customer gets one update with its latest scores once the engine has caught up. Lifecycle events are never held. 0: never hold. Milliseconds.',
         }),
         deadLetterStream: Type.String({
           default: 'CHURNFLOW_DLQ',

@@ -122,7 +122,7 @@ export function startEngine(given: EngineDeps): Engine {
   // The updates of rows made while a backlog is worked off wait (see HeldUpdates); they go out once the source's
   // backlog is below the threshold and its rows are scored — not while draining: what is still held then goes into
   // the shutdown snapshot, and out after the restart.
-  const catchUpAbove = config.publish.catchUpAboveMessages;
+  const catchUpBehindMs = config.publish.catchUpBehindMs;
   const releasable = (): boolean =>
     held.size > 0 && !rows.backlog && !rows.backlogQueued && state$.value === 'running';
   const stage = createScoreStage({
@@ -212,8 +212,13 @@ export function startEngine(given: EngineDeps): Engine {
     decode({ options: decodeOptions(deps) }),
     tap(() => applying++),
     concatMap(async (b) => {
-      if (b.source.messages.length > 0) totals.pendingBehind = b.source.pending ?? 0;
-      rows.backlog = catchUpAbove > 0 && totals.pendingBehind > catchUpAbove;
+      const last = b.source.messages.at(-1);
+      if (last !== undefined) {
+        totals.pendingBehind = b.source.pending ?? 0;
+        // By time, not by count: a hiccup of a second at 20k events/s is 20k messages, and must not hold updates.
+        rows.backlog =
+          catchUpBehindMs > 0 && totals.pendingBehind > 0 && clock() - last.publishedAtMs > catchUpBehindMs;
+      }
       try {
         await apply(b);
         flow?.update(rows.length);

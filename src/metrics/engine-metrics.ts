@@ -179,7 +179,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     }),
     heldUpdates: new Gauge({
       name: 'churnflow_score_updates_held',
-      help: 'Customers whose score update is held until the engine has caught up on its backlog (publish.catchUpAboveMessages)',
+      help: 'Customers whose score update is held until the engine has caught up on its backlog (publish.catchUpBehindMs)',
       registers,
     }),
     segmentCustomers: new Gauge({
