@@ -1,9 +1,10 @@
-import { serialize, type ASTNode, type Environment, type ParseResult } from '@marcbachmann/cel-js';
+import { serialize, type ASTNode, type Environment } from '@marcbachmann/cel-js';
+import { compileFastRule } from './fast-rule.js';
 import { patternProblem, REGEX_METHODS, useRe2 } from './re2-matches.js';
 import { measureRule, type RuleMeasure } from './rule-cost.js';
-import { STRING_VARIABLE_LENGTHS } from './rule-environment.js';
+import { STRING_VARIABLE_LENGTHS, VARIABLE_TYPES } from './rule-environment.js';
 import { RULE_LIMITS } from './rule-limits.js';
-import type { ClauseMode, CompiledExpression } from './types.js';
+import type { ClauseMode, CompiledExpression, RuleFunction } from './types.js';
 
 /** Why an expression was refused: a value, so the caller can name the rule and the key. */
 export interface ExpressionProblem {
@@ -127,14 +128,16 @@ function checkProblem(err: { name?: string; code?: string; message?: string; nod
 
 /**
  * The evaluable form of a source already checked: parsed afresh, its `matches` calls pointed at RE2, then
- * type-checked (which binds each call to its implementation, so the rename must come first).
+ * type-checked (which binds each call to its implementation, so the rename must come first); a plain closure
+ * when the rule is within fast-rule.ts's subset, else cel-js's evaluator.
  */
-function runnable(env: Environment, source: string): ParseResult {
+function runnable(env: Environment, source: string): RuleFunction {
   const fn = env.parse(source);
   useRe2(measureRule(fn.ast, STRING_VARIABLE_LENGTHS, REGEX_METHODS).regexCalls);
   const checked = fn.check();
   if (!checked.valid) throw checked.error ?? new Error('invalid expression');
-  return fn;
+  const fast = compileFastRule(fn.ast, VARIABLE_TYPES);
+  return fast === undefined ? fn : Object.assign(fast, { ast: fn.ast });
 }
 
 /** The top-level clauses: `a && b && c` -> all of [a, b, c]; `a || b` -> any of [a, b]; else [expr]. */

@@ -24,6 +24,12 @@ export const SEGMENT_VARIABLES: readonly string[] = [...FEATURE_NAMES, ...Object
 
 const known = new Set(SEGMENT_VARIABLES);
 
+/** The declared CEL type of every variable ('double' or 'string'). */
+export const VARIABLE_TYPES: ReadonlyMap<string, string> = new Map<string, string>([
+  ...FEATURE_NAMES.map((name): [string, string] => [name, 'double']),
+  ...Object.entries(SCORE_VARIABLES),
+]);
+
 /** True when `name` is a variable rules may read. */
 export function isSegmentVariable(name: string): boolean {
   return known.has(name);
@@ -52,15 +58,17 @@ export function createRuleEnvironment(): Environment {
   registerRe2Matches(env);
   for (const name of FEATURE_NAMES) env.registerVariable(name, 'double');
   for (const [name, type] of Object.entries(SCORE_VARIABLES)) env.registerVariable(name, type);
-  // CEL ints arrive as bigint; features are plain numbers.
+  // CEL ints arrive as bigint; features are plain numbers. Every mixed operation yields a double: cel-js types an
+  // operator without a declared result as its left operand, so `1 * x` was an int holding a number, and
+  // `1 * x == 0` compared 0n with 0 and was false.
   env.registerOperator('double == int', (a: number, b: bigint) => a === Number(b));
   env.registerOperator('double + int', (a: number, b: bigint) => a + Number(b));
-  env.registerOperator('int + double', (a: bigint, b: number) => Number(a) + b);
+  env.registerOperator('int + double: double', (a: bigint, b: number) => Number(a) + b);
   env.registerOperator('double - int', (a: number, b: bigint) => a - Number(b));
-  env.registerOperator('int - double', (a: bigint, b: number) => Number(a) - b);
+  env.registerOperator('int - double: double', (a: bigint, b: number) => Number(a) - b);
   env.registerOperator('double * int', (a: number, b: bigint) => a * Number(b));
-  env.registerOperator('int * double', (a: bigint, b: number) => Number(a) * b);
+  env.registerOperator('int * double: double', (a: bigint, b: number) => Number(a) * b);
   env.registerOperator('double / int', (a: number, b: bigint) => a / Number(b));
-  env.registerOperator('int / double', (a: bigint, b: number) => Number(a) / b);
+  env.registerOperator('int / double: double', (a: bigint, b: number) => Number(a) / b);
   return env;
 }

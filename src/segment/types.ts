@@ -1,4 +1,4 @@
-import type { ParseResult } from '@marcbachmann/cel-js';
+import type { ASTNode } from '@marcbachmann/cel-js';
 
 /** A segment rule as written in the rules file (`config/segments.json`). */
 export interface SegmentRuleSpec {
@@ -18,18 +18,21 @@ export interface SegmentRuleSpec {
 export type ClauseMode = 'all' | 'any';
 
 /** One compiled CEL expression with its top-level clauses. */
+/** A compiled predicate over the segment variables: a closure (see fast-rule.ts) or cel-js's evaluator. */
+export type RuleFunction = ((act: SegmentActivation) => unknown) & { readonly ast: ASTNode };
+
 export interface CompiledExpression {
   /** The source text. */
   readonly source: string;
-  /** The compiled predicate (library-compiled; called with the activation object). */
-  readonly fn: ParseResult;
+  /** The compiled predicate (called with the activation object), with the syntax tree it was compiled from. */
+  readonly fn: RuleFunction;
   /**
    * `all`: the clauses of a top-level `&&` chain (all held when the expression is true);
    * `any`: the disjuncts of a top-level `||` chain (the true ones are the reason).
    */
   readonly mode: ClauseMode;
   /** The clauses, each compiled on its own, with their source text (one clause when neither chain). */
-  readonly clauses: readonly { readonly source: string; readonly fn: ParseResult }[];
+  readonly clauses: readonly { readonly source: string; readonly fn: RuleFunction }[];
   /** True when the expression is `!(enter)` generated for a rule without `exit` (clauses are enter's). */
   readonly negated: boolean;
 }
