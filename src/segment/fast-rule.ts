@@ -115,8 +115,8 @@ const numeric = (c: Compiled): boolean => c.kind === 'double' || c.kind === 'int
 function logical(op: '&&' | '||', args: ASTNode[], types: ReadonlyMap<string, string>): Compiled | undefined {
   const p = pair(args, types);
   if (p === undefined || p[0].kind !== 'bool' || p[1].kind !== 'bool') return undefined;
-  const f = p[0].fn as Bool;
-  const g = p[1].fn as Bool;
+  const f = p[0].fn;
+  const g = p[1].fn;
   return { kind: 'bool', fn: op === '&&' ? (a) => f(a) && g(a) : (a) => f(a) || g(a) };
 }
 
@@ -127,7 +127,7 @@ function conditional(args: ASTNode[], types: ReadonlyMap<string, string>): Compi
   const test = c.fn;
   const f = x.fn as (a: SegmentActivation) => never;
   const g = y.fn as (a: SegmentActivation) => never;
-  return { kind: x.kind, fn: (a: SegmentActivation) => (test(a) ? f(a) : g(a)) } as Compiled;
+  return { kind: x.kind, fn: (a: SegmentActivation) => (test(a) ? f(a) : g(a)) };
 }
 
 function comparison(op: string, args: ASTNode[], types: ReadonlyMap<string, string>): Compiled | undefined {
