@@ -8,7 +8,6 @@ type Compiled =
   | { readonly kind: 'string'; readonly fn: (a: SegmentActivation) => string };
 
 type Num = (a: SegmentActivation) => number;
-type Bool = (a: SegmentActivation) => boolean;
 
 const COMPARE: Readonly<Record<string, (x: number, y: number) => boolean>> = {
   '<': (x, y) => x < y,
