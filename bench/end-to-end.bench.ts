@@ -20,13 +20,14 @@ import { startEngine } from '../src/engine/index.js';
 import { createEngineMetrics } from '../src/metrics/index.js';
 import { startNatsServer } from '../src/nats/index.js';
 import { loadChurnModel, selectBackend } from '../src/score/index.js';
+import { loadSegmentRules } from '../src/segment/index.js';
 import { engineEnds, fillStream } from './bench-stream.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const minRatio = Number(process.argv.find((a) => a.startsWith('--min-ratio='))?.split('=')[1] ?? NaN);
 const EVENTS = Number(args[0] ?? 400_000);
 const CUSTOMERS = Number(args[1] ?? 40_000);
-// The shipped default model: what `npm start` scores with.
+// The shipped default model and segment rules: what `npm start` runs with.
 const MODEL_DIR = 'models/churn-default/3';
 const STREAM = 'BENCH';
 const PREFIX = 'bench';
@@ -89,6 +90,7 @@ async function engineRun(nc: NatsConnection, url: string, total: number, holdUpd
   const metrics = createEngineMetrics(new Registry());
   await selectBackend(log);
   const model = await loadChurnModel(MODEL_DIR);
+  const segments = await loadSegmentRules(config.segments.file);
   const { source, sink } = await engineEnds(nc, {
     stream: STREAM,
     prefix: PREFIX,
@@ -100,7 +102,7 @@ async function engineRun(nc: NatsConnection, url: string, total: number, holdUpd
   });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const engine = startEngine({ config, log, metrics, source, sink, model });
+  const engine = startEngine({ config, log, metrics, source, sink, model, segments });
   const sleep = () => new Promise((r) => setTimeout(r, 5));
   while (engine.totals.events + engine.totals.deadLetters < total) await sleep();
   // Caught up means the held updates are out too.
