@@ -22,7 +22,7 @@ export const DEFAULT_INITIAL_CAPACITY = 1024;
 
 /**
  * Creates an empty customer store: per-customer rolling features in event time, in typed-array columns
- * (one slot per customer, ~650 bytes), windows as absolute-time tiles (see windows.ts and docs/windows.md).
+ * (one slot per customer, 716 bytes), windows as absolute-time tiles (see windows.ts and docs/windows.md).
  * The same store serves online scoring and offline training (apply history in order, read `features` at
  * cut-off times), so both see features computed by the same code.
  */

@@ -1,3 +1,5 @@
+import { ColumnSlab, aligned } from './tile-level.js';
+
 /**
  * Which recent UTC days a customer purchased on, as a bitmap per slot covering the `span` days up to its latest
  * purchase day: enough to merge same-day purchases into one transaction (BG/NBD's unit) exactly, whatever order
@@ -11,18 +13,26 @@ export class PurchaseDayBits {
   private readonly words: number;
   bits: Uint32Array;
 
-  constructor(horizonDays: number, capacity: number) {
+  /** `slab`: where the bitmaps are carved from (default: a slab of their own). */
+  constructor(horizonDays: number, capacity: number, slab?: ColumnSlab) {
     this.words = Math.ceil((horizonDays + 2) / 32);
     this.span = this.words * 32;
-    this.bits = new Uint32Array(capacity * this.words);
+    this.bits = new Uint32Array(0);
+    this.grow(capacity, slab);
   }
 
   get byteLength(): number {
     return this.bits.byteLength;
   }
 
-  grow(capacity: number): void {
-    const bits = new Uint32Array(capacity * this.words);
+  /** Bytes {@link grow} takes from a slab for `capacity` slots, alignment included. */
+  bytesFor(capacity: number): number {
+    return aligned(capacity * this.words * 4);
+  }
+
+  /** Re-allocates for `capacity` slots from `slab` (default: a slab of its own), keeping existing slots. */
+  grow(capacity: number, slab = new ColumnSlab(this.bytesFor(capacity))): void {
+    const bits = slab.take(Uint32Array, capacity * this.words);
     bits.set(this.bits);
     this.bits = bits;
   }

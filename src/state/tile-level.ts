@@ -10,6 +10,39 @@ export interface TileWidths {
   readonly amounts: number;
 }
 
+/** A typed-array constructor a column is made of, viewing part of a {@link ColumnSlab}. */
+export interface ColumnCtor<T> {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/** `bytes` rounded up to a multiple of 8, so the next column starts aligned for any element type. */
+export const aligned = (bytes: number): number => Math.ceil(bytes / 8) * 8;
+
+/**
+ * Zeroed columns carved out of one ArrayBuffer: every column of a store is one allocation, replaced as one when
+ * the store grows. As 16 separate arrays, each was small enough for glibc to serve from its heap (below its
+ * dynamic mmap threshold, up to 32 MB) until the store held tens to hundreds of thousands of customers, and the
+ * copies that growth left behind stayed resident there as holes: a 1M-customer store alone had 160 MiB of malloc
+ * heap (8 MiB with one slab), 64 B of RSS per customer more. One slab passes the threshold at
+ * ~47k customers, is mmap'ed and unmapped when freed, and its unused tail is never touched.
+ */
+export class ColumnSlab {
+  readonly buffer: ArrayBuffer;
+  private offset = 0;
+
+  constructor(bytes: number) {
+    this.buffer = new ArrayBuffer(bytes);
+  }
+
+  /** The next `length` elements of the slab as a `ctor` array; throws past the end (a sizing bug). */
+  take<T>(ctor: ColumnCtor<T>, length: number): T {
+    const column = new ctor(this.buffer, this.offset, length);
+    this.offset += aligned(length * ctor.BYTES_PER_ELEMENT);
+    return column;
+  }
+}
+
 /** Saturation values of the three widths. */
 export const MAX_SMALL = 0xff;
 export const MAX_COUNT = 0xffff;
@@ -37,16 +70,16 @@ export class TileLevel {
   counts: Uint16Array;
   amounts: Uint32Array;
 
-  constructor(spec: LevelSpec, widths: TileWidths, capacity: number) {
+  /** `slab`: where the arrays are carved from (default: a slab of their own, {@link bytesFor}(capacity)). */
+  constructor(spec: LevelSpec, widths: TileWidths, capacity: number, slab?: ColumnSlab) {
     this.tileMs = spec.tileMs;
     this.ring = spec.ring;
     this.widths = widths;
-    // Zero-filled and untouched until a slot is used: the OS maps the pages lazily, so capacity slack
-    // costs address space, not resident memory.
-    this.heads = new Int32Array(capacity);
-    this.small = new Uint8Array(capacity * spec.ring * widths.small);
-    this.counts = new Uint16Array(capacity * spec.ring * widths.counts);
-    this.amounts = new Uint32Array(capacity * spec.ring * widths.amounts);
+    this.heads = new Int32Array(0);
+    this.small = new Uint8Array(0);
+    this.counts = new Uint16Array(0);
+    this.amounts = new Uint32Array(0);
+    this.grow(capacity, slab);
   }
 
   /** Bytes held by this level's typed arrays. */
@@ -54,13 +87,26 @@ export class TileLevel {
     return this.heads.byteLength + this.small.byteLength + this.counts.byteLength + this.amounts.byteLength;
   }
 
-  /** Re-allocates for `capacity` slots, keeping existing slots. */
-  grow(capacity: number): void {
+  /** Bytes {@link grow} takes from a slab for `capacity` slots, alignment included. */
+  bytesFor(capacity: number): number {
     const per = capacity * this.ring;
-    this.heads = copied(new Int32Array(capacity), this.heads);
-    this.small = copied(new Uint8Array(per * this.widths.small), this.small);
-    this.counts = copied(new Uint16Array(per * this.widths.counts), this.counts);
-    this.amounts = copied(new Uint32Array(per * this.widths.amounts), this.amounts);
+    const { small, counts, amounts } = this.widths;
+    return (
+      aligned(capacity * 4) + aligned(per * small) + aligned(per * counts * 2) + aligned(per * amounts * 4)
+    );
+  }
+
+  /**
+   * Re-allocates for `capacity` slots from `slab` (default: a slab of its own), keeping existing slots. Zeroed
+   * and untouched until a slot is used: the OS maps the pages lazily, so capacity slack costs address space,
+   * not resident memory.
+   */
+  grow(capacity: number, slab = new ColumnSlab(this.bytesFor(capacity))): void {
+    const per = capacity * this.ring;
+    this.heads = copied(slab.take(Int32Array, capacity), this.heads);
+    this.small = copied(slab.take(Uint8Array, per * this.widths.small), this.small);
+    this.counts = copied(slab.take(Uint16Array, per * this.widths.counts), this.counts);
+    this.amounts = copied(slab.take(Uint32Array, per * this.widths.amounts), this.amounts);
   }
 
   /** Empties a slot: all tiles zero, no head. */

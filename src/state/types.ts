@@ -22,8 +22,8 @@ export interface CustomerStoreOptions {
    */
   readonly horizonDays?: number;
   /**
-   * Customer slots allocated up front; the columns double when full. Set it near the expected customer count to
-   * skip the copies (and the transient 1.5x memory) of growing.
+   * Customer slots allocated up front; the columns grow by 1.5x when full. Set it near the expected customer count
+   * to skip the copies of growing (while one runs, the old columns and the copy are both resident).
    * @default 1024
    */
   readonly initialCapacity?: number;
