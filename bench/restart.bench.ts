@@ -1,287 +1,202 @@
 /**
- * Restart to ready: an engine that stopped (writing its snapshot) starts again, restores the snapshot and replays
- * the tail published while it was down, until it has applied the stream's last message; beside it, in the same
- * run, an engine without snapshots that rebuilds the same state by replaying the whole stream (the baseline).
+ * Restart to ready of the engine PROCESS (`node dist/src/cli/main.js start`) at 1M customers: an engine that
+ * caught up on the stream stops with SIGTERM (it drains and writes its snapshot to the JetStream object store), a
+ * tail is published while it is down, and a new process restores the snapshot and replays the tail. Beside it, in
+ * the same run, the baseline: that first engine's own start, a fresh consumer without a snapshot replaying the
+ * whole stream. The design's budget: ready within 30 s after a restart at 1M customers.
  *
- * Command:  npm run build && node dist/bench/restart.bench.js [events=400000] [customers=40000] [tail=10000]
- * Needs:    nats-server on PATH (Debian: apt-get install nats-server); the shipped model in models/.
- * Prints:   seconds to ready for both, their ratio; for each, where the time went (model and connection, snapshot
- *           load with its size and MB/s, decode, consumer setup, state restore, start-up, the wait for the first
- *           message, the consumer replay with its rate) and the warnings logged meanwhile; also as JSON last.
- * Env:      RESTART_LOG=1 echoes the engines' logs (info and up) to stderr; DEBUG_RESTART=1 prints progress.
+ * Command:  npm run bench:restart [-- customers=1000000 [tail=10000]]
+ * Needs:    npm run build; nats-server on PATH (Debian: apt-get install nats-server); the shipped model in models/.
+ * Prints:   for both starts, seconds from the spawn to each step (model, NATS, snapshot read and restored, /readyz
+ *           200, everything applied), the shutdown's drain + snapshot time and size, their ratio; JSON last.
+ * Env:      EVENTS_PER_CUSTOMER (default 1: the restart's cost is the snapshot, which grows with customers, not
+ *           events; the baseline's replay grows with events); ENGINE_LOG=1 echoes the engines' logs to stderr.
+ *
+ * Periodic snapshots are pushed past the run (interval 1 h, every 1e9 events): the only one is the shutdown's,
+ * and the baseline replay is not slowed by copies of the state. /readyz follows the consumer's pending count,
+ * which the engine reads every health.pollIntervalMs (default 2 s): ready lags "applied" by up to that.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { pino } from 'pino';
-import { startChurnflow, type Churnflow } from '../src/cli/start.js';
-import { loadConfig } from '../src/config/index.js';
-import { startNatsServer } from '../src/nats/index.js';
-import { encodeEvents } from '../src/ingest/index.js';
-import { fillStream } from './bench-stream.js';
+import {
+  addStream,
+  customerEvents,
+  customerId,
+  handled,
+  publishEvents,
+  spawnEngine,
+  startBroker,
+  until,
+  type EngineProcess,
+  type LogRecord,
+} from './engine-process.js';
 
-const EVENTS = Number(process.argv[2] ?? 400_000);
-const CUSTOMERS = Number(process.argv[3] ?? 40_000);
-const TAIL = Number(process.argv[4] ?? 10_000);
+const CUSTOMERS = Number(process.argv[2] ?? 1_000_000);
+const TAIL = Number(process.argv[3] ?? 10_000);
+const PER_CUSTOMER = Number(process.env['EVENTS_PER_CUSTOMER'] ?? 1);
 const STREAM = 'RESTART';
 const PREFIX = 'rs';
+const BUDGET_SECONDS = 30;
+const ENV = { CHURNFLOW_SNAPSHOT_INTERVAL_MS: '3600000', CHURNFLOW_SNAPSHOT_EVERY_EVENTS: '1000000000' };
 
-/** A log record as pino writes it (level, epoch ms, message, fields). */
-interface LogRecord {
-  readonly level: number;
-  readonly time: number;
-  readonly msg: string;
-  readonly [field: string]: unknown;
-}
-/** Every record the engines log (info and up), kept for the phases; RESTART_LOG=info also echoes them to stderr. */
-const records: LogRecord[] = [];
-const echo = process.env['RESTART_LOG'] !== undefined;
-const log = pino(
-  { level: 'info' },
-  {
-    write(line: string) {
-      records.push(JSON.parse(line) as LogRecord);
-      if (echo) process.stderr.write(line);
-    },
-  },
-);
-
-function config(url: string, consumer: string, snapshots: boolean) {
-  return loadConfig({
-    env: {},
-    overrides: {
-      'nats.url': url,
-      'nats.stream': STREAM,
-      'nats.consumer': consumer,
-      'ingest.subjectPrefix': PREFIX,
-      'publish.prefix': `out_${consumer}`,
-      'snapshot.enabled': snapshots,
-      'http.host': '127.0.0.1',
-      'http.port': 0,
-      'log.level': 'silent',
-      'log.summaryEveryMs': 0,
-    },
-  });
-}
-
-/** Where one start's time went, in seconds from the call of startChurnflow (undefined: not seen). */
-interface Phases {
-  /** Ready: the stream's last message applied. */
-  readonly readySeconds: number;
-  /** startChurnflow returned ("churnflow started"). */
-  readonly startedSeconds: number;
+/** One start of the engine process: seconds from its spawn to each step (undefined: not logged). */
+interface Start {
+  readonly modelSeconds?: number;
   readonly connectedSeconds?: number;
-  /** The snapshot's object read (list + chunks), its decode, its size. */
-  readonly snapshot?: {
-    readonly loadSeconds: number;
-    readonly decodeSeconds: number;
-    readonly bytes: number;
-  };
-  /** The snapshot decoded and checked against the stream: the start point chosen. */
-  readonly chosenSeconds?: number;
-  /** The durable consumer (re)created at the start point. */
-  readonly consumerSeconds?: number;
-  /** The engine took the snapshot's state. */
+  readonly snapshot?: { readonly seconds: number; readonly bytes: number; readonly readMs: number };
   readonly restoredSeconds?: number;
-  /** The first message after the start point was seen applied (at the earliest when startChurnflow returned). */
-  readonly firstAppliedSeconds?: number;
-  /** Messages after the start point (the tail, or the whole stream)... */
+  readonly customers?: number;
+  readonly startedSeconds?: number;
+  readonly readySeconds: number;
+  /** Every message of this start applied: the tail after a restore, the whole stream in a replay. */
+  readonly appliedSeconds: number;
   readonly applied: number;
-  /** ...and those of them applied after the first was seen (the replay rate's numerator). */
-  readonly appliedAfterFirst: number;
-  /** Warnings and errors logged meanwhile, by message. */
-  readonly warnings: Record<string, number>;
+  readonly warnings: number;
 }
 
-/** Starts an engine and waits until it applied the stream's last message; returns it and where the time went. */
-async function untilCaughtUp(url: string, nc: NatsConnection, consumer: string, snapshots: boolean) {
-  const last = (await (await jetstreamManager(nc)).streams.info(STREAM)).state.last_seq;
-  const firstRecord = records.length;
-  const wall0 = Date.now();
-  const t0 = performance.now();
-  const app: Churnflow = await startChurnflow(config(url, consumer, snapshots), log);
-  const startedSeconds = (performance.now() - t0) / 1000;
-  // One partition (P = 1): its engine.
-  const engine = app.engine.engines()[0];
-  if (engine === undefined) throw new Error('no engine started');
-  // The start point; messages applied before startChurnflow returned count from its return (seen no earlier).
-  const restoredAt = records.slice(firstRecord).find((r) => r.msg === 'state restored from snapshot');
-  const fromSeq = Number(restoredAt?.['streamSeq'] ?? 0);
-  let firstAppliedSeconds: number | undefined;
-  let seenSeq = fromSeq;
-  let lastLog = 0;
-  for (;;) {
-    const t = engine.totals;
-    if (firstAppliedSeconds === undefined && t.lastStreamSeq > fromSeq) {
-      firstAppliedSeconds = (performance.now() - t0) / 1000;
-      seenSeq = t.lastStreamSeq;
+/** Spawns an engine and waits until it has applied `expected` events and /readyz answers 200. */
+async function start(url: string, snapshots: boolean, expected: number) {
+  const engine = await spawnEngine({
+    url,
+    stream: STREAM,
+    prefix: PREFIX,
+    consumer: 'engine',
+    snapshots,
+    env: ENV,
+    echo: process.env['ENGINE_LOG'] !== undefined,
+  });
+  let readySeconds: number | undefined;
+  let appliedSeconds: number | undefined;
+  let lastNote = 0;
+  await until(async () => {
+    // Timed when the answer arrives: a request sent while the engine was busy (restoring) waits for it.
+    if (readySeconds === undefined && (await engine.ready())) readySeconds = engine.elapsed();
+    const m = appliedSeconds === undefined ? await engine.metrics() : undefined;
+    if (m !== undefined && handled(m) >= expected) appliedSeconds = engine.elapsed();
+    if (m !== undefined && engine.elapsed() - lastNote > 15) {
+      lastNote = engine.elapsed();
+      process.stderr.write(`  ${lastNote.toFixed(0)} s: ${handled(m)} of ${expected} applied\n`);
     }
-    if (t.lastStreamSeq >= last) break;
-    await new Promise((r) => setTimeout(r, 10));
-    if (process.env['DEBUG_RESTART'] && performance.now() - lastLog > 500) {
-      lastLog = performance.now();
-      process.stderr.write(
-        `${consumer} ${((lastLog - t0) / 1000).toFixed(1)}s seq=${t.lastStreamSeq}/${last} events=${t.events} dups=${t.duplicates} updates=${t.scoreUpdates} backlog=${engine.backlog} clock=${new Date(engine.clockMs).toISOString()}\n`,
-      );
-    }
-  }
-  const readySeconds = (performance.now() - t0) / 1000;
-  const seen = records.slice(firstRecord);
+    return readySeconds !== undefined && appliedSeconds !== undefined ? true : undefined;
+  }, 120_000 + expected);
+  return { engine, start: phases(engine, readySeconds ?? NaN, appliedSeconds ?? NaN, expected) };
+}
+
+/** Where the time went, from the engine's log (pino's epoch-ms `time`, against the wall clock at the spawn). */
+function phases(engine: EngineProcess, readySeconds: number, appliedSeconds: number, applied: number): Start {
+  const find = (msg: string): LogRecord | undefined => engine.logs.find((r) => r.msg === msg);
   const at = (msg: string): number | undefined => {
-    const r = seen.find((x) => x.msg === msg);
-    return r === undefined ? undefined : (r.time - wall0) / 1000;
+    const r = find(msg);
+    return r === undefined ? undefined : (r.time - engine.spawnedAtMs) / 1000;
   };
-  const read = seen.find((x) => x.msg === 'snapshot read');
-  const warnings: Record<string, number> = {};
-  for (const r of seen) if (r.level >= 40) warnings[r.msg] = (warnings[r.msg] ?? 0) + 1;
-  const phases: Phases = {
-    readySeconds,
-    startedSeconds,
+  const read = find('snapshot read');
+  const restored = find('state restored from snapshot');
+  return {
+    modelSeconds: at('churn model loaded'),
     connectedSeconds: at('connected to NATS'),
     ...(read === undefined
       ? {}
       : {
           snapshot: {
-            loadSeconds: (Number(read['listMs']) + Number(read['readMs'])) / 1000,
-            decodeSeconds: Number(read['decodeMs']) / 1000,
+            seconds: at('snapshot read') ?? NaN,
             bytes: Number(read['bytes']),
+            readMs: Number(read['listMs']) + Number(read['readMs']),
           },
         }),
-    chosenSeconds: at('snapshot read'),
-    consumerSeconds:
-      at('restoring customer state from a snapshot, then replaying the tail') ??
-      at('rebuilding customer state: replaying the stream from its start'),
     restoredSeconds: at('state restored from snapshot'),
-    firstAppliedSeconds,
-    applied: last - fromSeq,
-    appliedAfterFirst: last - seenSeq,
-    warnings,
+    ...(restored === undefined ? {} : { customers: Number(restored['customers']) }),
+    startedSeconds: at('churnflow started'),
+    readySeconds,
+    appliedSeconds,
+    applied,
+    warnings: engine.logs.filter((r) => r.level >= 40).length,
   };
-  return { app, engine, phases, restored: fromSeq };
 }
 
-const s1 = (x: number | undefined): string => (x === undefined ? '-' : `${x.toFixed(2)} s`);
+const sec = (x: number | undefined): string => (x === undefined ? '-' : `${x.toFixed(1)} s`);
+const n = (x: number): string => x.toLocaleString('en');
 
-/** One line per phase, each with when it ended (seconds from the start) and how long it took. */
-function describe(p: Phases): string[] {
-  const lines: string[] = [];
-  const step = (what: string, end: number | undefined, from: number | undefined, extra = ''): void => {
-    if (end === undefined) return;
-    const took = from === undefined ? undefined : end - from;
-    lines.push(`  ${what.padEnd(42)} at ${s1(end).padStart(8)}   took ${s1(took).padStart(8)}${extra}`);
-  };
-  step('model loaded, NATS connected', p.connectedSeconds, 0);
-  if (p.snapshot !== undefined && p.chosenSeconds !== undefined) {
-    const { loadSeconds, decodeSeconds, bytes } = p.snapshot;
-    const mb = bytes / 1e6;
-    const readEnd = p.chosenSeconds - decodeSeconds;
-    step('stream/bucket checks', readEnd - loadSeconds, p.connectedSeconds);
-    step(
-      'snapshot load (list + object read)',
-      readEnd,
-      readEnd - loadSeconds,
-      `   ${mb.toFixed(1)} MB, ${(mb / Math.max(loadSeconds, 1e-3)).toFixed(0)} MB/s`,
-    );
-    step('snapshot decode (checksum, columns)', p.chosenSeconds, readEnd);
-  }
-  step('consumer created at the start point', p.consumerSeconds, p.chosenSeconds ?? p.connectedSeconds);
-  step('state restored into the engine', p.restoredSeconds, p.consumerSeconds);
-  step('started (ops, erase, requests served)', p.startedSeconds, p.restoredSeconds ?? p.consumerSeconds);
-  step('first message applied', p.firstAppliedSeconds, p.startedSeconds);
-  const rate = (n: number, s: number): string =>
-    `${Math.round(n / Math.max(s, 1e-3)).toLocaleString('en')}/s`;
-  if (p.firstAppliedSeconds !== undefined) {
-    const took = p.readySeconds - p.firstAppliedSeconds;
-    step(
-      `consumer replay (${p.applied.toLocaleString('en')} messages)`,
-      p.readySeconds,
-      p.firstAppliedSeconds,
-      `   ${rate(p.appliedAfterFirst, took)}`,
+function print(restart: Start, replay: Start, shutdown: { seconds: number; bytes: number }): void {
+  console.log(
+    `stream: ${n(CUSTOMERS * PER_CUSTOMER)} events of ${n(CUSTOMERS)} customers, then a tail of ${n(TAIL)} published while the engine was down`,
+  );
+  console.log(
+    `shutdown before the restart (SIGTERM: drain, snapshot of ${(shutdown.bytes / 1e6).toFixed(0)} MB, exit): ${sec(shutdown.seconds)}`,
+  );
+  const snap = restart.snapshot;
+  const mbps = snap === undefined ? '' : `, ${(snap.bytes / 1e3 / Math.max(snap.readMs, 1)).toFixed(0)} MB/s`;
+  const rows: [string, number | undefined, number | undefined][] = [
+    ['churn model loaded', restart.modelSeconds, replay.modelSeconds],
+    ['connected to NATS', restart.connectedSeconds, replay.connectedSeconds],
+    [`snapshot read and decoded${mbps}`, snap?.seconds, undefined],
+    [`state restored (${n(restart.customers ?? 0)} customers)`, restart.restoredSeconds, undefined],
+    ['started (ops, requests served)', restart.startedSeconds, replay.startedSeconds],
+    ['/readyz 200', restart.readySeconds, replay.readySeconds],
+    [
+      `applied (tail ${n(restart.applied)} | stream ${n(replay.applied)})`,
+      restart.appliedSeconds,
+      replay.appliedSeconds,
+    ],
+  ];
+  console.log(`${'seconds from the spawn to'.padEnd(48)} | restart: snapshot + tail | baseline: full replay`);
+  for (const [what, a, b] of rows)
+    console.log(`${what.padEnd(48)} | ${sec(a).padStart(24)} | ${sec(b).padStart(21)}`);
+  const ratio = restart.readySeconds / replay.readySeconds;
+  console.log(`ratio restart / full replay (to /readyz 200): ${ratio.toFixed(3)}`);
+  const verdict = restart.readySeconds <= BUDGET_SECONDS ? 'met' : 'MISSED';
+  console.log(`budget: ready within ${BUDGET_SECONDS} s at ${n(CUSTOMERS)} customers: ${verdict}`);
+  if (restart.warnings + replay.warnings > 0) {
+    console.log(
+      `warnings logged: restart ${restart.warnings}, replay ${replay.warnings} (ENGINE_LOG=1 shows them)`,
     );
   }
-  lines.push(`  ${'ready'.padEnd(42)} at ${s1(p.readySeconds).padStart(8)}`);
-  const warned = Object.entries(p.warnings);
-  if (warned.length > 0)
-    lines.push(`  warnings meanwhile: ${warned.map(([m, n]) => `${n}× ${JSON.stringify(m)}`).join(', ')}`);
-  return lines;
-}
-
-/** The phases as JSON fields (seconds, 2 decimals). */
-function phaseFields(p: Phases) {
-  const r2 = (x: number | undefined) => (x === undefined ? null : Number(x.toFixed(2)));
-  return {
-    startedSeconds: r2(p.startedSeconds),
-    snapshotLoadSeconds: r2(p.snapshot?.loadSeconds),
-    snapshotDecodeSeconds: r2(p.snapshot?.decodeSeconds),
-    snapshotBytes: p.snapshot?.bytes ?? null,
-    firstAppliedSeconds: r2(p.firstAppliedSeconds),
-    replaySeconds: r2(
-      p.firstAppliedSeconds === undefined ? undefined : p.readySeconds - p.firstAppliedSeconds,
-    ),
-    readySeconds: r2(p.readySeconds),
-    warnings: Object.values(p.warnings).reduce((a, b) => a + b, 0),
-  };
+  console.log(
+    JSON.stringify({
+      bench: 'restart',
+      customers: CUSTOMERS,
+      events: CUSTOMERS * PER_CUSTOMER,
+      tail: TAIL,
+      restoreSeconds: Number(restart.readySeconds.toFixed(2)),
+      replaySeconds: Number(replay.readySeconds.toFixed(2)),
+      ratio: Number(ratio.toFixed(3)),
+      shutdownSeconds: Number(shutdown.seconds.toFixed(2)),
+      snapshotBytes: shutdown.bytes,
+      restore: restart,
+      replay,
+    }),
+  );
 }
 
 async function main(): Promise<void> {
-  const server = await startNatsServer();
-  const nc = await connect({ servers: server.url });
+  const broker = await startBroker();
   try {
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: STREAM, subjects: [`${PREFIX}.>`] });
-    const stored = await fillStream(nc, {
-      stream: STREAM,
-      prefix: PREFIX,
-      customers: CUSTOMERS,
-      max: EVENTS,
-      seed: 5,
-    });
-    // The engine that will restart: it catches up once, then stops (its last snapshot written on the way out).
-    const first = await untilCaughtUp(server.url, nc, 'engine', true);
-    await first.app.stop();
-    // What came while it was down: the next minutes of the same history (its clock goes on where it stopped, so
-    // the restart measures restoring and the tail, not a clock jumping over a gap in the history).
-    const from = first.engine.clockMs;
+    await addStream(broker.nc, STREAM, PREFIX);
+    const events = await publishEvents(
+      broker.nc,
+      STREAM,
+      PREFIX,
+      customerEvents(CUSTOMERS, PER_CUSTOMER, Date.now()),
+    );
+    process.stderr.write(`${events} events stored; the baseline replays them\n`);
+    // The baseline: a fresh consumer, no snapshot yet, so it replays the whole stream...
+    const first = await start(broker.server.url, true, events);
+    // ...and is then the engine that restarts: SIGTERM makes it drain and write its snapshot on the way out.
+    const shutdownSeconds = await first.engine.stop('SIGTERM');
+    const written = first.engine.logs.findLast((r) => r.msg === 'snapshot written');
+    if (written === undefined) throw new Error('the engine stopped without writing a snapshot');
+    const from = Date.now() - TAIL;
     const tail = Array.from({ length: TAIL }, (_, i) => ({
-      customerId: `c-${String(i % CUSTOMERS).padStart(6, '0')}`,
+      customerId: customerId(i % CUSTOMERS),
       type: 'page_view',
-      ts: from + i * 10,
+      ts: from + i,
     }));
-    for (const m of encodeEvents(tail, PREFIX)) nc.publish(m.subject, m.data);
-    await nc.flush();
-    const restarted = await untilCaughtUp(server.url, nc, 'engine', true);
-    const customers = restarted.engine.store.size;
-    await restarted.app.stop();
-    const replayed = await untilCaughtUp(server.url, nc, 'baseline', false);
-    await replayed.app.stop();
-    console.log(
-      `stream: ${stored.toLocaleString('en')} events of ${CUSTOMERS.toLocaleString('en')} customers, then a tail of ${TAIL.toLocaleString('en')}`,
-    );
-    console.log(
-      `restart with snapshot (restore + tail): ${restarted.phases.readySeconds.toFixed(1)} s to ready (started in ${restarted.phases.startedSeconds.toFixed(1)} s, from stream sequence ${restarted.restored}), ${customers} customers`,
-    );
-    for (const line of describe(restarted.phases)) console.log(line);
-    console.log(
-      `baseline: full replay of the stream:    ${replayed.phases.readySeconds.toFixed(1)} s to ready`,
-    );
-    for (const line of describe(replayed.phases)) console.log(line);
-    const ratio = restarted.phases.readySeconds / replayed.phases.readySeconds;
-    console.log(`ratio restore / replay:                 ${ratio.toFixed(2)}`);
-    console.log(
-      JSON.stringify({
-        bench: 'restart',
-        events: stored + TAIL,
-        customers: CUSTOMERS,
-        tail: TAIL,
-        restoreSeconds: Number(restarted.phases.readySeconds.toFixed(2)),
-        replaySeconds: Number(replayed.phases.readySeconds.toFixed(2)),
-        ratio: Number(ratio.toFixed(3)),
-        restore: phaseFields(restarted.phases),
-        replay: phaseFields(replayed.phases),
-      }),
-    );
+    await publishEvents(broker.nc, STREAM, PREFIX, tail);
+    process.stderr.write(`snapshot written, tail published; restarting\n`);
+    const restarted = await start(broker.server.url, true, TAIL);
+    await restarted.engine.stop('SIGKILL');
+    if (restarted.start.restoredSeconds === undefined)
+      throw new Error('the restart did not restore a snapshot');
+    print(restarted.start, first.start, { seconds: shutdownSeconds, bytes: Number(written['bytes']) });
   } finally {
-    await nc.close();
-    await server.stop();
+    await broker.stop();
   }
 }
 
