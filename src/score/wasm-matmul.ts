@@ -32,13 +32,13 @@ export function preferUntransposedMatMul(): void {
       const bt = transpose.kernelFunc({
         inputs: { x: b },
         backend: args.backend,
-        attrs: { perm } as unknown as tf.NamedAttrMap,
+        attrs: { perm },
       }) as tf.TensorInfo;
       try {
         return matMul.kernelFunc({
           ...args,
           inputs: { a, b: bt },
-          attrs: { ...args.attrs, transposeB: false } as unknown as tf.NamedAttrMap,
+          attrs: { ...args.attrs, transposeB: false },
         });
       } finally {
         (args.backend as tf.KernelBackend).disposeData(bt.dataId);

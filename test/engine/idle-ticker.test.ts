@@ -10,7 +10,14 @@ function setup(nextDueMs: number) {
   let engineClock = T0 - 10_000;
   const ticks: number[] = [];
   const deps: IdleTickerDeps = {
-    totals: { events: 0, deadLetters: 0, duplicates: 0, lastMessageWallMs: T0, lastStreamSeq: 0 },
+    totals: {
+      events: 0,
+      deadLetters: 0,
+      duplicates: 0,
+      lastMessageWallMs: T0,
+      lastStreamSeq: 0,
+      pendingBehind: 0,
+    },
     clockMs: () => engineClock,
     nextDueMs: () => nextDueMs,
     busy: () => false,
