@@ -119,9 +119,9 @@ export function startEngine(given: EngineDeps): Engine {
       return wait;
     },
   });
-  // The updates of rows made while a backlog is worked off wait (see HeldUpdates); they go out once the source's
-  // backlog is below the threshold and its rows are scored — not while draining: what is still held then goes into
-  // the shutdown snapshot, and out after the restart.
+  // The updates of rows made while a backlog is worked off wait (see HeldUpdates); they go out once the engine is
+  // no longer behind (publish.catchUpBehindMs) and the backlog's rows are scored — not while draining: what is still
+  // held then goes into the shutdown snapshot, and out after the restart.
   const catchUpBehindMs = config.publish.catchUpBehindMs;
   const releasable = (): boolean =>
     held.size > 0 && !rows.backlog && !rows.backlogQueued && state$.value === 'running';
