@@ -5,7 +5,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { Config } from '../src/config/index.js';
+import { loadConfig, type Config } from '../src/config/index.js';
 import type { CustomerEvent } from '../src/contract/event.js';
 import { encodeEvents, ensureEventStream, jetStreamSource } from '../src/ingest/index.js';
 import type { EngineMetrics } from '../src/metrics/index.js';
@@ -48,6 +48,25 @@ export async function fillStream(
     await new Promise((r) => setTimeout(r, 50));
   }
   return (await jsm.streams.info(opts.stream)).state.messages;
+}
+
+/** The engine's configuration over a bench stream (defaults otherwise, silent logs), with `overrides` on top. */
+export function benchEngineConfig(
+  url: string,
+  stream: string,
+  prefix: string,
+  overrides: Record<string, unknown> = {},
+): Readonly<Config> {
+  return loadConfig({
+    env: {},
+    overrides: {
+      'nats.url': url,
+      'nats.stream': stream,
+      'ingest.subjectPrefix': prefix,
+      'log.level': 'silent',
+      ...overrides,
+    },
+  });
 }
 
 /** A durable consumer named `consumer` over the stream, as the engine's source, and a NATS sink under `outPrefix`. */

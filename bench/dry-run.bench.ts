@@ -14,7 +14,6 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { loadConfig } from '../src/config/index.js';
 import { startEngine } from '../src/engine/index.js';
 import { createEngineMetrics } from '../src/metrics/index.js';
 import { startNatsServer } from '../src/nats/index.js';
@@ -23,7 +22,7 @@ import { compileDryRunRule, createActivation, RULE_LIMITS } from '../src/segment
 import { compileExpression } from '../src/segment/compile-expression.js';
 import { createRuleEnvironment } from '../src/segment/rule-environment.js';
 import { DAY_MS } from '../src/simulate/index.js';
-import { engineEnds, fillStream } from './bench-stream.js';
+import { benchEngineConfig, engineEnds, fillStream } from './bench-stream.js';
 
 const EVENTS = Number(process.argv[2] ?? 300_000);
 const CUSTOMERS = Number(process.argv[3] ?? 30_000);
@@ -100,16 +99,12 @@ async function engineRun(
   run: string,
   rule?: string,
 ) {
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      'nats.url': url,
-      'nats.stream': STREAM,
-      'ingest.subjectPrefix': PREFIX,
-      'log.level': 'silent',
-      ...(SLICE_MS === undefined ? {} : { 'segments.dryRunSliceMs': SLICE_MS }),
-    },
-  });
+  const config = benchEngineConfig(
+    url,
+    STREAM,
+    PREFIX,
+    SLICE_MS === undefined ? {} : { 'segments.dryRunSliceMs': SLICE_MS },
+  );
   const log = pino({ level: 'silent' });
   const metrics = createEngineMetrics(new Registry());
   const { source, sink } = await engineEnds(nc, {

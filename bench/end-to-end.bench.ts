@@ -15,13 +15,12 @@ import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jet
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { loadConfig } from '../src/config/index.js';
 import { startEngine } from '../src/engine/index.js';
 import { createEngineMetrics } from '../src/metrics/index.js';
 import { startNatsServer } from '../src/nats/index.js';
 import { loadChurnModel, selectBackend } from '../src/score/index.js';
 import { loadSegmentRules } from '../src/segment/index.js';
-import { engineEnds, fillStream } from './bench-stream.js';
+import { benchEngineConfig, engineEnds, fillStream } from './bench-stream.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const minRatio = Number(process.argv.find((a) => a.startsWith('--min-ratio='))?.split('=')[1] ?? NaN);
@@ -75,16 +74,9 @@ async function bareConsumer(nc: NatsConnection, total: number, name: string) {
 }
 
 async function engineRun(nc: NatsConnection, url: string, total: number, holdUpdates: boolean) {
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      'nats.url': url,
-      'nats.stream': STREAM,
-      'ingest.subjectPrefix': PREFIX,
-      'log.level': 'silent',
-      // The stream was filled seconds ago; a production replay's messages are minutes to hours old.
-      'publish.catchUpBehindMs': holdUpdates ? 1_000 : 0,
-    },
+  // The stream was filled seconds ago; a production replay's messages are minutes to hours old.
+  const config = benchEngineConfig(url, STREAM, PREFIX, {
+    'publish.catchUpBehindMs': holdUpdates ? 1_000 : 0,
   });
   const log = pino({ level: 'silent' });
   const metrics = createEngineMetrics(new Registry());

@@ -18,14 +18,13 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { loadConfig } from '../src/config/index.js';
 import { startEngine } from '../src/engine/index.js';
 import { createEngineMetrics, type EngineMetrics } from '../src/metrics/index.js';
 import { startNatsServer } from '../src/nats/index.js';
 import { loadChurnModel, selectBackend, type ChurnModel } from '../src/score/index.js';
 import { loadSegmentRules, type SegmentRuleSet } from '../src/segment/index.js';
 import { FEATURE_COUNT, type CustomerStore } from '../src/state/index.js';
-import { engineEnds, fillStream } from './bench-stream.js';
+import { benchEngineConfig, engineEnds, fillStream } from './bench-stream.js';
 import { int, modelCostPerRow, printModelTable, printTable, type ModelCost } from './timing.js';
 
 const EVENTS = Number(process.argv[2] ?? 50_000);
@@ -77,16 +76,7 @@ async function meanBatch(metrics: EngineMetrics): Promise<number> {
  * the updates it held through the backlog, and drained; with the features of the customers it ended with.
  */
 async function engineRun(nc: NatsConnection, url: string, total: number, maxBatch: number, deps: Shared) {
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      'nats.url': url,
-      'nats.stream': STREAM,
-      'ingest.subjectPrefix': PREFIX,
-      'score.maxBatch': maxBatch,
-      'log.level': 'silent',
-    },
-  });
+  const config = benchEngineConfig(url, STREAM, PREFIX, { 'score.maxBatch': maxBatch });
   const log = pino({ level: 'silent' });
   const metrics = createEngineMetrics(new Registry());
   const ends = {
