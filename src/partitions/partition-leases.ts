@@ -17,6 +17,7 @@ import {
   instanceOfHeartbeatKey,
   leaseKey,
 } from './lease-records.js';
+import { FIRST_WRITE_WITHIN_MS, whenBucketTakesWrites } from './bucket-ready.js';
 import { MIN_TTL_RENEWALS } from './options.js';
 import type { LeaseChange, LostReason, OwnershipState, PartitionOwnership, ReleaseHook } from './types.js';
 
@@ -227,7 +228,7 @@ class PartitionLeases implements PartitionOwnership {
   private async checkCount(kv: KV): Promise<void> {
     const mine = encodeRecord({ count: this.count });
     try {
-      await kv.create(COUNT_KEY, mine);
+      await whenBucketTakesWrites(() => kv.create(COUNT_KEY, mine), FIRST_WRITE_WITHIN_MS);
       return;
     } catch (err) {
       if (!isConflict(err)) throw this.unavailable(err);

@@ -6,7 +6,8 @@ import type { Rejection } from '../decode/types.js';
 import type { EngineMetrics } from '../metrics/index.js';
 import { deadLetterMessage } from './dead-letter-message.js';
 import { ensureDeadLetterStream } from './dead-letter-stream.js';
-import { DeadLettersNotStoredError, isMissingStream, isRetryable, isTooLarge } from './store-errors.js';
+import { isMissingStream } from '../nats/index.js';
+import { DeadLettersNotStoredError, isRetryable, isTooLarge } from './store-errors.js';
 
 /** Options of {@link deadLetterPublisher}. */
 export interface DeadLetterPublisherOptions {

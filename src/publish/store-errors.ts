@@ -7,6 +7,7 @@ import {
   TimeoutError,
 } from '@nats-io/transport-node';
 import { ChurnflowError } from '../contract/codes.js';
+import { causes } from '../nats/index.js';
 import type { Rejection } from '../decode/types.js';
 
 /**
@@ -33,15 +34,6 @@ const MESSAGE_TOO_LARGE = 10054;
 /** JetStream's error code for "JetStream system temporarily unavailable" (no meta leader, a restart): 503. */
 const TEMPORARILY_UNAVAILABLE = 10008;
 
-/** The error and its causes, outermost first (bounded: a cause chain may loop). */
-function* causes(err: unknown): Generator<unknown> {
-  let e: unknown = err;
-  for (let i = 0; i < 8 && e !== undefined && e !== null; i++) {
-    yield e;
-    e = e instanceof Error ? e.cause : undefined;
-  }
-}
-
 /**
  * True for failures that can heal by themselves within seconds, so storing again later may work: a request that
  * timed out or found no responders (JetStream restarting or electing a leader; the dead-letter stream missing),
@@ -57,18 +49,6 @@ export function isRetryable(err: unknown): boolean {
     if (e instanceof RequestError) return true;
     // Not every 503 heals: "maximum messages exceeded" (10077, a full stream with discard-new) is a 503 too.
     if (e instanceof JetStreamApiError) return e.status === 408 || e.code === TEMPORARILY_UNAVAILABLE;
-  }
-  return false;
-}
-
-/**
- * True when a JetStream publish found no stream to take it: the request had no responders (nats.js reports it as
- * "JetStream not enabled", with the no-responders error as its cause).
- */
-export function isMissingStream(err: unknown): boolean {
-  for (const e of causes(err)) {
-    if (e instanceof NoRespondersError) return true;
-    if (e instanceof RequestError && e.isNoResponders()) return true;
   }
   return false;
 }
