@@ -37,7 +37,7 @@ export function createHostMetrics(registry: Registry, probe: HostProbe): HostMet
   for (const change of LEASE_CHANGES) changes.inc({ change }, 0);
   const stateBytes: Gauge = new Gauge({
     name: 'churnflow_state_bytes',
-    help: "Bytes of customer state held (the stores' column arrays), summed over the partitions worked here",
+    help: "Bytes of customer state held (the stores' columns and id indexes), summed over the partitions worked here",
     registers,
     collect() {
       stateBytes.set(probe.stateBytes());

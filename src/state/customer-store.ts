@@ -4,6 +4,7 @@ import { applyEvent } from './apply-event.js';
 import { computeFeatures } from './compute-features.js';
 import type { StateReader, StateWriter } from '../snapshot/state-io.js';
 import { CustomerColumns, F64, F64_STRIDE, U32_STRIDE } from './customer-columns.js';
+import { CustomerIndex } from './customer-index.js';
 import type { TileLevel } from './tile-level.js';
 import type { ApplyResult, CustomerStore, CustomerStoreOptions } from './types.js';
 import { DAY_MS } from './windows.js';
@@ -34,9 +35,10 @@ class ColumnarCustomerStore implements CustomerStore {
   // Fields are assigned in one fixed order so every instance shares one V8 hidden class.
   private readonly horizonMs: number;
   private readonly cols: CustomerColumns;
-  private readonly slots = new Map<string, number>();
-  /** Slot -> customer id; '' marks a free slot (ids are 1..128 characters). */
-  private readonly ids: string[] = [];
+  /** Customer id <-> slot (ids are 1..128 characters). */
+  private readonly index = new CustomerIndex();
+  /** One past the highest slot ever handed out. */
+  private end = 0;
   private readonly free: number[] = [];
   /**
    * Freed slots not to be reused yet: rows of their former customer may still wait to be scored. A Set, so
@@ -57,7 +59,7 @@ class ColumnarCustomerStore implements CustomerStore {
   }
 
   get size(): number {
-    return this.slots.size;
+    return this.index.size;
   }
 
   get watermarkMs(): number {
@@ -65,11 +67,11 @@ class ColumnarCustomerStore implements CustomerStore {
   }
 
   get slotEnd(): number {
-    return this.ids.length;
+    return this.end;
   }
 
   get columnBytes(): number {
-    return this.cols.byteLength;
+    return this.cols.byteLength + this.index.byteLength;
   }
 
   apply(events: readonly DecodedEvent[]): ApplyResult {
@@ -99,10 +101,10 @@ class ColumnarCustomerStore implements CustomerStore {
   check(d: DecodedEvent): number {
     const e = d.event;
     const ts = Math.floor(e.ts);
-    const slot = this.slots.get(e.customerId);
+    const slot = this.index.slotOf(e.customerId);
     const seq = d.streamSeq;
     // A redelivered message carries a sequence this customer has already passed (0 = unsequenced source).
-    if (slot !== undefined && seq > 0 && seq <= this.cols.f64[slot * F64_STRIDE + F64.maxSeq]!) {
+    if (slot >= 0 && seq > 0 && seq <= this.cols.f64[slot * F64_STRIDE + F64.maxSeq]!) {
       return DUPLICATE;
     }
     if (!(ts >= 0 && ts < Number.MAX_SAFE_INTEGER / 4)) {
@@ -124,7 +126,8 @@ class ColumnarCustomerStore implements CustomerStore {
     const e = d.event;
     // Event time has millisecond resolution: whole ms make the tie-break keys of apply-event exact.
     const ts = Math.floor(e.ts);
-    const slot = this.slots.get(e.customerId) ?? this.addCustomer(e.customerId);
+    const known = this.index.slotOf(e.customerId);
+    const slot = known >= 0 ? known : this.addCustomer(e.customerId);
     const f64 = this.cols.f64;
     if (d.streamSeq > f64[slot * F64_STRIDE + F64.maxSeq]!) f64[slot * F64_STRIDE + F64.maxSeq] = d.streamSeq;
     applyEvent(this.cols, slot, e, ts);
@@ -141,27 +144,26 @@ class ColumnarCustomerStore implements CustomerStore {
   }
 
   customerId(slot: number): string {
-    return this.ids[slot] ?? '';
+    return this.index.idOf(slot);
   }
 
   slotOf(customerId: string): number | undefined {
-    return this.slots.get(customerId);
+    const slot = this.index.slotOf(customerId);
+    return slot >= 0 ? slot : undefined;
   }
 
   lastEventMs(slot: number): number {
-    return slot < this.ids.length ? this.cols.f64[slot * F64_STRIDE + F64.lastMs]! : -1;
+    return slot < this.end ? this.cols.f64[slot * F64_STRIDE + F64.lastMs]! : -1;
   }
 
   isLive(slot: number): boolean {
-    const id = this.ids[slot];
-    return id !== undefined && id !== '';
+    return this.index.has(slot);
   }
 
   remove(customerId: string, hold = false): boolean {
-    const slot = this.slots.get(customerId);
-    if (slot === undefined) return false;
-    this.slots.delete(customerId);
-    this.ids[slot] = '';
+    const slot = this.index.slotOf(customerId);
+    if (slot < 0) return false;
+    this.index.remove(slot);
     this.cols.reset(slot);
     if (hold) this.held.add(slot);
     else this.free.push(slot);
@@ -185,7 +187,9 @@ class ColumnarCustomerStore implements CustomerStore {
     w.array('u32', this.cols.u32.subarray(from * U32_STRIDE, to * U32_STRIDE));
     w.array('purchaseDays', this.cols.purchaseDays.range(from, to));
     w.value('purchaseDaySpan', this.cols.purchaseDays.span);
-    w.value('ids', this.ids.slice(from, to));
+    const ids: string[] = [];
+    for (let slot = from; slot < to; slot++) ids.push(this.index.idOf(slot));
+    w.value('ids', ids);
     w.value('watermark', this.watermark);
   }
 
@@ -212,13 +216,12 @@ class ColumnarCustomerStore implements CustomerStore {
         return last < 0 ? -Infinity : Math.floor(last / DAY_MS);
       });
     }
-    this.ids.length = 0;
-    this.slots.clear();
+    this.index.clear();
+    this.end = ids.length;
     this.free.length = 0;
     ids.forEach((id, slot) => {
-      this.ids.push(id);
       if (id === '') this.free.push(slot);
-      else this.slots.set(id, slot);
+      else this.index.add(id, slot);
     });
     this.watermark = Number(r.value('watermark'));
   }
@@ -232,15 +235,13 @@ class ColumnarCustomerStore implements CustomerStore {
   }
 
   private addCustomer(customerId: string): number {
-    const slot = this.free.pop() ?? this.ids.length;
-    if (slot === this.ids.length) {
+    const slot = this.free.pop() ?? this.end;
+    if (slot === this.end) {
       this.cols.ensure(slot);
-      this.ids.push(customerId);
-    } else {
-      this.ids[slot] = customerId;
+      this.end++;
     }
     this.cols.reset(slot);
-    this.slots.set(customerId, slot);
+    this.index.add(customerId, slot);
     return slot;
   }
 }

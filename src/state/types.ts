@@ -85,6 +85,6 @@ export interface CustomerStore {
   saveState(w: StateWriter, from: number, to: number): void;
   /** Replaces this (empty) store's state with a snapshot's. */
   loadState(r: StateReader): void;
-  /** Bytes held by the typed-array columns (state memory without the id map), for a gauge. */
+  /** Bytes held by the typed-array columns and the id index (the state's memory), for a gauge. */
   readonly columnBytes: number;
 }
