@@ -5,7 +5,7 @@ import type { StateReader, StateWriter } from '../snapshot/state-io.js';
  * its latest evaluation. During a replay every event moves a customer's score and each such update is stale the
  * moment it is published: holding them and publishing ONE update per customer with its latest scores once caught
  * up spares consumers a flood of superseded updates, and the engine the explaining, encoding and publishing of
- * each (a quarter of its CPU in a replay). 8 bytes per customer slot; held slots are also kept in a list so the
+ * each (a quarter of its CPU in a replay). 8 bytes per customer slot while anything is held, none otherwise; held slots are also kept in a list so the
  * release does not scan every slot.
  */
 export class HeldUpdates {
@@ -19,6 +19,11 @@ export class HeldUpdates {
   /** Customers with a held update. */
   get size(): number {
     return this.count;
+  }
+
+  /** Bytes of the per-slot column (0 while nothing is held). */
+  get byteLength(): number {
+    return this.atMs.byteLength;
   }
 
   /** Holds the update of the customer in `slot` as of its evaluation at `atMs` (a later one replaces it). */
@@ -37,7 +42,7 @@ export class HeldUpdates {
   drop(slot: number): void {
     if (slot >= this.atMs.length || Number.isNaN(this.atMs[slot]!)) return;
     this.atMs[slot] = Number.NaN;
-    this.count--;
+    if (--this.count === 0) this.clear();
   }
 
   /** Takes up to `max` held customers, oldest hold first, with the event time of each one's evaluation. */
@@ -55,7 +60,8 @@ export class HeldUpdates {
       this.count--;
     }
     this.head = i;
-    if (this.head === this.queue.length) [this.queue, this.head] = [[], 0];
+    if (this.count === 0) this.clear();
+    else if (this.head === this.queue.length) [this.queue, this.head] = [[], 0];
     return { slots, atMs: Float64Array.from(at) };
   }
 
@@ -68,15 +74,23 @@ export class HeldUpdates {
 
   /** Takes a snapshot's held updates; `r` undefined (a snapshot written before updates were held): none. */
   loadState(r: StateReader | undefined): void {
-    this.atMs = new Float64Array(0);
-    this.queue = [];
-    this.head = 0;
-    this.count = 0;
+    this.clear();
     if (r === undefined) return;
     const saved = r.array('atMs', Float64Array);
     for (let slot = 0; slot < saved.length; slot++) {
       if (!Number.isNaN(saved[slot]!)) this.hold(slot, saved[slot]!);
     }
+  }
+
+  /**
+   * Lets go of the per-slot column and the queue: holding happens only in a backlog, so between backlogs the
+   * column (8 B per customer, twice that while it grows by doubling) is not worth keeping.
+   */
+  private clear(): void {
+    this.atMs = new Float64Array(0);
+    this.queue = [];
+    this.head = 0;
+    this.count = 0;
   }
 
   /** Keeps only the live entries of the queue (drops and re-holds leave stale ones behind). */

@@ -30,6 +30,20 @@ describe('HeldUpdates', () => {
     expect(held.size).toBe(0);
   });
 
+  it('lets go of its per-slot column once nothing is held, whether taken or dropped', () => {
+    const held = new HeldUpdates();
+    for (let slot = 0; slot < 100_000; slot++) held.hold(slot, slot);
+    expect(held.byteLength).toBeGreaterThanOrEqual(100_000 * 8);
+    held.take(99_999);
+    expect(held.byteLength).toBeGreaterThan(0);
+    held.drop(99_999);
+    expect([held.size, held.byteLength]).toEqual([0, 0]);
+    held.hold(3, 1);
+    held.hold(70_000, 2);
+    expect(held.take(10).slots).toEqual([3, 70_000]);
+    expect(held.byteLength).toBe(0);
+  });
+
   it('forgets dropped customers, and a customer held again after a drop comes back once', () => {
     const held = new HeldUpdates();
     for (let round = 0; round < 5000; round++) {
