@@ -1,5 +1,12 @@
+import { randomInt } from 'node:crypto';
+
 /** Load factor past which the hash table doubles (linear probing stays short below it). */
 const MAX_LOAD = 0.7;
+/**
+ * A probe run this long means the hash is being played against (ids chosen to collide): the table is rebuilt
+ * under a new seed. Under a random seed, runs past a few dozen slots do not happen by chance at 0.7 load.
+ */
+const MAX_PROBE = 512;
 /** Unused id bytes (left by removed customers) that trigger compaction, beyond half the live bytes. */
 const MIN_GARBAGE_BYTES = 1 << 16;
 
@@ -12,8 +19,11 @@ const MIN_GARBAGE_BYTES = 1 << 16;
  * - `units`: every id's UTF-16 code units back to back, one byte each when all fit in Latin-1 (nearly every id),
  *   two (little-endian) otherwise. Removed ids leave holes, compacted once they outweigh half the live bytes.
  * - `start`, `shape` per slot: where the slot's id begins, and `(code units << 1) | two-byte`; 0 = no id.
- * - `table`: open addressing with linear probing on FNV-1a of the code units, holding slot + 1 (0 = empty);
- *   removal shifts the probe run back, so no tombstones accumulate.
+ * - `table`: open addressing with linear probing, holding slot + 1 (0 = empty); removal shifts the probe run
+ *   back, so no tombstones accumulate. The hash is FNV-1a of the code units from a random per-index seed, mixed
+ *   by MurmurHash3's finalizer: customer ids come from outside, and a fixed hash would let a sender pick ids that
+ *   all land in one run, making every insert and lookup walk it (a Map's hash is seeded for the same reason).
+ *   The table never decides a slot, so the seed changes nothing the engine outputs.
  */
 export class CustomerIndex {
   private units: Buffer = Buffer.alloc(0);
@@ -24,6 +34,9 @@ export class CustomerIndex {
   private table = new Int32Array(1024);
   private count = 0;
 
+  /** `seed`: the hash seed (default: random); fixed only to test what a known seed allows. */
+  constructor(private seed: number = randomSeed()) {}
+
   /** Customers indexed. */
   get size(): number {
     return this.count;
@@ -33,7 +46,7 @@ export class CustomerIndex {
   slotOf(id: string): number {
     const { table } = this;
     const mask = table.length - 1;
-    const hash = hashOf(id);
+    const hash = hashOf(id, this.seed);
     const shape = probeShape;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const entry = table[i]!;
@@ -62,7 +75,7 @@ export class CustomerIndex {
     if (id.length === 0 || id.length > 0x7fff) throw new RangeError(`customer id of ${id.length} code units`);
     if ((this.count + 1) / this.table.length > MAX_LOAD) this.rehash(this.table.length * 2);
     this.ensureSlot(slot);
-    const hash = hashOf(id);
+    const hash = hashOf(id, this.seed);
     const shape = probeShape;
     const bytes = byteLength(shape);
     this.reserve(bytes);
@@ -70,8 +83,11 @@ export class CustomerIndex {
     this.start[slot] = this.used;
     this.shape[slot] = shape;
     this.used += bytes;
-    this.place(slot, hash);
     this.count++;
+    if (this.place(slot, hash) > MAX_PROBE) {
+      this.seed = randomSeed();
+      this.rehash(this.table.length);
+    }
   }
 
   /** Takes `slot`'s id out of the index (nothing when it holds none). */
@@ -125,21 +141,35 @@ export class CustomerIndex {
     const from = this.start[slot]!;
     const shape = this.shape[slot]!;
     const n = shape >>> 1;
-    let h = FNV_OFFSET;
+    let h = (FNV_OFFSET ^ this.seed) >>> 0;
     for (let k = 0; k < n; k++) {
       const unit =
         (shape & 1) === 1 ? units[from + 2 * k]! | (units[from + 2 * k + 1]! << 8) : units[from + k]!;
       h = Math.imul(h ^ unit, FNV_PRIME);
     }
-    return h >>> 0;
+    return finalMix(h);
   }
 
-  private place(slot: number, hash: number): void {
+  /** Puts `slot` in the table; returns how many taken entries it passed. */
+  private place(slot: number, hash: number): number {
     const { table } = this;
     const mask = table.length - 1;
     let i = hash & mask;
-    while (table[i] !== 0) i = (i + 1) & mask;
+    let passed = 0;
+    for (; table[i] !== 0; i = (i + 1) & mask) passed++;
     table[i] = slot + 1;
+    return passed;
+  }
+
+  /** The longest run a lookup walks: how far any entry sits from where its hash points. */
+  longestProbe(): number {
+    const { table } = this;
+    const mask = table.length - 1;
+    let longest = 0;
+    for (let i = 0; i < table.length; i++) {
+      if (table[i] !== 0) longest = Math.max(longest, (i - (this.storedHash(table[i]! - 1) & mask)) & mask);
+    }
+    return longest;
   }
 
   private rehash(size: number): void {
@@ -193,9 +223,21 @@ const FNV_PRIME = 0x01000193;
 /** The shape, `(code units << 1) | 1 when some unit is past Latin-1`, of the id {@link hashOf} last read. */
 let probeShape = 0;
 
-/** FNV-1a of the id's code units; sets {@link probeShape} in the same pass (one loop per lookup, not two). */
-function hashOf(id: string): number {
-  let h = FNV_OFFSET;
+const randomSeed = (): number => randomInt(0x100000000);
+
+/** MurmurHash3's 32-bit finalizer: every input bit reaches the low bits the table indexes by. */
+function finalMix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * FNV-1a of the id's code units from `seed`, mixed; sets {@link probeShape} in the same pass (one loop per lookup,
+ * not two). Exported for tests, which pick colliding ids under a known seed.
+ */
+export function hashOf(id: string, seed: number): number {
+  let h = (FNV_OFFSET ^ seed) >>> 0;
   let high = 0;
   for (let k = 0; k < id.length; k++) {
     const unit = id.charCodeAt(k);
@@ -203,7 +245,7 @@ function hashOf(id: string): number {
     h = Math.imul(h ^ unit, FNV_PRIME);
   }
   probeShape = (id.length << 1) | (high === 0 ? 0 : 1);
-  return h >>> 0;
+  return finalMix(h);
 }
 
 function byteLength(shape: number): number {

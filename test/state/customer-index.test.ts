@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CustomerIndex } from '../../src/state/customer-index.js';
+import { CustomerIndex, hashOf } from '../../src/state/customer-index.js';
 
 /** Ids as they come: account numbers, e-mail addresses, Latin-1 accents, CJK, emoji (surrogate pairs), 1..128 units. */
 const anyId = fc.oneof(
@@ -90,6 +90,24 @@ describe('customer index', () => {
     const index = new CustomerIndex();
     for (let n = 0; n < 1_000_000; n++) index.add(`c${String(n).padStart(7, '0')}`, n);
     expect(index.byteLength / 1_000_000).toBeLessThan(40);
+  });
+
+  it('defeats ids chosen to collide: a run past 512 rebuilds the table under a new seed', () => {
+    // Under a seed the sender has learnt, 600 ids whose hashes share their low 10 bits: one bucket of the table.
+    const seed = 12_345;
+    const colliding: string[] = [];
+    for (let n = 0; colliding.length < 600; n++) {
+      const id = `x-${n}`;
+      if ((hashOf(id, seed) & 1023) === 0) colliding.push(id);
+    }
+    const index = new CustomerIndex(seed);
+    colliding.forEach((id, slot) => index.add(id, slot));
+    expect(index.longestProbe()).toBeLessThan(64);
+    colliding.forEach((id, slot) => expect(index.slotOf(id)).toBe(slot));
+    // The same ids against a fixed hash (a table that never re-seeds: the first 512 of them) form one long run.
+    const fixed = new CustomerIndex(seed);
+    colliding.slice(0, 500).forEach((id, slot) => fixed.add(id, slot));
+    expect(fixed.longestProbe()).toBeGreaterThanOrEqual(499);
   });
 
   it('refuses an empty id', () => {
