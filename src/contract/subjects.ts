@@ -58,8 +58,14 @@ function isVerbatim(code: number): boolean {
   );
 }
 
+/** `%XX` of every byte value, made once: escaping a byte then costs a table read, not three new strings. */
+const ESCAPES: readonly string[] = Array.from(
+  { length: 256 },
+  (_, byte) => '%' + HEX.charAt(byte >> 4) + HEX.charAt(byte & 0x0f),
+);
+
 function escapeByte(byte: number): string {
-  return '%' + HEX.charAt(byte >> 4) + HEX.charAt(byte & 0x0f);
+  return ESCAPES[byte]!;
 }
 
 /**
@@ -71,41 +77,44 @@ export function customerToken(customerId: string): string {
   if (VERBATIM_ONLY.test(customerId)) return customerId;
   let out = '';
   for (let i = 0; i < customerId.length; i++) {
-    let code = customerId.charCodeAt(i);
-    if (isVerbatim(code)) {
-      out += customerId.charAt(i);
-      continue;
-    }
-    if (code >= 0xd800 && code <= 0xdbff) {
-      const low = i + 1 < customerId.length ? customerId.charCodeAt(i + 1) : 0;
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-        i++;
-      } else {
-        code = 0xfffd;
-      }
-    } else if (code >= 0xdc00 && code <= 0xdfff) {
-      code = 0xfffd;
-    }
-    // UTF-8 by hand: the escapes are built byte by byte anyway, so TextEncoder would only add an array.
-    if (code < 0x80) {
-      out += escapeByte(code);
-    } else if (code < 0x800) {
-      out += escapeByte(0xc0 | (code >> 6)) + escapeByte(0x80 | (code & 0x3f));
-    } else if (code < 0x10000) {
-      out +=
-        escapeByte(0xe0 | (code >> 12)) +
-        escapeByte(0x80 | ((code >> 6) & 0x3f)) +
-        escapeByte(0x80 | (code & 0x3f));
-    } else {
-      out +=
-        escapeByte(0xf0 | (code >> 18)) +
-        escapeByte(0x80 | ((code >> 12) & 0x3f)) +
-        escapeByte(0x80 | ((code >> 6) & 0x3f)) +
-        escapeByte(0x80 | (code & 0x3f));
-    }
+    // A run of verbatim characters is appended as one slice (an e-mail address is mostly such runs).
+    const run = i;
+    while (i < customerId.length && isVerbatim(customerId.charCodeAt(i))) i++;
+    if (i > run) out += customerId.slice(run, i);
+    if (i === customerId.length) break;
+    out += escapeCodePoint(customerId, i);
+    if (isSurrogatePair(customerId, i)) i++;
   }
   return out;
+}
+
+function isSurrogatePair(s: string, i: number): boolean {
+  const code = s.charCodeAt(i);
+  const low = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+  return code >= 0xd800 && code <= 0xdbff && low >= 0xdc00 && low <= 0xdfff;
+}
+
+/** The `%XX` escapes of the UTF-8 bytes of the code point at `i` (U+FFFD for a lone surrogate). */
+function escapeCodePoint(s: string, i: number): string {
+  let code = s.charCodeAt(i);
+  if (isSurrogatePair(s, i)) code = 0x10000 + ((code - 0xd800) << 10) + (s.charCodeAt(i + 1) - 0xdc00);
+  else if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd;
+  // UTF-8 by hand: the escapes are built byte by byte anyway, so TextEncoder would only add an array.
+  if (code < 0x80) return escapeByte(code);
+  if (code < 0x800) return escapeByte(0xc0 | (code >> 6)) + escapeByte(0x80 | (code & 0x3f));
+  if (code < 0x10000) {
+    return (
+      escapeByte(0xe0 | (code >> 12)) +
+      escapeByte(0x80 | ((code >> 6) & 0x3f)) +
+      escapeByte(0x80 | (code & 0x3f))
+    );
+  }
+  return (
+    escapeByte(0xf0 | (code >> 18)) +
+    escapeByte(0x80 | ((code >> 12) & 0x3f)) +
+    escapeByte(0x80 | ((code >> 6) & 0x3f)) +
+    escapeByte(0x80 | (code & 0x3f))
+  );
 }
 
 function hexValue(code: number): number {
