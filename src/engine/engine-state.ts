@@ -79,11 +79,17 @@ export function loadEngineState(parts: EngineParts, content: SnapshotContent, na
     });
   };
   const reader = (scope: string) => stateReader(content.arrays, content.json, scope, missing);
-  parts.store.loadState(reader('store'));
+  const superseded = parts.store.loadState(reader('store'));
   parts.published.loadState(reader('published'));
   const sameRules = parts.lifecycle.loadState(reader('segments'), reader('stages'));
   parts.planner.loadState(reader('timers'));
   // Optional: snapshots written before updates were held have none (and older engines ignore the column).
   parts.held?.loadState('held.atMs' in content.arrays ? reader('held') : undefined);
+  for (const slot of superseded) {
+    parts.published.forget(slot);
+    parts.lifecycle.forget(slot);
+    parts.planner.forget(slot);
+    parts.held?.drop(slot);
+  }
   return sameRules;
 }

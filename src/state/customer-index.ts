@@ -57,7 +57,7 @@ export class CustomerIndex {
 
   /** The id of `slot`, '' when it has none. */
   idOf(slot: number): string {
-    const shape = slot < this.shape.length ? this.shape[slot]! : 0;
+    const shape = this.shape[slot] ?? 0;
     if (shape === 0) return '';
     const from = this.start[slot]!;
     return (shape & 1) === 0
@@ -67,7 +67,7 @@ export class CustomerIndex {
 
   /** True when `slot` holds an id. */
   has(slot: number): boolean {
-    return slot < this.shape.length && this.shape[slot] !== 0;
+    return (this.shape[slot] ?? 0) !== 0;
   }
 
   /** Gives `id` (1..32,767 code units, not indexed yet) the slot `slot` (holding no id). */

@@ -1,3 +1,4 @@
+import { MAX_CUSTOMER_ID_LENGTH } from '../contract/event.js';
 import { customerToken } from '../contract/subjects.js';
 import type { DecodedEvent, Rejection } from '../decode/types.js';
 import { applyEvent } from './apply-event.js';
@@ -193,9 +194,10 @@ class ColumnarCustomerStore implements CustomerStore {
     w.value('watermark', this.watermark);
   }
 
-  loadState(r: StateReader): void {
+  loadState(r: StateReader): number[] {
     const ids = r.value('ids');
-    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new TypeError('store.ids');
+    const valid = (id: unknown) => typeof id === 'string' && id.length <= MAX_CUSTOMER_ID_LENGTH;
+    if (!Array.isArray(ids) || !ids.every(valid)) throw new TypeError('store.ids');
     if (ids.length > 0) this.cols.ensure(ids.length - 1);
     for (const [name, level] of this.levels()) {
       level.heads.set(r.array(`${name}.heads`, Int32Array));
@@ -219,11 +221,22 @@ class ColumnarCustomerStore implements CustomerStore {
     this.index.clear();
     this.end = ids.length;
     this.free.length = 0;
-    ids.forEach((id, slot) => {
-      if (id === '') this.free.push(slot);
-      else this.index.add(id, slot);
+    const superseded: number[] = [];
+    ids.forEach((id: string, slot) => {
+      if (id === '') return void this.free.push(slot);
+      // Saved twice: captured in slices, the customer left and came back to a later slot in between. The later
+      // slice was copied later, so its state is the newer one; the earlier slot is freed.
+      const earlier = this.index.slotOf(id);
+      if (earlier >= 0) {
+        this.index.remove(earlier);
+        this.cols.reset(earlier);
+        this.free.push(earlier);
+        superseded.push(earlier);
+      }
+      this.index.add(id, slot);
     });
     this.watermark = Number(r.value('watermark'));
+    return superseded;
   }
 
   private levels(): [string, TileLevel][] {
@@ -235,13 +248,14 @@ class ColumnarCustomerStore implements CustomerStore {
   }
 
   private addCustomer(customerId: string): number {
-    const slot = this.free.pop() ?? this.end;
+    const slot = this.free.at(-1) ?? this.end;
+    // First, as it refuses an id it cannot hold before anything else changes.
+    this.index.add(customerId, slot);
     if (slot === this.end) {
       this.cols.ensure(slot);
       this.end++;
-    }
+    } else this.free.pop();
     this.cols.reset(slot);
-    this.index.add(customerId, slot);
     return slot;
   }
 }

@@ -83,8 +83,12 @@ export interface CustomerStore {
   releaseHeld(slot: number): void;
   /** Writes the columns and ids of slots `from` to `to`, and the watermark, for a snapshot (copies). */
   saveState(w: StateWriter, from: number, to: number): void;
-  /** Replaces this (empty) store's state with a snapshot's. */
-  loadState(r: StateReader): void;
+  /**
+   * Replaces this (empty) store's state with a snapshot's. Returns the slots freed because their customer was saved
+   * again at a later slot (a snapshot captured in slices while the customer left and came back): what other parts
+   * saved for those slots is stale, and the caller drops it.
+   */
+  loadState(r: StateReader): number[];
   /** Bytes held by the typed-array columns and the id index (the state's memory), for a gauge. */
   readonly columnBytes: number;
 }

@@ -110,6 +110,16 @@ describe('customer index', () => {
     expect(fixed.longestProbe()).toBeGreaterThanOrEqual(499);
   });
 
+  it('holds nothing at slots that cannot be slots (negative, fractional, past the end)', () => {
+    const index = new CustomerIndex();
+    index.add('a', 0);
+    for (const slot of [-1, 0.5, 1, 1e9]) {
+      expect([index.has(slot), index.idOf(slot)]).toEqual([false, '']);
+      index.remove(slot);
+    }
+    expect([index.size, index.slotOf('a')]).toEqual([1, 0]);
+  });
+
   it('refuses an empty id', () => {
     expect(() => new CustomerIndex().add('', 0)).toThrow(RangeError);
   });

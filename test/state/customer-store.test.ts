@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, FEATURE_COUNT, createCustomerStore } from '../../src/state/index.js';
+import type { ColumnArray } from '../../src/snapshot/format.js';
+import { stateReader, stateWriter } from '../../src/snapshot/state-io.js';
 import { at, decoded, feature, vector } from './events.js';
 
 const NOW = Date.parse('2024-06-15T12:00:00Z');
@@ -177,3 +179,77 @@ describe('slots', () => {
     expect(store.slotOf(`d0`)).toBe(slots[n - 1]);
   });
 });
+
+describe('a snapshot taken in slices', () => {
+  const snapshotOf = (
+    parts: readonly { store: ReturnType<typeof createCustomerStore>; from: number; to: number }[],
+  ): { arrays: Record<string, ColumnArray>; json: Record<string, unknown> } => {
+    // Each slice is saved as the engine captures one, then concatenated slot-wise.
+    const slices = parts.map(({ store, from, to }) => {
+      const arrays: Record<string, ColumnArray> = {};
+      const json: Record<string, unknown> = {};
+      store.saveState(stateWriter(arrays, json, 's'), from, to);
+      return { arrays, json };
+    });
+    const arrays: Record<string, ColumnArray> = {};
+    for (const name of Object.keys(slices[0]!.arrays)) {
+      const all = slices.map((s) => s.arrays[name]!);
+      const out = new (all[0]!.constructor as new (n: number) => ColumnArray)(
+        all.reduce((n, a) => n + a.length, 0),
+      );
+      all.reduce((at, a) => (out.set(a, at), at + a.length), 0);
+      arrays[name] = out;
+    }
+    const json = { ...slices[0]!.json, 's.ids': slices.flatMap((s) => s.json['s.ids'] as string[]) };
+    return { arrays, json };
+  };
+
+  it('keeps the later copy of a customer that left and came back between slices, and frees the earlier slot', () => {
+    const store = createCustomerStore();
+    store.apply(['x', 'a', 'b', 'y'].map((id, i) => decoded(at(id, 'page_view', iso(NOW - DAY_MS)), i + 1)));
+    const first = { store, from: 0, to: 2 };
+    const firstSlice = snapshotOf([first]);
+    store.remove('x');
+    store.remove('y');
+    // x comes back with a purchase, to slot 3 (the last freed): the second slice copies it there.
+    store.apply([decoded(at('x', 'purchase', iso(NOW), { value: 20 }), 5)]);
+    expect(store.slotOf('x')).toBe(3);
+    const both = snapshotOf([
+      { ...first, store: restoredFrom(firstSlice) },
+      { store, from: 2, to: 4 },
+    ]);
+    const restored = createCustomerStore();
+    const superseded = restored.loadState(stateReader(both.arrays, both.json, 's', fail));
+    expect(superseded).toEqual([0]);
+    expect([restored.slotOf('x'), restored.size, restored.isLive(0)]).toEqual([3, 3, false]);
+    expect(vector(restored, 'x', NOW)).toEqual(vector(store, 'x', NOW));
+    // Removing x takes it out for good (no earlier copy surfaces), and slot 0 is reused.
+    expect(restored.remove('x')).toBe(true);
+    expect(restored.slotOf('x')).toBeUndefined();
+    restored.apply([decoded(at('z', 'page_view', iso(NOW)), 6)]);
+    expect(restored.slotOf('z')).toBe(3);
+    restored.apply([decoded(at('w', 'page_view', iso(NOW)), 7)]);
+    expect(restored.slotOf('w')).toBe(0);
+  });
+
+  it('refuses a snapshot holding an id longer than any event may carry', () => {
+    const store = createCustomerStore();
+    store.apply([decoded(at('a', 'page_view', iso(NOW)), 1)]);
+    const saved = snapshotOf([{ store, from: 0, to: 1 }]);
+    saved.json['s.ids'] = ['a'.repeat(129)];
+    expect(() => createCustomerStore().loadState(stateReader(saved.arrays, saved.json, 's', fail))).toThrow(
+      TypeError,
+    );
+  });
+});
+
+const fail = (what: string): never => {
+  throw new Error(what);
+};
+
+/** A store holding exactly what `saved` holds (the first slice as it was when copied). */
+function restoredFrom(saved: { arrays: Record<string, ColumnArray>; json: Record<string, unknown> }) {
+  const store = createCustomerStore();
+  store.loadState(stateReader(saved.arrays, saved.json, 's', fail));
+  return store;
+}
