@@ -3,6 +3,8 @@ import { FEATURE_COUNT, requireFeatureIndex } from '../state/feature-catalog.js'
 import type { CustomerStore } from '../state/types.js';
 import type { ScoreChanges } from '../publish/index.js';
 import { STAGES } from '../score/types.js';
+import type { EngineMetrics } from '../metrics/index.js';
+import type { CustomerLifecycle } from './customer-lifecycle.js';
 
 const TENURE = requireFeatureIndex('tenure_days');
 const SINCE_ACTIVITY = requireFeatureIndex('days_since_last_activity');
@@ -128,4 +130,14 @@ function finish(a: ReturnType<typeof fresh>, asOfMs: number, passes: number): Ag
     stages: Object.fromEntries(STAGES.map((s, i) => [s, a.stages[i] as number])),
     risk: Object.fromEntries(RISK_BANDS.map((b, i) => [b, a.risk[i] as number])) as Aggregates['risk'],
   };
+}
+
+/** Live aggregates as gauges, after each completed pass (segment sizes are kept live by the membership). */
+export function exportAggregates(a: Aggregates, lifecycle: CustomerLifecycle, metrics: EngineMetrics): void {
+  for (const [stage, n] of Object.entries(a.stages)) metrics.stageCustomers.set({ stage }, n);
+  for (const [band, n] of Object.entries(a.risk)) metrics.riskCustomers.set({ band }, n);
+  for (const s of lifecycle.segments()) metrics.segmentCustomers.set({ segment: s.name }, s.size);
+  if (!Number.isNaN(a.retentionRate)) metrics.retentionRate.set(a.retentionRate);
+  metrics.averageClv.set(a.averageClv);
+  metrics.loyaltyPointsOutstanding.set(a.loyaltyPointsOutstanding);
 }

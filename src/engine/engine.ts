@@ -1,36 +1,26 @@
 import { BehaviorSubject, Subject, concatMap, finalize, map, mergeWith, takeUntil, tap } from 'rxjs';
 import { decode, type DecodeOptions } from '../decode/index.js';
-import type { EngineMetrics } from '../metrics/index.js';
 import { createScoreChanges } from '../publish/index.js';
 import { createFlowGate, drainInBatches } from '../rx/index.js';
 import { createScorer, STAGE_THRESHOLDS } from '../score/index.js';
 import { compileSegmentRules } from '../segment/index.js';
 import { createCustomerStore } from '../state/index.js';
-import { createAggregator, type Aggregates } from './aggregates.js';
+import { createAggregator, exportAggregates } from './aggregates.js';
 import { createApplyStage } from './apply-stage.js';
-import { createCustomerLifecycle, type CustomerLifecycle } from './customer-lifecycle.js';
-import { captureSlots, joinSlots, loadEngineState, type SlotsState } from './engine-state.js';
+import { createCustomerLifecycle } from './customer-lifecycle.js';
+import { loadEngineState } from './engine-state.js';
 import { createEvaluationPlanner } from './evaluation-planner.js';
 import { EVICT, RowBuffer } from './evaluation-rows.js';
 import { createHeldRelease, rowsOrReleases, withReleased } from './held-release.js';
 import { HeldUpdates } from './held-updates.js';
 import { idleTicker } from './idle-ticker.js';
 import { profileOf } from './profile.js';
+import { captureInSlices, createQuietWork, eraseCustomer } from './quiet-work.js';
 import { DAY_MS } from '../state/windows.js';
 import { createScoreStage } from './score-stage.js';
 import type { Engine, EngineDeps, EngineState } from './types.js';
 
 const NO_SEGMENTS = compileSegmentRules({ segments: [] }, '(none)');
-
-/** Live aggregates as gauges, after each completed pass (segment sizes are kept live by the membership). */
-function exportAggregates(a: Aggregates, lifecycle: CustomerLifecycle, metrics: EngineMetrics): void {
-  for (const [stage, n] of Object.entries(a.stages)) metrics.stageCustomers.set({ stage }, n);
-  for (const [band, n] of Object.entries(a.risk)) metrics.riskCustomers.set({ band }, n);
-  for (const s of lifecycle.segments()) metrics.segmentCustomers.set({ segment: s.name }, s.size);
-  if (!Number.isNaN(a.retentionRate)) metrics.retentionRate.set(a.retentionRate);
-  metrics.averageClv.set(a.averageClv);
-  metrics.loyaltyPointsOutstanding.set(a.loyaltyPointsOutstanding);
-}
 
 /** The subjects an engine reads: all of `ingest.subjectPrefix`, or one partition's. */
 function decodeOptions(deps: EngineDeps): DecodeOptions {
@@ -185,13 +175,11 @@ export function startEngine(given: EngineDeps): Engine {
   // scoring or dead letters), and no snapshot is taken.
   let applying = 0;
   const parts = { store, published, lifecycle, planner, held };
-  /** Waits until nothing read is unapplied or unscored (the flow gate should be held meanwhile). */
-  const quiet = async (): Promise<void> => {
-    while (applying > 0 || scoring > 0 || rows.pending) {
-      queued$.next(); // make sure waiting rows are taken now
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-  };
+  const quietly = createQuietWork(
+    flow,
+    () => applying > 0 || scoring > 0 || rows.pending,
+    () => queued$.next(),
+  );
   if (restore !== undefined) {
     const { content, name } = restore;
     const sameRules = loadEngineState(parts, content, name);
@@ -256,6 +244,7 @@ export function startEngine(given: EngineDeps): Engine {
           aggregator.step(store.watermarkMs, Math.ceil((store.slotEnd * 250) / config.aggregates.passMs));
           if (aggregator.current() !== before) exportAggregates(aggregator.current(), lifecycle, metrics);
           metrics.timersPending.set(planner.pendingTimers);
+          held.trim();
         }),
         takeUntil(inputDone$),
       ),
@@ -300,46 +289,9 @@ export function startEngine(given: EngineDeps): Engine {
     get backlog() {
       return rows.length;
     },
-    async erase(customerId) {
-      const release = flow?.hold() ?? (() => undefined);
-      try {
-        // Quiet first: no row of this customer may be scored after its slot is freed (and reused).
-        await quiet();
-        const slot = store.slotOf(customerId);
-        if (slot === undefined) return undefined;
-        const seq = published.seq(slot) + 1;
-        held.drop(slot);
-        store.remove(customerId);
-        lifecycle.forget(slot);
-        planner.forget(slot);
-        published.forget(slot);
-        metrics.customers.set(store.size);
-        log.info({ customer: customerId.length }, 'customer erased');
-        return seq;
-      } finally {
-        release();
-      }
-    },
-    async capture(partition = deps.partition?.index ?? 0) {
-      // In slices, each at its own quiet moment, so ingestion pauses for one slice's copy at a time (a million
-      // customers in one go held it for most of a second). The first slice fixes the stream sequence covered.
-      const ranges: SlotsState[] = [];
-      let streamSeq = 0;
-      let end = 0;
-      const slice = config.snapshot.sliceCustomers;
-      for (let from = 0; ranges.length === 0 || from < end; from += slice) {
-        const release = flow?.hold() ?? (() => undefined);
-        try {
-          await quiet();
-          if (ranges.length === 0) [streamSeq, end] = [totals.lastStreamSeq, store.slotEnd];
-          ranges.push(captureSlots(parts, from, Math.min(end, from + slice)));
-        } finally {
-          release();
-        }
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      return joinSlots(ranges, streamSeq, partition);
-    },
+    erase: (customerId) => quietly.run(() => eraseCustomer(parts, customerId, metrics, log)),
+    capture: (partition = deps.partition?.index ?? 0) =>
+      captureInSlices(quietly, parts, config.snapshot.sliceCustomers, () => totals.lastStreamSeq, partition),
     done,
     swapModel: (model) => scorer.swapModel(model),
     swapSegmentRules(rules) {

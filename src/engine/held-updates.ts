@@ -5,7 +5,7 @@ import type { StateReader, StateWriter } from '../snapshot/state-io.js';
  * its latest evaluation. During a replay every event moves a customer's score and each such update is stale the
  * moment it is published: holding them and publishing ONE update per customer with its latest scores once caught
  * up spares consumers a flood of superseded updates, and the engine the explaining, encoding and publishing of
- * each (a quarter of its CPU in a replay). 8 bytes per customer slot while anything is held, none otherwise; held slots are also kept in a list so the
+ * each (a quarter of its CPU in a replay). 8 bytes per customer slot while anything is held, none once trimmed after a backlog; held slots are also kept in a list so the
  * release does not scan every slot.
  */
 export class HeldUpdates {
@@ -15,6 +15,7 @@ export class HeldUpdates {
   private queue: number[] = [];
   private head = 0;
   private count = 0;
+  private heldSinceTrim = false;
 
   /** Customers with a held update. */
   get size(): number {
@@ -28,6 +29,7 @@ export class HeldUpdates {
 
   /** Holds the update of the customer in `slot` as of its evaluation at `atMs` (a later one replaces it). */
   hold(slot: number, atMs: number): void {
+    this.heldSinceTrim = true;
     if (slot >= this.atMs.length) this.grow(slot);
     const held = this.atMs[slot]!;
     if (Number.isNaN(held)) {
@@ -42,7 +44,7 @@ export class HeldUpdates {
   drop(slot: number): void {
     if (slot >= this.atMs.length || Number.isNaN(this.atMs[slot]!)) return;
     this.atMs[slot] = Number.NaN;
-    if (--this.count === 0) this.clear();
+    this.count--;
   }
 
   /** Takes up to `max` held customers, oldest hold first, with the event time of each one's evaluation. */
@@ -60,8 +62,7 @@ export class HeldUpdates {
       this.count--;
     }
     this.head = i;
-    if (this.count === 0) this.clear();
-    else if (this.head === this.queue.length) [this.queue, this.head] = [[], 0];
+    if (this.head === this.queue.length) [this.queue, this.head] = [[], 0];
     return { slots, atMs: Float64Array.from(at) };
   }
 
@@ -83,9 +84,16 @@ export class HeldUpdates {
   }
 
   /**
-   * Lets go of the per-slot column and the queue: holding happens only in a backlog, so between backlogs the
-   * column (8 B per customer, twice that while it grows by doubling) is not worth keeping.
+   * Lets go of the per-slot column (8 B per customer) when nothing is held now and nothing was since the previous
+   * call: holding happens only in a backlog, and between backlogs the column is not worth keeping. Called every
+   * idle check (250 ms) — not the moment the last update is released, so an engine hovering at the backlog
+   * threshold does not allocate and fill the column again for every batch.
    */
+  trim(): void {
+    if (this.count === 0 && !this.heldSinceTrim) this.clear();
+    this.heldSinceTrim = false;
+  }
+
   private clear(): void {
     this.atMs = new Float64Array(0);
     this.queue = [];
