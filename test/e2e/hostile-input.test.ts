@@ -76,6 +76,14 @@ async function readStream(stream: string): Promise<JsMsg[]> {
   return out;
 }
 
+/**
+ * Longest the engine may go without progress. A stall lasts longer: a batch waiting for its redelivery (ackWait,
+ * 30 s) or dead letters backing off through their retries (250 ms doubling: 3.75 s by the fifth try). A loaded
+ * machine, on the other hand, pauses the engine for up to ~1.7 s (measured in CI with the suite's other files
+ * running: collecting megabyte payloads, creating a file-backed stream on a busy disk), so 1 s flaked.
+ */
+const MAX_PAUSE_MS = 3_000;
+
 /** Samples the engine's progress every 10 ms; `maxGapMs()` is the longest stretch without any. */
 function watchProgress(app: Churnflow) {
   const changes: number[] = [];
@@ -170,7 +178,7 @@ describe('hostile input end to end', () => {
     }
   });
 
-  it('more than 10,000 hostile messages of every kind among valid events: each refused once, each valid applied, no pause over 1 s', async () => {
+  it('more than 10,000 hostile messages of every kind among valid events: each refused once, each valid applied, no stall', async () => {
     const config = testConfig(fx.server.url, { 'health.pollIntervalMs': 200 });
     const prefix = config.ingest.subjectPrefix;
     const now = Date.now();
@@ -216,7 +224,7 @@ describe('hostile input end to end', () => {
       // Exactly the hostile ones, each exactly once.
       expect([...run.dead.keys()].sort((a, b) => a - b)).toEqual([...run.hostileSeqs].sort((a, b) => a - b));
       expect([...run.dead.values()].every((n) => n === 1)).toBe(true);
-      expect(run.maxGapMs).toBeLessThan(1_000);
+      expect(run.maxGapMs).toBeLessThan(MAX_PAUSE_MS);
       for (let i = 0; i < 997 && i < v; i++)
         expect(app.engine.engines()[0]!.store.slotOf(`v${i}`)).toBeDefined();
       console.info(`hostile flood: ${hostile.length} hostile + ${v} valid; longest pause ${run.maxGapMs} ms`);
@@ -252,7 +260,7 @@ describe('hostile input end to end', () => {
       expect(run.dead.size).toBe(1_000);
       expect([...run.dead.values()].every((n) => n === 1)).toBe(true);
       expect([...run.dead.keys()].every((seq) => run.hostileSeqs.has(seq))).toBe(true);
-      expect(run.maxGapMs).toBeLessThan(1_000);
+      expect(run.maxGapMs).toBeLessThan(MAX_PAUSE_MS);
       await waitFor(async () => (await fetch(`http://127.0.0.1:${app.opsPort}/readyz`)).ok, 10_000, 'ready');
     } finally {
       await app.stop();
