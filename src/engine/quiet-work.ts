@@ -6,8 +6,6 @@ import { captureSlots, joinSlots, type EngineParts, type SlotsState } from './en
 
 /** Work that needs the engine quiet: ingestion held, nothing read left unapplied or unscored. */
 export interface QuietWork {
-  /** Waits until nothing read is unapplied or unscored (hold the flow gate meanwhile, or more keeps coming). */
-  quiet(): Promise<void>;
   /** Holds ingestion, waits for quiet, runs `work`, lets ingestion go on. */
   run<T>(work: () => T): Promise<T>;
 }
@@ -28,7 +26,6 @@ export function createQuietWork(
     }
   };
   return {
-    quiet,
     async run(work) {
       const release = flow?.hold() ?? (() => undefined);
       try {
