@@ -100,9 +100,13 @@ class ColumnarCustomerStore implements CustomerStore {
   }
 
   check(d: DecodedEvent): number {
+    return this.judge(d, this.index.slotOf(d.event.customerId));
+  }
+
+  /** {@link check} with the customer's slot (-1: none) already looked up. */
+  private judge(d: DecodedEvent, slot: number): number {
     const e = d.event;
     const ts = Math.floor(e.ts);
-    const slot = this.index.slotOf(e.customerId);
     const seq = d.streamSeq;
     // A redelivered message carries a sequence this customer has already passed (0 = unsequenced source).
     if (slot >= 0 && seq > 0 && seq <= this.cols.f64[slot * F64_STRIDE + F64.maxSeq]!) {
@@ -122,12 +126,13 @@ class ColumnarCustomerStore implements CustomerStore {
   }
 
   applyOne(d: DecodedEvent, checked?: number): number {
-    const verdict = checked ?? this.check(d);
-    if (verdict !== ACCEPTED) return verdict;
     const e = d.event;
+    // One lookup serves the verdict and the apply.
+    const known = this.index.slotOf(e.customerId);
+    const verdict = checked ?? this.judge(d, known);
+    if (verdict !== ACCEPTED) return verdict;
     // Event time has millisecond resolution: whole ms make the tie-break keys of apply-event exact.
     const ts = Math.floor(e.ts);
-    const known = this.index.slotOf(e.customerId);
     const slot = known >= 0 ? known : this.addCustomer(e.customerId);
     const f64 = this.cols.f64;
     if (d.streamSeq > f64[slot * F64_STRIDE + F64.maxSeq]!) f64[slot * F64_STRIDE + F64.maxSeq] = d.streamSeq;
