@@ -19,10 +19,8 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import {
-  addStream,
-  customerEvents,
+  fillCustomerStream,
   handled,
-  publishEvents,
   sleep,
   spawnEngine,
   startBroker,
@@ -60,13 +58,7 @@ interface Run {
 async function measure(broker: Broker, customers: number): Promise<Run> {
   const stream = `MEM_${customers}`;
   const prefix = `mem${customers}`;
-  await addStream(broker.nc, stream, prefix);
-  const events = await publishEvents(
-    broker.nc,
-    stream,
-    prefix,
-    customerEvents(customers, PER_CUSTOMER, Date.now()),
-  );
+  const events = await fillCustomerStream(broker.nc, stream, prefix, customers, PER_CUSTOMER);
   progress(`${customers} customers: ${events} events stored; engine starting`);
   const engine = await spawnEngine({
     url: broker.server.url,

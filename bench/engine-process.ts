@@ -37,6 +37,21 @@ export async function addStream(nc: NatsConnection, stream: string, prefix: stri
   await (await jetstreamManager(nc)).streams.add({ name: stream, subjects: [`${prefix}.>`] });
 }
 
+/**
+ * Creates stream `stream` on `<prefix>.>` and fills it with `perCustomer` events of each of `customers` customers
+ * ({@link customerEvents}, ending now); returns how many events it holds.
+ */
+export async function fillCustomerStream(
+  nc: NatsConnection,
+  stream: string,
+  prefix: string,
+  customers: number,
+  perCustomer: number,
+): Promise<number> {
+  await addStream(nc, stream, prefix);
+  return publishEvents(nc, stream, prefix, customerEvents(customers, perCustomer, Date.now()));
+}
+
 /** The id of customer `i`: 12 characters like `cus_0000lflr`, as the state-memory bench uses. */
 export const customerId = (i: number): string => `cus_${i.toString(36).padStart(8, '0')}`;
 

@@ -17,9 +17,8 @@
  * which the engine reads every health.pollIntervalMs (default 2 s): ready lags "applied" by up to that.
  */
 import {
-  addStream,
-  customerEvents,
   customerId,
+  fillCustomerStream,
   handled,
   publishEvents,
   spawnEngine,
@@ -168,13 +167,7 @@ function print(restart: Start, replay: Start, shutdown: { seconds: number; bytes
 async function main(): Promise<void> {
   const broker = await startBroker();
   try {
-    await addStream(broker.nc, STREAM, PREFIX);
-    const events = await publishEvents(
-      broker.nc,
-      STREAM,
-      PREFIX,
-      customerEvents(CUSTOMERS, PER_CUSTOMER, Date.now()),
-    );
+    const events = await fillCustomerStream(broker.nc, STREAM, PREFIX, CUSTOMERS, PER_CUSTOMER);
     process.stderr.write(`${events} events stored; the baseline replays them\n`);
     // The baseline: a fresh consumer, no snapshot yet, so it replays the whole stream...
     const first = await start(broker.server.url, true, events);
