@@ -21,6 +21,7 @@ import { startNatsServer } from '../src/nats/index.js';
 import { loadChurnModel, selectBackend } from '../src/score/index.js';
 import { loadSegmentRules } from '../src/segment/index.js';
 import { benchEngineConfig, engineEnds, fillStream } from './bench-stream.js';
+import { watchCpu, type CpuShare } from './cpu-share.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const minRatio = Number(process.argv.find((a) => a.startsWith('--min-ratio='))?.split('=')[1] ?? NaN);
@@ -38,6 +39,10 @@ function cpuPerEvent(since: NodeJS.CpuUsage, events: number): number {
   return (used.user + used.system) / events;
 }
 
+/** nats-server's process id, for its share of the cores during each run. */
+let serverPid = -1;
+const cpuWatch = () => watchCpu({ server: serverPid, process: process.pid });
+
 async function bareConsumer(nc: NatsConnection, total: number, name: string) {
   const jsm = await jetstreamManager(nc);
   await jsm.consumers.add(STREAM, {
@@ -48,6 +53,7 @@ async function bareConsumer(nc: NatsConnection, total: number, name: string) {
   const consumer = await jetstream(nc).consumers.get(STREAM, name);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const cores = cpuWatch();
   let got = 0;
   let last: JsMsg | undefined;
   let scheduled = false;
@@ -70,7 +76,11 @@ async function bareConsumer(nc: NatsConnection, total: number, name: string) {
       },
     });
   });
-  return { eventsPerSec: total / ((performance.now() - t0) / 1000), cpuUs: cpuPerEvent(cpu0, total) };
+  return {
+    eventsPerSec: total / ((performance.now() - t0) / 1000),
+    cpuUs: cpuPerEvent(cpu0, total),
+    cores: cores(),
+  };
 }
 
 async function engineRun(nc: NatsConnection, url: string, total: number, holdUpdates: boolean) {
@@ -94,6 +104,7 @@ async function engineRun(nc: NatsConnection, url: string, total: number, holdUpd
   });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const cores = cpuWatch();
   const engine = startEngine({ config, log, metrics, source, sink, model, segments });
   const sleep = () => new Promise((r) => setTimeout(r, 5));
   while (engine.totals.events + engine.totals.deadLetters < total) await sleep();
@@ -102,21 +113,31 @@ async function engineRun(nc: NatsConnection, url: string, total: number, holdUpd
   await engine.stop();
   const seconds = (performance.now() - t0) / 1000;
   const cpuUs = cpuPerEvent(cpu0, total);
+  const used = cores();
   model.dispose();
   return {
     eventsPerSec: total / seconds,
     cpuUs,
+    cores: used,
     scoreUpdates: engine.totals.scoreUpdates,
     customers: engine.store.size,
   };
 }
 
-const rate = (r: { eventsPerSec: number; cpuUs: number }): string =>
-  `${Math.round(r.eventsPerSec).toLocaleString('en')} events/s, ${r.cpuUs.toFixed(1)} µs CPU per event`;
+const rate = (r: { eventsPerSec: number; cpuUs: number; cores: CpuShare }): string =>
+  `${Math.round(r.eventsPerSec).toLocaleString('en')} events/s, ${r.cpuUs.toFixed(1)} µs CPU per event; ` +
+  `cores busy ${r.cores.machine.toFixed(2)}: nats-server ${(r.cores.processes.server ?? NaN).toFixed(2)}, ` +
+  `this process ${(r.cores.processes.process ?? NaN).toFixed(2)}`;
+const coresJson = (c: CpuShare) => ({
+  machine: round2(c.machine),
+  server: round2(c.processes.server ?? NaN),
+  process: round2(c.processes.process ?? NaN),
+});
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 async function main(): Promise<void> {
   const server = await startNatsServer();
+  serverPid = server.pid;
   const nc = await connect({ servers: server.url });
   try {
     const jsm = await jetstreamManager(nc);
@@ -164,6 +185,11 @@ async function main(): Promise<void> {
           bare: round2(bare.cpuUs),
           engine: round2(held.cpuUs),
           everyUpdate: round2(live.cpuUs),
+        },
+        cores: {
+          bare: coresJson(bare.cores),
+          engine: coresJson(held.cores),
+          everyUpdate: coresJson(live.cores),
         },
         scoreUpdates: held.scoreUpdates,
         everyUpdateScoreUpdates: live.scoreUpdates,

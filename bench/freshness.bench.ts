@@ -1,20 +1,23 @@
 /**
  * Freshness: time from an event's publish to its score update reaching a subscriber, at steady live rates, beside
- * the transport floor measured in the same run. The design's budget: p99 <= 50 ms at 20,000 events/s.
+ * the transport floors measured in the same run. The design's budget: p99 <= 50 ms at 20,000 events/s.
  *
  * Nothing measured shares an event loop with what loads it: the publisher is its own process
  * (bench/publisher-process.ts: core publishes paced every 2 ms, each event's `ts` its publish time), so is the
  * engine (`churnflow start`, snapshots off), and this process only receives. Per rate, one after the other:
+ *   core:   publisher -> a plain subscription here (no stream): the transport without JetStream.
  *   floor:  publisher -> JetStream stream -> a durable pull consumer here, made and read as the engine's own
  *           (ensureConsumer, `consume` iterator, pulls of 2000, one ack per socket read); latency = receipt - ts.
  *   engine: publisher -> stream -> engine -> `<prefix>.scores.*` -> a subscriber here; latency = receipt - the
  *           update's `eventTime`, the `ts` of the customer's latest event it reflects. Exact, per update.
- * A warm-up second through both paths (model loaded, JIT and buffers warm) is not counted.
+ * A warm-up second through the floor and the engine (model loaded, JIT and buffers warm) is not counted. While
+ * each publisher runs, /proc tells how many of the machine's cores were busy, and with nats-server and the engine.
  *
  * Command:  npm run build && node dist/bench/freshness.bench.js [rates=5000,20000,50000] [seconds=10] [customers=50000]
  * Needs:    nats-server on PATH (Debian: apt-get install nats-server); the shipped model in models/.
- * Prints:   per rate: achieved rate, floor and engine p50/p90/p99/max, engine p99 minus floor p99; whether the
- *           engine held p99 <= 50 ms at 20,000 events/s; then one JSON line {"bench":"freshness","rates":[...]}.
+ * Prints:   per rate and path: achieved rate, p50/p90/p99/max, cores busy; per rate the engine's p99 minus the
+ *           floor's; whether the engine held p99 <= 50 ms at 20,000 events/s; then one JSON line
+ *           {"bench":"freshness","rates":[...]}.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -24,16 +27,18 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { unpack } from 'msgpackr';
 import { ensureConsumer, ensureStream } from '../src/ingest/index.js';
 import { startNatsServer } from '../src/nats/index.js';
-import { Phase, round2, rounded, summarize, wallClockMs, type LatencySummary } from './latency.js';
+import { watchCpu } from './cpu-share.js';
+import { report, type Path } from './freshness-report.js';
+import { Phase, summarize, wallClockMs } from './latency.js';
 import type { PublisherReport } from './publisher-process.js';
 
 const RATES = (process.argv[2] ?? '5000,20000,50000').split(',').map(Number);
 const SECONDS = Number(process.argv[3] ?? 10);
 const CUSTOMERS = Number(process.argv[4] ?? 50_000);
-const BUDGET = { rate: 20_000, p99Ms: 50 };
-type Path = 'floor' | 'engine';
+
 /** Streams and subjects of each path; the floor's consumer takes the engine's defaults (config/default.json). */
 const PATHS = {
+  core: { stream: undefined, prefix: 'direct', consumer: undefined },
   floor: { stream: 'FLOOR', prefix: 'floor', consumer: 'floor' },
   engine: { stream: 'FRESH', prefix: 'fresh', consumer: 'engine' },
 } as const;
@@ -43,17 +48,31 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The phase being measured: receipts of its path are recorded, those of the other are not. */
 let phase: Phase<Path> | undefined;
 /** The engine process as watched from here: `exit` is set when it ended before the benchmark stopped it. */
-const engineProc = { port: 0, exit: undefined as string | undefined, updatesReceived: 0 };
+const engineProc = { port: 0, pid: -1, exit: undefined as string | undefined, updatesReceived: 0 };
+/** nats-server's process id, for its CPU share. */
+let serverPid = -1;
 
-/** Runs the publisher process to its end; its report is its last stdout line. */
-async function publish(url: string, prefix: string, rate: number, seconds: number): Promise<PublisherReport> {
+/**
+ * Runs the publisher process to its end; its report is its last stdout line. `onPublishing` is called when it
+ * starts publishing (its events are generated and encoded before).
+ */
+async function publish(
+  url: string,
+  prefix: string,
+  rate: number,
+  seconds: number,
+  onPublishing: () => void,
+): Promise<PublisherReport> {
   const script = 'dist/bench/publisher-process.js';
   const args = [`--url=${url}`, `--prefix=${prefix}`, `--rate=${rate}`, `--seconds=${seconds}`];
   const child = spawn(process.execPath, [script, ...args, `--customers=${CUSTOMERS}`], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    if (out === '' && d.toString().startsWith('publishing')) onPublishing();
+    out += d.toString();
+  });
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`publisher process exited with ${code}`);
   return JSON.parse(out.trim().split('\n').pop() ?? '') as PublisherReport;
@@ -82,6 +101,13 @@ async function startFloorConsumer(nc: NatsConnection, jsm: JetStreamManager): Pr
     }
   })();
   return () => iter.stop();
+}
+
+/** Core NATS only (no stream): what the transport costs before JetStream stores and delivers. */
+function watchCore(nc: NatsConnection): void {
+  nc.subscribe(`${PATHS.core.prefix}.>`, {
+    callback: (_err, m) => phase?.record('core', (unpack(m.data) as { ts: number }).ts, wallClockMs()),
+  });
 }
 
 /** Score updates as a platform team receives them, timed from the publish of the event behind each. */
@@ -125,6 +151,7 @@ function startEngine(url: string, port: number): ChildProcess {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   child.once('exit', (code, signal) => (engineProc.exit = `engine exited (${code ?? signal})`));
+  engineProc.pid = child.pid ?? -1;
   return child;
 }
 
@@ -153,7 +180,7 @@ async function engineCounters(): Promise<{ read: number; scored: number; publish
  * spell would not do: a starved engine can go half a second without publishing while rows wait.
  */
 async function allIn(jsm: JetStreamManager, p: Phase<Path>, published: number): Promise<boolean> {
-  if (p.path === 'floor') return p.received >= published;
+  if (p.path !== 'engine') return p.received >= published;
   let unacked = 0;
   for await (const c of jsm.consumers.list(PATHS.engine.stream)) unacked += c.num_pending + c.num_ack_pending;
   if (unacked > 0) return false;
@@ -175,61 +202,27 @@ async function measure(url: string, jsm: JetStreamManager, path: Path, rate: num
   globalThis.gc?.(); // collect the receiving process now, not in the middle of the phase
   const p = new Phase(path, wallClockMs());
   phase = p;
-  const report = await publish(url, PATHS[path].prefix, rate, seconds);
+  // While the publisher runs: how busy the two cores were, and with what.
+  let cpuSince = () => watchCpu({})();
+  const pids = { server: serverPid, engine: engineProc.pid, bench: process.pid };
+  const report = await publish(url, PATHS[path].prefix, rate, seconds, () => (cpuSince = watchCpu(pids)));
+  const cpu = cpuSince();
   await settled(jsm, p, report.published);
   phase = undefined;
-  return { report, latency: summarize(p.samples), received: p.received, stale: p.stale };
+  return { report, latency: summarize(p.samples), received: p.received, stale: p.stale, cpu };
 }
-type Measured = Awaited<ReturnType<typeof measure>>;
-
-const ms = (v: number) => (Number.isNaN(v) ? '-' : v.toFixed(1));
-const cells = (s: LatencySummary) => [s.p50, s.p90, s.p99, s.max].map(ms).join(' | ');
-
-function report(rows: readonly { rate: number; floor: Measured; engine: Measured }[]): void {
-  console.log(`${SECONDS} s per rate and path, ${CUSTOMERS.toLocaleString('en')} customers; latencies in ms`);
-  console.log(
-    '| rate | achieved (floor / engine run) | floor p50 | p90 | p99 | max | engine p50 | p90 | p99 | max | engine p99 - floor p99 | score updates |',
-  );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const { rate, floor, engine } of rows) {
-    const over = ms(engine.latency.p99 - floor.latency.p99);
-    const achieved = `${floor.report.achievedRate} / ${engine.report.achievedRate}`;
-    console.log(
-      `| ${rate} | ${achieved} | ${cells(floor.latency)} | ${cells(engine.latency)} | ${over} | ${engine.latency.count} |`,
-    );
-    const lost = floor.report.published - floor.received;
-    if (lost !== 0) console.log(`  rate ${rate}: the floor consumer missed ${lost} of the published events`);
-  }
-  const at = rows.find((r) => r.rate === BUDGET.rate)?.engine.latency.p99;
-  const met = at === undefined ? undefined : at <= BUDGET.p99Ms;
-  console.log(
-    at === undefined
-      ? `budget: ${BUDGET.rate} events/s was not among the rates run`
-      : `budget p99 <= ${BUDGET.p99Ms} ms at ${BUDGET.rate} events/s: ${met === true ? 'met' : 'MISSED'} (engine p99 ${ms(at)} ms)`,
-  );
-  const rates = rows.map(({ rate, floor, engine }) => ({
-    rate,
-    published: engine.report.published,
-    achievedRate: engine.report.achievedRate,
-    floor: rounded(floor.latency),
-    engine: rounded(engine.latency),
-    scoreUpdates: engine.latency.count,
-    staleUpdates: engine.stale,
-    p99OverFloorMs: round2(engine.latency.p99 - floor.latency.p99),
-  }));
-  const budget = { ...BUDGET, met };
-  console.log(JSON.stringify({ bench: 'freshness', seconds: SECONDS, customers: CUSTOMERS, budget, rates }));
-}
-
 async function main(): Promise<void> {
   const server = await startNatsServer();
+  serverPid = server.pid;
   const nc = await connect({ servers: server.url });
   const jsm = await jetstreamManager(nc);
   engineProc.port = await freePort();
   let child: ChildProcess | undefined;
   try {
-    for (const { stream, prefix } of Object.values(PATHS)) await ensureStream(jsm, stream, [`${prefix}.>`]);
+    for (const { stream, prefix } of [PATHS.floor, PATHS.engine])
+      await ensureStream(jsm, stream, [`${prefix}.>`]);
     const stopFloor = await startFloorConsumer(nc, jsm);
+    watchCore(nc);
     watchScores(nc);
     child = startEngine(server.url, engineProc.port);
     await engineReady();
@@ -238,15 +231,16 @@ async function main(): Promise<void> {
     await measure(server.url, jsm, 'engine', RATES[0] ?? 5000, 1);
     const rows = [];
     for (const rate of RATES) {
+      const core = await measure(server.url, jsm, 'core', rate);
       const floor = await measure(server.url, jsm, 'floor', rate);
       const measured = await measure(server.url, jsm, 'engine', rate);
-      rows.push({ rate, floor, engine: measured });
+      rows.push({ rate, core, floor, engine: measured });
       process.stderr.write(
-        `${rate}/s: p99 floor ${ms(floor.latency.p99)} ms, engine ${ms(measured.latency.p99)} ms\n`,
+        `${rate}/s: p99 core ${core.latency.p99.toFixed(1)} ms, floor ${floor.latency.p99.toFixed(1)} ms, engine ${measured.latency.p99.toFixed(1)} ms\n`,
       );
     }
     stopFloor();
-    report(rows);
+    report(rows, { seconds: SECONDS, customers: CUSTOMERS });
   } finally {
     child?.kill('SIGTERM');
     if (child !== undefined && engineProc.exit === undefined) await once(child, 'exit');

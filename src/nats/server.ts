@@ -11,6 +11,8 @@ export interface EmbeddedNatsServer extends AsyncDisposable {
   readonly port: number;
   /** The JetStream store directory (removed on stop). */
   readonly storeDir: string;
+  /** The server's process id (benchmarks read its CPU time from /proc). */
+  readonly pid: number;
   /** Stops the server (SIGTERM, then SIGKILL) and removes its store. Idempotent. */
   stop(): Promise<void>;
 }
@@ -96,6 +98,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Emb
     url: `nats://127.0.0.1:${actualPort}`,
     port: actualPort,
     storeDir,
+    pid: child.pid ?? -1,
     stop,
     [Symbol.asyncDispose]: stop,
   };
