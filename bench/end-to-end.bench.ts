@@ -7,12 +7,15 @@
  *
  * Command:  npm run bench:end-to-end -- [events=400000] [customers=40000] [--min-ratio=R]
  * Needs:    nats-server on PATH (Debian: apt-get install nats-server); the shipped model in models/.
- * Prints:   bare-consumer events/s, each engine run's events/s, ratios, score updates; also as JSON last.
+ * Prints:   bare-consumer events/s, each engine run's events/s, ratios, score updates, the cores busy during each
+ *           run (from /proc: all, nats-server, this process) and the cores half the bare consumer's rate would
+ *           need at the engine run's costs per event; also as JSON last.
  *           With --min-ratio, exits 1 when the default engine's ratio to the bare consumer is below R (the CI
  *           check: a ratio measured in one run, never an absolute time).
  */
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { startEngine } from '../src/engine/index.js';
@@ -134,6 +137,19 @@ const coresJson = (c: CpuShare) => ({
   process: round2(c.processes.process ?? NaN),
 });
 const round2 = (x: number): number => Math.round(x * 100) / 100;
+type Run = { eventsPerSec: number; cpuUs: number; cores: CpuShare };
+
+/**
+ * The cores the budget's rate (half the bare consumer's) would take at the engine run's measured costs per event:
+ * nats-server's CPU (delivering, and taking the engine's acks, pulls and updates) plus the engine's own. Above the
+ * machine's cores, the rate cannot be reached here however the engine's work is spread over threads.
+ */
+function coresAtHalfBare(bare: Run, engine: Run) {
+  const rate = bare.eventsPerSec / 2;
+  const serverUs = round2(((engine.cores.processes.server ?? NaN) * 1e6) / engine.eventsPerSec);
+  const engineUs = round2(engine.cpuUs);
+  return { rate: Math.round(rate), serverUs, engineUs, cores: (rate * (serverUs + engineUs)) / 1e6 };
+}
 
 async function main(): Promise<void> {
   const server = await startNatsServer();
@@ -171,6 +187,12 @@ async function main(): Promise<void> {
     console.log(
       `score updates published:        ${held.scoreUpdates} (every update: ${live.scoreUpdates}) for ${held.customers} customers`,
     );
+    const need = coresAtHalfBare(bare, held);
+    console.log(
+      `at 0.5x the bare consumer (${Math.round(need.rate).toLocaleString('en')} events/s), this run's costs per event ` +
+        `(nats-server ${need.serverUs.toFixed(1)} µs, engine ${need.engineUs.toFixed(1)} µs) need ` +
+        `${need.cores.toFixed(2)} cores; this machine has ${availableParallelism()}`,
+    );
     console.log(
       JSON.stringify({
         bench: 'end-to-end',
@@ -191,6 +213,7 @@ async function main(): Promise<void> {
           engine: coresJson(held.cores),
           everyUpdate: coresJson(live.cores),
         },
+        coresAtHalfBare: { ...need, cores: round2(need.cores) },
         scoreUpdates: held.scoreUpdates,
         everyUpdateScoreUpdates: live.scoreUpdates,
       }),
