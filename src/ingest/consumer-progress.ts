@@ -120,8 +120,29 @@ export interface ConsumerProgress {
   stop(): void;
 }
 
-/** The time between two consumer-info reads is at least this many times the last read's duration. */
+/** The time between two consumer-info reads is at least this many times a recent read's duration. */
 const SLOW_READ_FACTOR = 10;
+/** Successful reads whose fastest sets that duration. */
+const RECENT_READS = 3;
+/** Longest wait after failed reads in a row (the first is retried at the poll interval, then it doubles). */
+const MAX_FAILED_DELAY_MS = 60_000;
+
+/**
+ * When to read next. A slow server (a filtered consumer on nats-server < 2.9.15 scans the stream for every info,
+ * in the read loop of this connection) is asked less often, so polling never stalls the consumer: the fastest of
+ * the last few reads sets the pace, since a server that slow is slow every time, while a read that only looked
+ * slow because this process's event loop was busy (a snapshot restored synchronously) is a one-off and must not
+ * push readiness a minute out. A failed read is retried at the poll interval, and again after twice that, and so on.
+ */
+export function nextReadDelayMs(
+  pollIntervalMs: number,
+  recentReadsMs: readonly number[],
+  failures: number,
+): number {
+  if (failures > 0) return Math.min(MAX_FAILED_DELAY_MS, pollIntervalMs * 2 ** Math.min(failures - 1, 16));
+  const fastest = recentReadsMs.length === 0 ? 0 : Math.min(...recentReadsMs);
+  return Math.max(pollIntervalMs, SLOW_READ_FACTOR * fastest);
+}
 
 /**
  * Reads the durable consumer's info (`jsm.consumers.info`) every `pollIntervalMs`, exports the messages not yet
@@ -138,20 +159,27 @@ export function watchConsumerProgress(opts: ConsumerProgressOptions): ConsumerPr
   let failing = false;
   let replay: ReplayTarget | undefined;
   const scheduler = opts.scheduler ?? asyncScheduler;
-  // How long the last read took: a slow server (a filtered consumer on nats-server < 2.9.15 scans the stream for
-  // every info, in the read loop of this connection) is asked less often, so polling never stalls the consumer.
-  let lastReadMs = 0;
+  // Durations of the last successful reads, and failed reads in a row (see nextReadDelayMs).
+  const recentReadsMs: number[] = [];
+  let failures = 0;
   const subscription = defer(() => {
     const t0 = clock();
-    const took = <T>(r: T): T => ((lastReadMs = clock() - t0), r);
     return from(opts.jsm.consumers.info(opts.stream, opts.consumer)).pipe(
-      map((info: ConsumerInfo) => took({ info })),
-      catchError((err: unknown) => of(took({ err }))),
+      map((info: ConsumerInfo) => {
+        failures = 0;
+        recentReadsMs.push(clock() - t0);
+        if (recentReadsMs.length > RECENT_READS) recentReadsMs.shift();
+        return { info };
+      }),
+      catchError((err: unknown) => {
+        failures++;
+        return of({ err });
+      }),
     );
   })
     .pipe(
       repeat({
-        delay: () => timer(Math.max(opts.pollIntervalMs, SLOW_READ_FACTOR * lastReadMs), scheduler),
+        delay: () => timer(nextReadDelayMs(opts.pollIntervalMs, recentReadsMs, failures), scheduler),
       }),
     )
     .subscribe((r) => {

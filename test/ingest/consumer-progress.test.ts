@@ -8,6 +8,7 @@ import {
   watchConsumerProgress,
   type ProgressState,
 } from '../../src/ingest/index.js';
+import { nextReadDelayMs } from '../../src/ingest/consumer-progress.js';
 import { createEngineMetrics } from '../../src/metrics/index.js';
 import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
 import { waitFor } from '../helpers/engine.js';
@@ -18,6 +19,22 @@ const reading = (atMs: number, pending: number, ackPending: number, ackFloor: nu
   pending,
   ackPending,
   ackFloor,
+});
+
+describe('nextReadDelayMs', () => {
+  it('keeps the poll interval after one read made slow by this process, backs off for a slow server', () => {
+    // One read of 7 s among fast ones: the event loop was busy (a restore), the server was not.
+    expect(nextReadDelayMs(2_000, [40, 7_000, 35], 0)).toBe(2_000);
+    expect(nextReadDelayMs(2_000, [7_000], 0)).toBe(70_000);
+    // A server that takes 1.5 s every time is asked every 15 s.
+    expect(nextReadDelayMs(2_000, [1_500, 1_600, 1_500], 0)).toBe(15_000);
+  });
+
+  it('retries failed reads from the poll interval, doubling, up to a minute', () => {
+    expect([1, 2, 3, 10, 100].map((f) => nextReadDelayMs(2_000, [7_000], f))).toEqual([
+      2_000, 4_000, 8_000, 60_000, 60_000,
+    ]);
+  });
 });
 
 describe('judgeProgress', () => {
@@ -113,6 +130,61 @@ describe('watchConsumerProgress against a real consumer', () => {
       // Acknowledge them all (cumulatively): the floor moves, nothing is wrong any more.
       last!.ack();
       await waitFor(() => reasons().length === 0, 5_000, 'ready');
+    } finally {
+      progress.stop();
+    }
+  });
+
+  /** A JetStreamManager whose `which`-th consumer-info read holds this process's event loop for `blockMs`. */
+  const blockingOnRead = (which: number, blockMs: number, fail: boolean) => {
+    let reads = 0;
+    const info = jsm.consumers.info.bind(jsm.consumers);
+    const consumers = Object.create(jsm.consumers) as JetStreamManager['consumers'];
+    consumers.info = async (stream: string, name: string) => {
+      const answer = info(stream, name);
+      if (++reads === which) {
+        const until = performance.now() + blockMs;
+        while (performance.now() < until); // a synchronous restore, say: the answer waits in the socket
+        blocked = true;
+        if (fail) throw new Error('timeout');
+      }
+      return answer;
+    };
+    let blocked = false;
+    const wrapped = Object.assign(Object.create(jsm) as JetStreamManager, { consumers });
+    return { jsm: wrapped, blocked: () => blocked };
+  };
+
+  it.each([
+    ['answered late', false],
+    ['timed out', true],
+  ])('goes on polling at its interval after a read %s while the event loop was busy', async (_, fail) => {
+    const stream = uniqueName('EVENTS');
+    const consumer = uniqueName('engine');
+    await jsm.streams.add({ name: stream, subjects: [`${stream.toLowerCase()}.>`] });
+    await jsm.consumers.add(stream, { durable_name: consumer, ack_policy: AckPolicy.All });
+    const metrics = createEngineMetrics(new Registry());
+    const pending = async () => (await metrics.consumerPendingMessages.get()).values[0]?.value;
+    const reads = blockingOnRead(4, 800, fail);
+    const progress = watchConsumerProgress({
+      jsm: reads.jsm,
+      stream,
+      consumer,
+      maxPendingMessages: 1_000,
+      stallAfterMs: 60_000,
+      pollIntervalMs: 50,
+      metrics,
+      log: pino({ level: 'silent' }),
+    });
+    try {
+      await waitFor(async () => (await pending()) === 0, 5_000, 'first readings');
+      const js = jetstream(fx.nc);
+      await waitFor(reads.blocked, 5_000, 'the blocked read');
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => js.publish(`${stream.toLowerCase()}.c1.x`, `${i}`)),
+      );
+      // Ten times the blocked read's 800 ms would be 8 s before the next reading.
+      await waitFor(async () => (await pending()) === 20, 1_500, 'a reading after the blocked one');
     } finally {
       progress.stop();
     }
