@@ -7,7 +7,8 @@
  * Command:  node dist/bench/publisher-process.js --url nats://127.0.0.1:4222 --prefix fresh --rate 20000
  *             [--seconds 10] [--customers 50000] [--seed 3] [--slice-ms 2]
  * Needs:    a nats-server whose stream captures `<prefix>.>` (the benchmark creates it).
- * Prints:   `publishing` when the events are ready and publishing starts; one JSON line when done: {"published", "seconds", "achievedRate", "largestSlice"}.
+ * Prints:   `publishing` when the events are encoded and publishing starts; when done, one JSON line:
+ *           {"published", "seconds", "achievedRate", "largestSlice"}.
  */
 import { parseArgs } from 'node:util';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
