@@ -9,8 +9,10 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /** Busy and total ticks of all cores since boot (idle and iowait are not busy). */
 function machineTicks(): { busy: number; total: number } {
+  // user nice system idle iowait irq softirq steal (guest time is already in user and nice; steal counts as busy:
+  // the hypervisor gave the core to someone else).
   const cpu =
-    readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1, 9).map(Number) ?? [];
   const total = cpu.reduce((a, b) => a + b, 0);
   const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
   return { busy: total - idle, total };
@@ -29,33 +31,38 @@ export interface CpuShare {
   readonly processes: Readonly<Record<string, number>>;
 }
 
+/** `read()`, or NaN where /proc cannot be read (not Linux, or the process has exited). */
+function orNaN<T>(read: () => T): T | number {
+  try {
+    return read();
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Starts watching; the returned function gives the cores used since (NaN where /proc cannot be read). */
 export function watchCpu(pids: Readonly<Record<string, number>>): () => CpuShare {
-  const read = () => {
-    try {
-      return {
-        machine: machineTicks(),
-        processes: Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processTicks(pid)])),
-      };
-    } catch {
-      return undefined;
-    }
-  };
+  const read = () => ({
+    machine: orNaN(machineTicks),
+    processes: Object.fromEntries(
+      Object.entries(pids).map(([name, pid]) => [name, orNaN(() => processTicks(pid))]),
+    ),
+  });
   const start = read();
   const t0 = performance.now();
   return () => {
     const end = read();
     const seconds = (performance.now() - t0) / 1000;
-    if (start === undefined || end === undefined) return { machine: Number.NaN, processes: {} };
     const cores = (ticks: number) => ticks / TICKS_PER_SECOND / seconds;
-    const cpuCount = (end.machine.total - start.machine.total) / TICKS_PER_SECOND / seconds;
-    const busyShare = (end.machine.busy - start.machine.busy) / (end.machine.total - start.machine.total);
+    const [m0, m1] = [start.machine, end.machine];
+    // Busy ticks over the window, in cores (all cores' ticks add up, so this is already a count of cores).
+    const machine = typeof m0 === 'number' || typeof m1 === 'number' ? Number.NaN : cores(m1.busy - m0.busy);
     return {
-      machine: busyShare * cpuCount,
+      machine,
       processes: Object.fromEntries(
         Object.keys(pids).map((name) => [
           name,
-          cores((end.processes[name] ?? 0) - (start.processes[name] ?? 0)),
+          cores(Number(end.processes[name] ?? NaN) - Number(start.processes[name] ?? NaN)),
         ]),
       ),
     };

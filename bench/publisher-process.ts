@@ -51,7 +51,7 @@ interface EncodedEvents {
 /**
  * The first `count` events of the simulator's history (realistic per-customer sequences: browse, cart, purchase),
  * encoded before publishing starts, each with a placeholder `ts` whose 8 bytes are overwritten when it is sent.
- * Publishing then allocates nothing per event, and the event objects are gone before the first slice: a publisher
+ * Publishing then makes no event objects, and those of the simulator are gone before the first slice: a publisher
  * holding 200k objects stalled tens of ms in its own GC, and a stall sends the next slice as one burst.
  */
 function encodedEvents(customers: number, seed: number, count: number, prefix: string): EncodedEvents {
@@ -68,7 +68,8 @@ function encodedEvents(customers: number, seed: number, count: number, prefix: s
     for (const m of encodeEvents(events, prefix)) {
       const body = Buffer.from(m.data);
       const at = body.indexOf(mark);
-      if (at < 0) throw new Error('an encoded event does not carry its ts as a float64');
+      if (at < 0 || body.lastIndexOf(mark) !== at)
+        throw new Error('an encoded event does not carry its ts as exactly one float64');
       tsAt[bodies.length] = at + 1;
       subjects.push(m.subject);
       bodies.push(body);

@@ -120,28 +120,22 @@ export interface ConsumerProgress {
   stop(): void;
 }
 
-/** The time between two consumer-info reads is at least this many times a recent read's duration. */
+/** The time between two consumer-info reads is at least this many times the recent reads' duration. */
 const SLOW_READ_FACTOR = 10;
-/** Successful reads whose fastest sets that duration. */
+/** Reads (answered or failed) whose fastest sets that duration; fewer than this do not slow polling. */
 const RECENT_READS = 3;
-/** Longest wait after failed reads in a row (the first is retried at the poll interval, then it doubles). */
-const MAX_FAILED_DELAY_MS = 60_000;
 
 /**
- * When to read next. A slow server (a filtered consumer on nats-server < 2.9.15 scans the stream for every info,
- * in the read loop of this connection) is asked less often, so polling never stalls the consumer: the fastest of
- * the last few reads sets the pace, since a server that slow is slow every time, while a read that only looked
- * slow because this process's event loop was busy (a snapshot restored synchronously) is a one-off and must not
- * push readiness a minute out. A failed read is retried at the poll interval, and again after twice that, and so on.
+ * When to read next, from how long the last few reads took (answered or failed). A slow server (a filtered consumer
+ * on nats-server < 2.9.15 scans the stream for every info, in the read loop of this connection; one slower than the
+ * request's time-out fails every read) is asked less often, so polling never stalls the consumer. Only the fastest
+ * of the last {@link RECENT_READS} counts: a server that slow is slow every time, while a read that only looked slow
+ * because this process's event loop was held (a snapshot restored synchronously, here or in another partition) is
+ * a one-off, and must not put the next reading, and readiness, a minute out.
  */
-export function nextReadDelayMs(
-  pollIntervalMs: number,
-  recentReadsMs: readonly number[],
-  failures: number,
-): number {
-  if (failures > 0) return Math.min(MAX_FAILED_DELAY_MS, pollIntervalMs * 2 ** Math.min(failures - 1, 16));
-  const fastest = recentReadsMs.length === 0 ? 0 : Math.min(...recentReadsMs);
-  return Math.max(pollIntervalMs, SLOW_READ_FACTOR * fastest);
+export function nextReadDelayMs(pollIntervalMs: number, recentReadsMs: readonly number[]): number {
+  if (recentReadsMs.length < RECENT_READS) return pollIntervalMs;
+  return Math.max(pollIntervalMs, SLOW_READ_FACTOR * Math.min(...recentReadsMs.slice(-RECENT_READS)));
 }
 
 /**
@@ -159,27 +153,23 @@ export function watchConsumerProgress(opts: ConsumerProgressOptions): ConsumerPr
   let failing = false;
   let replay: ReplayTarget | undefined;
   const scheduler = opts.scheduler ?? asyncScheduler;
-  // Durations of the last successful reads, and failed reads in a row (see nextReadDelayMs).
+  // How long the last reads took, answered or failed (see nextReadDelayMs).
   const recentReadsMs: number[] = [];
-  let failures = 0;
   const subscription = defer(() => {
     const t0 = clock();
+    const took = <T>(r: T): T => {
+      recentReadsMs.push(clock() - t0);
+      if (recentReadsMs.length > RECENT_READS) recentReadsMs.shift();
+      return r;
+    };
     return from(opts.jsm.consumers.info(opts.stream, opts.consumer)).pipe(
-      map((info: ConsumerInfo) => {
-        failures = 0;
-        recentReadsMs.push(clock() - t0);
-        if (recentReadsMs.length > RECENT_READS) recentReadsMs.shift();
-        return { info };
-      }),
-      catchError((err: unknown) => {
-        failures++;
-        return of({ err });
-      }),
+      map((info: ConsumerInfo) => took({ info })),
+      catchError((err: unknown) => of(took({ err }))),
     );
   })
     .pipe(
       repeat({
-        delay: () => timer(nextReadDelayMs(opts.pollIntervalMs, recentReadsMs, failures), scheduler),
+        delay: () => timer(nextReadDelayMs(opts.pollIntervalMs, recentReadsMs), scheduler),
       }),
     )
     .subscribe((r) => {
