@@ -27,17 +27,27 @@ export function mlp(
   hidden: readonly number[],
   units = 1,
   outActivation: 'sigmoid' | 'linear' = 'sigmoid',
+  seed?: number,
 ) {
+  // With a seed, the same weights every run (a test that needs two models to differ must not depend on luck).
+  const kernel = (layer: number) =>
+    seed === undefined ? {} : { kernelInitializer: tf.initializers.glorotUniform({ seed: seed + layer }) };
   const model = tf.sequential();
   hidden.forEach((h, i) =>
     model.add(
-      tf.layers.dense({ units: h, activation: 'relu', ...(i === 0 ? { inputShape: [inputs] } : {}) }),
+      tf.layers.dense({
+        units: h,
+        activation: 'relu',
+        ...kernel(i),
+        ...(i === 0 ? { inputShape: [inputs] } : {}),
+      }),
     ),
   );
   model.add(
     tf.layers.dense({
       units,
       activation: outActivation,
+      ...kernel(hidden.length),
       ...(hidden.length === 0 ? { inputShape: [inputs] } : {}),
     }),
   );
