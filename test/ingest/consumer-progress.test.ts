@@ -9,7 +9,7 @@ import {
   type ProgressState,
 } from '../../src/ingest/index.js';
 import { nextReadDelayMs } from '../../src/ingest/consumer-progress.js';
-import { createEngineMetrics } from '../../src/metrics/index.js';
+import { createEngineMetrics, type EngineMetrics } from '../../src/metrics/index.js';
 import { natsFixture, uniqueName, type NatsFixture } from '../helpers/nats.js';
 import { waitFor } from '../helpers/engine.js';
 
@@ -20,6 +20,25 @@ const reading = (atMs: number, pending: number, ackPending: number, ackFloor: nu
   ackPending,
   ackFloor,
 });
+
+/** A poller on `consumer` with a limit of 1,000 pending messages and silent logs. */
+function watching(
+  jsm: JetStreamManager,
+  stream: string,
+  consumer: string,
+  metrics: EngineMetrics,
+  limits: { stallAfterMs: number; pollIntervalMs: number },
+) {
+  return watchConsumerProgress({
+    jsm,
+    stream,
+    consumer,
+    maxPendingMessages: 1_000,
+    ...limits,
+    metrics,
+    log: pino({ level: 'silent' }),
+  });
+}
 
 describe('nextReadDelayMs', () => {
   it('keeps the poll interval after a read made slow by this process, backs off for a slow server', () => {
@@ -90,18 +109,8 @@ describe('watchConsumerProgress against a real consumer', () => {
     });
     const js = jetstream(fx.nc);
     await Promise.all(Array.from({ length: 3_000 }, (_, i) => js.publish(subject, String(i))));
-    const registry = new Registry();
-    const metrics = createEngineMetrics(registry);
-    const progress = watchConsumerProgress({
-      jsm,
-      stream,
-      consumer,
-      maxPendingMessages: 1_000,
-      stallAfterMs: 300,
-      pollIntervalMs: 50,
-      metrics,
-      log: pino({ level: 'silent' }),
-    });
+    const metrics = createEngineMetrics(new Registry());
+    const progress = watching(jsm, stream, consumer, metrics, { stallAfterMs: 300, pollIntervalMs: 50 });
     try {
       const reasons = () => progress.notReady().map((p) => p.reason);
       await waitFor(() => reasons().includes('lagging') && reasons().includes('stalled'), 5_000, 'lagging');
@@ -166,15 +175,9 @@ describe('watchConsumerProgress against a real consumer', () => {
       const metrics = createEngineMetrics(new Registry());
       const pending = async () => (await metrics.consumerPendingMessages.get()).values[0]?.value;
       const reads = blockingOnRead(which, 800, fail);
-      const progress = watchConsumerProgress({
-        jsm: reads.jsm,
-        stream,
-        consumer,
-        maxPendingMessages: 1_000,
+      const progress = watching(reads.jsm, stream, consumer, metrics, {
         stallAfterMs: 60_000,
         pollIntervalMs: 20,
-        metrics,
-        log: pino({ level: 'silent' }),
       });
       try {
         const js = jetstream(fx.nc);
