@@ -245,6 +245,7 @@ export function startEngine(given: EngineDeps): Engine {
           if (aggregator.current() !== before) exportAggregates(aggregator.current(), lifecycle, metrics);
           metrics.timersPending.set(planner.pendingTimers);
           held.trim();
+          rows.trim();
         }),
         takeUntil(inputDone$),
       ),

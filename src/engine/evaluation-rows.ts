@@ -35,6 +35,7 @@ export const EVICT = 1;
  */
 export class RowBuffer {
   // Fields initialised in one fixed order: one hidden class.
+  private readonly initialCapacity: number;
   private capacity: number;
   private slots: Int32Array;
   private at: Float64Array;
@@ -52,15 +53,47 @@ export class RowBuffer {
   backlog = false;
   /** Backlog rows waiting. */
   private queuedBacklog = 0;
+  /** Whether the buffer was empty at the previous {@link trim}. */
+  private emptyAtLastTrim = false;
 
   constructor(initialCapacity = 4096) {
-    this.capacity = Math.max(16, initialCapacity);
-    this.slots = new Int32Array(this.capacity);
-    this.at = new Float64Array(this.capacity);
-    this.since = new Float64Array(this.capacity);
-    this.kinds = new Uint8Array(this.capacity);
-    this.backlogs = new Uint8Array(this.capacity);
-    this.feats = new Float32Array(this.capacity * FEATURE_COUNT);
+    this.initialCapacity = Math.max(16, initialCapacity);
+    this.capacity = 0;
+    this.slots = new Int32Array(0);
+    this.at = new Float64Array(0);
+    this.since = new Float64Array(0);
+    this.kinds = new Uint8Array(0);
+    this.backlogs = new Uint8Array(0);
+    this.feats = new Float32Array(0);
+    this.allocate(this.initialCapacity);
+  }
+
+  /** Bytes of the row arrays (they grow while scoring lags behind applying). */
+  get byteLength(): number {
+    return this.capacity * (4 + 8 + 8 + 1 + 1 + FEATURE_COUNT * 4);
+  }
+
+  /**
+   * Gives back what a backlog grew (a catch-up leaves tens of thousands of rows' room: 14 MB of features) once the
+   * buffer is empty at two calls in a row, so an engine that keeps a steady queue does not shrink and regrow.
+   */
+  trim(): void {
+    const empty = this.length === 0;
+    if (empty && this.emptyAtLastTrim && this.capacity > this.initialCapacity) {
+      this.head = this.tail = 0;
+      this.allocate(this.initialCapacity);
+    }
+    this.emptyAtLastTrim = empty;
+  }
+
+  private allocate(capacity: number): void {
+    this.capacity = capacity;
+    this.slots = new Int32Array(capacity);
+    this.at = new Float64Array(capacity);
+    this.since = new Float64Array(capacity);
+    this.kinds = new Uint8Array(capacity);
+    this.backlogs = new Uint8Array(capacity);
+    this.feats = new Float32Array(capacity * FEATURE_COUNT);
   }
 
   /** True while backlog rows wait to be scored. */
