@@ -8,15 +8,20 @@
  * Command:  npm run bench:memory [-- 100000 1000000]   (customer counts; default 100,000 and 1,000,000)
  * Needs:    npm run build; nats-server on PATH (Debian: apt-get install nats-server); the shipped model in models/.
  * Prints:   per run: customers, events, catch-up seconds, RSS / heap used / external in MB and bytes per
- *           customer (above idle and total), the columns' share (churnflow_state_bytes); JSON last.
+ *           customer (above idle and total), the columns' share (churnflow_state_bytes); JSON last. All of it
+ *           twice: with glibc's malloc set up as the image sets it (MALLOC_MMAP_THRESHOLD_, read from the
+ *           Dockerfile; the budget's verdict) and with glibc's defaults, whose dynamic mmap threshold rises to
+ *           32 MB as the state's arrays grow, after which every freed buffer below it stays resident in the heap.
  * Env:      EVENTS_PER_CUSTOMER (default 2); ENGINE_LOG=1 echoes the engines' logs to stderr.
  *
  * Two readings, each the minimum of SAMPLES readings 1 s apart: "settled", SETTLE_MS after the catch-up, as an
  * operator's scrape sees it (it still holds garbage of the replay); "after GC", each sample right after a full GC
  * the bench makes the engine run (the engine has no such hook: the bench loads one into the process, see
- * engine-process.ts). The budget is judged on RSS after GC. Snapshots are off: a snapshot copies the state for
+ * engine-process.ts). The budget is judged on RSS after GC. "Caught up" includes the one score update per customer a
+ * replay holds back having gone out (churnflow_score_updates_held 0). Snapshots are off: a snapshot copies the state for
  * a few seconds, which is not what a customer costs between snapshots.
  */
+import { readFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import {
   fillCustomerStream,
@@ -35,6 +40,8 @@ const PER_CUSTOMER = Number(process.env['EVENTS_PER_CUSTOMER'] ?? 2);
 const SAMPLES = 3;
 const SETTLE_MS = 5_000;
 const BUDGET = 1024;
+const HELD = 'churnflow_score_updates_held';
+const MMAP_THRESHOLD = 'MALLOC_MMAP_THRESHOLD_';
 /** Read from /metrics: what a customer costs, and the engine's own view of it. */
 const FIGURES = {
   rss: 'process_resident_memory_bytes',
@@ -70,15 +77,19 @@ async function measure(broker: Broker, customers: number): Promise<Run> {
     gcHook: true,
   });
   try {
-    // Caught up: every event applied (or refused) as the engine counts them, and /readyz 200.
+    // Caught up: every event applied (or refused) as the engine counts them, /readyz 200, and the one score update
+    // per customer that a replay holds back published (until then the engine is still working off the backlog).
     let lastNote = 0;
     const catchUpSeconds = await until(async () => {
       const m = await engine.metrics();
       if (m !== undefined && engine.elapsed() - lastNote > 10) {
         lastNote = engine.elapsed();
-        progress(`  ${lastNote.toFixed(0)} s: ${handled(m)} of ${events} applied`);
+        progress(
+          `  ${lastNote.toFixed(0)} s: ${handled(m)} of ${events} applied, ${m.get(HELD)} updates held`,
+        );
       }
-      return m !== undefined && handled(m) >= events && (await engine.ready()) ? engine.elapsed() : undefined;
+      const done = m !== undefined && handled(m) >= events && m.get(HELD) === 0;
+      return done && (await engine.ready()) ? engine.elapsed() : undefined;
     }, 60_000 + events);
     await sleep(SETTLE_MS);
     const settled = await sample(engine, false);
@@ -138,32 +149,65 @@ function print(idle: Run, runs: readonly Run[]): void {
   }
 }
 
+/** How glibc's malloc is set up for the engine: as the image runs it (Dockerfile), or glibc's defaults. */
+interface Allocator {
+  readonly name: string;
+  /** MALLOC_MMAP_THRESHOLD_ for the engine; undefined: unset (glibc's dynamic threshold). */
+  readonly mmapThreshold: string | undefined;
+}
+
+/** The MALLOC_MMAP_THRESHOLD_ the image sets (its final stage's ENV), so the bench measures what ships. */
+function imageMmapThreshold(): string {
+  const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  const m = /^ENV MALLOC_MMAP_THRESHOLD_=(\d+)\s*$/m.exec(dockerfile);
+  if (m === null) throw new Error('the Dockerfile sets no MALLOC_MMAP_THRESHOLD_');
+  return m[1]!;
+}
+
+/** Idle engine plus one run per customer count, with the engine's malloc set up as `allocator` says. */
+async function measureAll(broker: Broker, allocator: Allocator): Promise<{ idle: Run; runs: Run[] }> {
+  // The engines inherit this process's environment (see spawnEngine).
+  if (allocator.mmapThreshold === undefined) delete process.env[MMAP_THRESHOLD];
+  else process.env[MMAP_THRESHOLD] = allocator.mmapThreshold;
+  progress(`malloc: ${allocator.name}`);
+  const idle = await measure(broker, 0);
+  const runs: Run[] = [];
+  for (const customers of CUSTOMERS) runs.push(await measure(broker, customers));
+  return { idle, runs };
+}
+
+/** The budget's reading of the largest run: bytes per customer above the idle engine, and in all. */
+function verdictOf(idle: Run, runs: readonly Run[]): { customers: number; aboveIdle: number; total: number } {
+  const largest = runs.at(-1)!;
+  return {
+    customers: largest.customers,
+    aboveIdle: aboveIdle(largest, idle, 'memory').rss,
+    total: per(largest.memory.rss, largest.customers),
+  };
+}
+
 async function main(): Promise<void> {
+  const allocators: Allocator[] = [
+    {
+      name: `as the image runs it (${MMAP_THRESHOLD}=${imageMmapThreshold()}, Dockerfile)`,
+      mmapThreshold: imageMmapThreshold(),
+    },
+    { name: "glibc's defaults (dynamic mmap threshold)", mmapThreshold: undefined },
+  ];
   const broker = await startBroker();
   try {
-    const idle = await measure(broker, 0);
-    const runs: Run[] = [];
-    for (const customers of CUSTOMERS) runs.push(await measure(broker, customers));
-    print(idle, runs);
-    const largest = runs.at(-1);
-    const verdict =
-      largest === undefined
-        ? undefined
-        : {
-            customers: largest.customers,
-            aboveIdle: aboveIdle(largest, idle, 'memory').rss,
-            total: per(largest.memory.rss, largest.customers),
-          };
-    if (verdict !== undefined) {
+    const results = [];
+    for (const allocator of allocators) {
+      const { idle, runs } = await measureAll(broker, allocator);
+      console.log(`\nmalloc: ${allocator.name}`);
+      print(idle, runs);
+      const verdict = verdictOf(idle, runs);
       console.log(
         `budget ${BUDGET} B/customer at ${verdict.customers.toLocaleString('en')}, RSS after GC: above idle ${verdict.aboveIdle} B (${verdict.aboveIdle <= BUDGET ? 'met' : 'MISSED'}), total ${verdict.total} B (${verdict.total <= BUDGET ? 'met' : 'MISSED'})`,
       );
-    }
-    console.log(
-      JSON.stringify({
-        bench: 'engine-memory',
-        eventsPerCustomer: PER_CUSTOMER,
-        sampling: `min of ${SAMPLES} samples; memory: after a forced GC, settled: without`,
+      results.push({
+        malloc: allocator.name,
+        mmapThreshold: allocator.mmapThreshold ?? null,
         idle: idle.memory,
         runs: runs.map((r) => ({
           ...r,
@@ -171,8 +215,16 @@ async function main(): Promise<void> {
           perCustomerAboveIdleSettled: aboveIdle(r, idle, 'settled'),
           perCustomerTotal: { rss: per(r.memory.rss, r.customers) },
         })),
-        budgetBytesPerCustomer: BUDGET,
         verdict,
+      });
+    }
+    console.log(
+      JSON.stringify({
+        bench: 'engine-memory',
+        eventsPerCustomer: PER_CUSTOMER,
+        sampling: `min of ${SAMPLES} samples; memory: after a forced GC, settled: without`,
+        budgetBytesPerCustomer: BUDGET,
+        allocators: results,
       }),
     );
   } finally {
