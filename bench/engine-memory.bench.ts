@@ -176,13 +176,31 @@ async function measureAll(broker: Broker, allocator: Allocator): Promise<{ idle:
   return { idle, runs };
 }
 
-/** The budget's reading of the largest run: bytes per customer above the idle engine, and in all. */
-function verdictOf(idle: Run, runs: readonly Run[]): { customers: number; aboveIdle: number; total: number } {
+interface Verdict {
+  readonly customers: number;
+  /** RSS after GC above the idle engine, per customer: what the budget is judged on. */
+  readonly aboveIdle: number;
+  /** RSS after GC per customer, the idle engine's share included. */
+  readonly total: number;
+  /**
+   * RSS per customer added between the two largest runs: neither the idle engine nor what any catch-up leaves
+   * behind whatever its size (the heap's high-water of in-flight buffers) is in it. Undefined with one run.
+   */
+  readonly marginal: number | undefined;
+}
+
+/** The budget's readings of the largest run. */
+function verdictOf(idle: Run, runs: readonly Run[]): Verdict {
   const largest = runs.at(-1)!;
+  const before = runs.at(-2);
   return {
     customers: largest.customers,
     aboveIdle: aboveIdle(largest, idle, 'memory').rss,
     total: per(largest.memory.rss, largest.customers),
+    marginal:
+      before === undefined
+        ? undefined
+        : per(largest.memory.rss - before.memory.rss, largest.customers - before.customers),
   };
 }
 
@@ -202,8 +220,10 @@ async function main(): Promise<void> {
       console.log(`\nmalloc: ${allocator.name}`);
       print(idle, runs);
       const verdict = verdictOf(idle, runs);
+      const met = (bytes: number): string => `${bytes} B (${bytes <= BUDGET ? 'met' : 'MISSED'})`;
+      const marginal = verdict.marginal === undefined ? '' : `; per customer added: ${verdict.marginal} B`;
       console.log(
-        `budget ${BUDGET} B/customer at ${verdict.customers.toLocaleString('en')}, RSS after GC: above idle ${verdict.aboveIdle} B (${verdict.aboveIdle <= BUDGET ? 'met' : 'MISSED'}), total ${verdict.total} B (${verdict.total <= BUDGET ? 'met' : 'MISSED'})`,
+        `budget ${BUDGET} B/customer at ${verdict.customers.toLocaleString('en')}, RSS after GC: above idle ${met(verdict.aboveIdle)}, total ${verdict.total} B${marginal}`,
       );
       results.push({
         malloc: allocator.name,
