@@ -53,8 +53,8 @@ export class RowBuffer {
   backlog = false;
   /** Backlog rows waiting. */
   private queuedBacklog = 0;
-  /** Whether the buffer was empty at the previous {@link trim}. */
-  private emptyAtLastTrim = false;
+  /** Most rows waiting at once since the previous {@link trim}. */
+  private peakSinceTrim = 0;
 
   constructor(initialCapacity = 4096) {
     this.initialCapacity = Math.max(16, initialCapacity);
@@ -74,16 +74,20 @@ export class RowBuffer {
   }
 
   /**
-   * Gives back what a backlog grew (a catch-up leaves tens of thousands of rows' room: 14 MB of features) once the
-   * buffer is empty at two calls in a row, so an engine that keeps a steady queue does not shrink and regrow.
+   * Gives back what a backlog grew (a catch-up leaves room for tens of thousands of rows: 14 MB of features) when the
+   * buffer is empty and never held more than its initial capacity since the previous call: an engine whose bursts
+   * keep needing the room keeps it instead of shrinking and regrowing it every idle check.
    */
   trim(): void {
-    const empty = this.length === 0;
-    if (empty && this.emptyAtLastTrim && this.capacity > this.initialCapacity) {
+    if (
+      this.length === 0 &&
+      this.peakSinceTrim <= this.initialCapacity &&
+      this.capacity > this.initialCapacity
+    ) {
       this.head = this.tail = 0;
       this.allocate(this.initialCapacity);
     }
-    this.emptyAtLastTrim = empty;
+    this.peakSinceTrim = this.length;
   }
 
   private allocate(capacity: number): void {
@@ -118,6 +122,7 @@ export class RowBuffer {
   push(slot: number, atMs: number, sinceMs: number, kind = EVALUATE): number {
     if (this.tail === this.capacity) this.makeRoom();
     const i = this.tail++;
+    if (this.tail - this.head > this.peakSinceTrim) this.peakSinceTrim = this.tail - this.head;
     this.slots[i] = slot;
     this.at[i] = atMs;
     this.since[i] = sinceMs;
