@@ -10,15 +10,16 @@
  * Prints:   per run: customers, events, catch-up seconds, RSS / heap used / external in MB and bytes per
  *           customer (above idle and total), the columns' share (churnflow_state_bytes); JSON last. All of it
  *           twice: with glibc's malloc set up as the image sets it (MALLOC_MMAP_THRESHOLD_, read from the
- *           Dockerfile; the budget's verdict) and with glibc's defaults, whose dynamic mmap threshold rises to
- *           32 MB as the state's arrays grow, after which every freed buffer below it stays resident in the heap.
+ *           Dockerfile; the budget's verdict) and with glibc's defaults, whose dynamic mmap threshold rises (up
+ *           to 32 MiB) each time a growing array frees a mapping larger than it; buffers below it then come from
+ *           the heap, where what is freed mostly stays resident. The two take turns at each size.
  * Env:      EVENTS_PER_CUSTOMER (default 2); ENGINE_LOG=1 echoes the engines' logs to stderr.
  *
  * Two readings, each the minimum of SAMPLES readings 1 s apart: "settled", SETTLE_MS after the catch-up, as an
  * operator's scrape sees it (it still holds garbage of the replay); "after GC", each sample right after a full GC
  * the bench makes the engine run (the engine has no such hook: the bench loads one into the process, see
- * engine-process.ts). The budget is judged on RSS after GC. "Caught up" includes the one score update per customer a
- * replay holds back having gone out (churnflow_score_updates_held 0). Snapshots are off: a snapshot copies the state for
+ * engine-process.ts). The budget is judged on RSS after GC. "Caught up" (and the catch-up time) includes the one
+ * score update per customer a replay holds back having gone out (churnflow_score_updates_held 0). Snapshots are off: a snapshot copies the state for
  * a few seconds, which is not what a customer costs between snapshots.
  */
 import { readFileSync } from 'node:fs';
@@ -35,7 +36,7 @@ import {
 } from './engine-process.js';
 
 const SIZES = process.argv.slice(2).map(Number);
-const CUSTOMERS = SIZES.length > 0 ? SIZES : [100_000, 1_000_000];
+const CUSTOMERS = [...new Set(SIZES.length > 0 ? SIZES : [100_000, 1_000_000])].sort((a, b) => a - b);
 const PER_CUSTOMER = Number(process.env['EVENTS_PER_CUSTOMER'] ?? 2);
 const SAMPLES = 3;
 const SETTLE_MS = 5_000;
@@ -164,16 +165,34 @@ function imageMmapThreshold(): string {
   return m[1]!;
 }
 
-/** Idle engine plus one run per customer count, with the engine's malloc set up as `allocator` says. */
-async function measureAll(broker: Broker, allocator: Allocator): Promise<{ idle: Run; runs: Run[] }> {
-  // The engines inherit this process's environment (see spawnEngine).
-  if (allocator.mmapThreshold === undefined) delete process.env[MMAP_THRESHOLD];
-  else process.env[MMAP_THRESHOLD] = allocator.mmapThreshold;
-  progress(`malloc: ${allocator.name}`);
-  const idle = await measure(broker, 0);
-  const runs: Run[] = [];
-  for (const customers of CUSTOMERS) runs.push(await measure(broker, customers));
-  return { idle, runs };
+/** Sets up the environment the engines inherit (see spawnEngine) with glibc's malloc as `allocator` says. */
+function useAllocator(allocator: Allocator): void {
+  // Nothing from the caller's shell: "glibc's defaults" must be the defaults.
+  for (const name of Object.keys(process.env)) {
+    if (/^MALLOC_\w+_$/.test(name) || name === 'GLIBC_TUNABLES') delete process.env[name];
+  }
+  if (allocator.mmapThreshold !== undefined) process.env[MMAP_THRESHOLD] = allocator.mmapThreshold;
+}
+
+/**
+ * The idle engine and one run per customer count under each allocator, the allocators taking turns at each size
+ * so that a machine getting busier or quieter during the bench favours neither.
+ */
+async function measureAll(
+  broker: Broker,
+  allocators: readonly Allocator[],
+): Promise<{ idle: Run; runs: Run[] }[]> {
+  const results = allocators.map(() => ({ idle: undefined as Run | undefined, runs: [] as Run[] }));
+  for (const customers of [0, ...CUSTOMERS]) {
+    for (const [i, allocator] of allocators.entries()) {
+      useAllocator(allocator);
+      progress(`malloc: ${allocator.name}`);
+      const run = await measure(broker, customers);
+      if (customers === 0) results[i]!.idle = run;
+      else results[i]!.runs.push(run);
+    }
+  }
+  return results.map(({ idle, runs }) => ({ idle: idle!, runs }));
 }
 
 interface Verdict {
@@ -183,8 +202,9 @@ interface Verdict {
   /** RSS after GC per customer, the idle engine's share included. */
   readonly total: number;
   /**
-   * RSS per customer added between the two largest runs: neither the idle engine nor what any catch-up leaves
-   * behind whatever its size (the heap's high-water of in-flight buffers) is in it. Undefined with one run.
+   * RSS per customer added between the two largest runs: the idle engine is not in it, nor what a catch-up leaves
+   * behind as far as that does not grow with the customers (the heap's high-water of in-flight buffers). Undefined
+   * with one run.
    */
   readonly marginal: number | undefined;
 }
@@ -205,18 +225,17 @@ function verdictOf(idle: Run, runs: readonly Run[]): Verdict {
 }
 
 async function main(): Promise<void> {
+  const threshold = imageMmapThreshold();
   const allocators: Allocator[] = [
-    {
-      name: `as the image runs it (${MMAP_THRESHOLD}=${imageMmapThreshold()}, Dockerfile)`,
-      mmapThreshold: imageMmapThreshold(),
-    },
+    { name: `as the image runs it (${MMAP_THRESHOLD}=${threshold}, Dockerfile)`, mmapThreshold: threshold },
     { name: "glibc's defaults (dynamic mmap threshold)", mmapThreshold: undefined },
   ];
   const broker = await startBroker();
   try {
+    const measured = await measureAll(broker, allocators);
     const results = [];
-    for (const allocator of allocators) {
-      const { idle, runs } = await measureAll(broker, allocator);
+    for (const [i, allocator] of allocators.entries()) {
+      const { idle, runs } = measured[i]!;
       console.log(`\nmalloc: ${allocator.name}`);
       print(idle, runs);
       const verdict = verdictOf(idle, runs);
