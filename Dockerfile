@@ -35,10 +35,10 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
-# glibc's malloc with a fixed mmap threshold: buffers of 1 MiB and up get their own mapping, returned to the system
-# when freed. By default the threshold rises with every such buffer freed, up to 32 MiB, as the state's per-customer
-# arrays grow; after that every buffer below it (a catch-up's batches, the arrays' old copies) comes from the heap,
-# and what they leave free stays resident: 60 MB more at 1M customers (npm run bench:memory measures both).
+# glibc's malloc with a fixed mmap threshold (which also keeps its trim threshold at 128 KiB): buffers of 1 MiB and
+# up get a mapping of their own, returned to the system when freed. By default the threshold rises, up to 32 MiB,
+# each time a mapping larger than it is freed, as the state's per-customer arrays do when they grow; buffers below it
+# then come from the heap, where what a catch-up frees mostly stays resident. npm run bench:memory measures both.
 ENV MALLOC_MMAP_THRESHOLD_=1048576
 # The metrics/health port, read by the engine (http.port) and by the HEALTHCHECK below: change it here or with
 # `-e CHURNFLOW_HTTP_PORT=...` and both follow.
