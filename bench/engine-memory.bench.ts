@@ -19,8 +19,8 @@
  * operator's scrape sees it (it still holds garbage of the replay); "after GC", each sample right after a full GC
  * the bench makes the engine run (the engine has no such hook: the bench loads one into the process, see
  * engine-process.ts). The budget is judged on RSS after GC. "Caught up" (and the catch-up time) includes the one
- * score update per customer a replay holds back having gone out (churnflow_score_updates_held 0). Snapshots are off: a snapshot copies the state for
- * a few seconds, which is not what a customer costs between snapshots.
+ * score update per customer a replay holds back having gone out (churnflow_score_updates_held 0). Snapshots are
+ * off: a snapshot copies the state for a few seconds, which is not what a customer costs between snapshots.
  */
 import { readFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
