@@ -84,7 +84,6 @@ export class RowBuffer {
       this.peakSinceTrim <= this.initialCapacity &&
       this.capacity > this.initialCapacity
     ) {
-      this.head = this.tail = 0;
       this.allocate(this.initialCapacity);
     }
     this.peakSinceTrim = this.length;
